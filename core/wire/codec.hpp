@@ -1,0 +1,36 @@
+// msgpack encoding and decoding of memberlist's message structs (WIRE.md §3, §4), and the
+// canonical text dump used by tests and tools (tests/vectors/README.md).
+#pragma once
+
+#include <string>
+
+#include "wire/bytes.hpp"
+#include "wire/error.hpp"
+#include "wire/limits.hpp"
+#include "wire/messages.hpp"
+
+namespace memberlist::wire {
+
+// The msgpack body of a struct, as Go writes it: a map keyed by the Go field names in sorted
+// order, strings and bytes in the old raw-string family, nil byte slices as c0.
+template <class T> void encode_body(Bytes &out, const T &v, IntStyle style = IntStyle::Legacy);
+
+// Decodes one msgpack object at data[*offset...] into v, advancing *offset past it. Accepts every
+// form Go's decoders accept (WIRE.md §3.3). Trailing bytes are left alone.
+template <class T> Status decode_body(ByteView data, size_t *offset, T &v, const Limits &limits);
+
+// type byte + body. UserMsg encodes as 08 + raw bytes (the UDP form).
+Bytes encode_message(const Message &m, IntStyle style = IntStyle::Legacy);
+void append_message(Bytes &out, const Message &m, IntStyle style = IntStyle::Legacy);
+template <class T> Bytes encode(const T &v, IntStyle style = IntStyle::Legacy);
+
+// Decodes one message (type byte + body) of the kinds in Message. Compound and compress are
+// not handled here (see packet.hpp).
+Result<Message> decode_message(ByteView msg, const Limits &limits = {});
+
+// Canonical dump: `name{Field=value ...}` (tests/vectors/README.md).
+std::string dump(const Message &m);
+std::string dump(const StreamMessage &m);
+template <class T> std::string dump_struct(const T &v);
+
+}  // namespace memberlist::wire

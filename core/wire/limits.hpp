@@ -1,0 +1,34 @@
+// Ceilings for everything read from the network (ARCHITECTURE.md "Bounds").
+// Defaults follow hashicorp/memberlist v0.7.0's inbound limits where it has one.
+#pragma once
+
+#include <cstddef>
+
+namespace memberlist::wire {
+
+struct Limits {
+  // Decompressed size of one compress wrapper inside a UDP packet. A sender only compresses a
+  // payload that would otherwise have fit a datagram, so anything far above 64 KiB is hostile.
+  size_t max_packet_decompressed = 1u << 20;
+  // Decompressed size of a TCP stream message (memberlist v0.7.0: 2 x 20 MiB).
+  size_t max_stream_decompressed = 40u << 20;
+  // Length of an encrypted stream frame (memberlist: maxPushStateBytes, 20 MiB).
+  size_t max_encrypted_stream = 20u << 20;
+  // Total bytes of one plaintext stream message we buffer (memberlist has no bound; ours fits
+  // a full 20 MiB user state plus a large node list).
+  size_t max_stream_bytes = 64u << 20;
+  // Push/pull header bounds (memberlist v0.6.0+).
+  size_t max_push_pull_nodes = 1u << 20;
+  size_t max_user_state = 20u << 20;
+  // TCP user message (memberlist v0.7.0).
+  size_t max_user_msg = 20u << 20;
+  // How deep compound/compress wrappers may nest inside one packet.
+  size_t max_nesting = 8;
+  // Node metadata accepted from a peer (memberlist's MetaMaxSize, enforced by every Go node on
+  // its own meta, so a larger value can only come from a misbehaving peer).
+  size_t max_meta = 512;
+  // Nesting of msgpack containers inside one message (only unknown keys nest at all).
+  size_t max_msgpack_depth = 32;
+};
+
+}  // namespace memberlist::wire

@@ -1,0 +1,114 @@
+#include "wire/packet.hpp"
+
+#include "wire/codec.hpp"
+#include "wire/framing.hpp"
+
+namespace memberlist::wire {
+
+Result<Bytes> encode_packet(ByteView payload, const PacketOut &opts) {
+  if (payload.empty()) return make_error(Errc::Truncated, "empty packet payload");
+  Bytes buf;
+  ByteView cur = payload;
+  if (opts.compress) {
+    Bytes c = compress_payload(payload);
+    if (c.size() < payload.size()) {
+      buf = std::move(c);
+      cur = buf;
+    }
+  }
+  if (opts.crc) {
+    buf = add_crc(cur);
+    cur = buf;
+  }
+  if (opts.keyring && !opts.keyring->empty()) {
+    auto enc = encrypt_payload(opts.encryption_version, *opts.keyring->primary(),
+                               opts.nonce ? *opts.nonce : random_nonce(), cur, view(opts.label));
+    if (!enc) return enc.error();
+    buf = std::move(enc.value());
+    cur = buf;
+  }
+  if (!opts.label.empty()) return add_label_header(opts.label, cur);
+  if (buf.empty()) return Bytes(cur.begin(), cur.end());
+  return buf;
+}
+
+Result<OpenedPacket> open_packet(ByteView datagram, const PacketIn &opts) {
+  OpenedPacket out;
+  auto rest = check_label(datagram, opts.label, opts.skip_inbound_label_check);
+  if (!rest) return rest.error();
+  ByteView cur = *rest;
+  if (opts.keyring && !opts.keyring->empty()) {
+    auto plain = decrypt_payload(opts.keyring->keys(), cur, view(opts.label));
+    if (plain) {
+      out.storage = std::move(plain.value());
+      cur = out.storage;
+      out.was_encrypted = true;
+    } else if (opts.verify_incoming) {
+      return plain.error();
+    }
+  }
+  auto body = strip_crc(cur, &out.had_crc);
+  if (!body) return body.error();
+  out.payload = *body;
+  if (out.payload.empty()) return make_error(Errc::Truncated, "empty packet");
+  return out;
+}
+
+namespace {
+void unpack_into(ByteView msg, const Limits &limits, size_t depth, PacketContents &out) {
+  if (msg.empty()) {
+    out.errors.push_back(make_error(Errc::Truncated, "empty message"));
+    return;
+  }
+  if (depth > limits.max_nesting) {
+    out.errors.push_back(make_error(Errc::LimitExceeded, "compound/compress nested deeper than max_nesting"));
+    return;
+  }
+  switch (static_cast<MsgType>(msg[0])) {
+    case MsgType::Compound: {
+      auto parts = split_compound(msg.subspan(1));
+      if (!parts) {
+        out.errors.push_back(parts.error());
+        return;
+      }
+      if (parts->truncated) {
+        out.errors.push_back(make_error(Errc::Truncated, "compound: " + std::to_string(parts->truncated) +
+                                                             " truncated parts"));
+      }
+      for (ByteView part : parts->parts) unpack_into(part, limits, depth + 1, out);
+      return;
+    }
+    case MsgType::Compress: {
+      auto plain = decompress_payload(msg.subspan(1), limits.max_packet_decompressed, limits);
+      if (!plain) {
+        out.errors.push_back(plain.error());
+        return;
+      }
+      unpack_into(*plain, limits, depth + 1, out);
+      return;
+    }
+    default: {
+      auto m = decode_message(msg, limits);
+      if (m) {
+        out.messages.push_back(std::move(m.value()));
+      } else {
+        out.errors.push_back(m.error());
+      }
+    }
+  }
+}
+}  // namespace
+
+PacketContents unpack_payload(ByteView payload, const Limits &limits) {
+  PacketContents out;
+  unpack_into(payload, limits, 0, out);
+  return out;
+}
+
+Result<PacketContents> decode_packet(ByteView datagram, const PacketIn &opts) {
+  auto opened = open_packet(datagram, opts);
+  if (!opened) return opened.error();
+  return unpack_payload(opened->payload, opts.limits);
+}
+
+}  // namespace memberlist::wire

@@ -1,0 +1,298 @@
+#include "wire/stream.hpp"
+
+#include "wire/codec.hpp"
+#include "wire/framing.hpp"
+
+namespace memberlist::wire {
+
+Bytes encode_push_pull(const PushPull &pp, IntStyle style) {
+  Bytes out;
+  size_t guess = 16 + pp.user_state.size();
+  for (const auto &n : pp.nodes) guess += 96 + n.name.size() + (n.meta ? n.meta->size() : 0);
+  out.reserve(guess);
+  out.push_back(static_cast<uint8_t>(MsgType::PushPull));
+  PushPullHeader h{static_cast<int64_t>(pp.nodes.size()), static_cast<int64_t>(pp.user_state.size()), pp.join};
+  encode_body(out, h, style);
+  for (const auto &n : pp.nodes) encode_body(out, n, style);
+  out.insert(out.end(), pp.user_state.begin(), pp.user_state.end());
+  return out;
+}
+
+Bytes encode_user_stream(ByteView msg, IntStyle style) {
+  Bytes out;
+  out.reserve(16 + msg.size());
+  out.push_back(static_cast<uint8_t>(MsgType::User));
+  encode_body(out, UserMsgHeader{static_cast<int64_t>(msg.size())}, style);
+  out.insert(out.end(), msg.begin(), msg.end());
+  return out;
+}
+
+Bytes encode_stream_message(const StreamMessage &m, IntStyle style) {
+  return std::visit(
+      [&](const auto &msg) -> Bytes {
+        using M = std::decay_t<decltype(msg)>;
+        if constexpr (std::is_same_v<M, PushPull>) {
+          return encode_push_pull(msg, style);
+        } else if constexpr (std::is_same_v<M, UserMsg>) {
+          return encode_user_stream(msg.msg, style);
+        } else {
+          return encode(msg, style);
+        }
+      },
+      m);
+}
+
+Result<Bytes> encode_stream(ByteView message, const StreamOut &opts) {
+  if (message.empty()) return make_error(Errc::Truncated, "empty stream message");
+  Bytes buf;
+  ByteView cur = message;
+  if (opts.compress) {
+    buf = compress_payload(message);
+    cur = buf;
+  }
+  if (opts.keyring && !opts.keyring->empty()) {
+    // 0a | u32be length | encrypted; the AAD is those 5 bytes followed by the label.
+    const size_t len = encrypted_length(opts.encryption_version, cur.size());
+    if (len > 0xffffffffu) return make_error(Errc::OutOfRange, "stream message too large to encrypt");
+    Bytes aad{static_cast<uint8_t>(MsgType::Encrypt), static_cast<uint8_t>(len >> 24),
+              static_cast<uint8_t>(len >> 16), static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)};
+    Bytes header = aad;
+    aad.insert(aad.end(), opts.label.begin(), opts.label.end());
+    auto enc = encrypt_payload(opts.encryption_version, *opts.keyring->primary(),
+                               opts.nonce ? *opts.nonce : random_nonce(), cur, aad);
+    if (!enc) return enc.error();
+    header.insert(header.end(), enc->begin(), enc->end());
+    buf = std::move(header);
+    cur = buf;
+  }
+  if (opts.write_label_header && !opts.label.empty()) return add_label_header(opts.label, cur);
+  if (buf.empty()) return Bytes(cur.begin(), cur.end());
+  return buf;
+}
+
+// -------------------------------------------------------------------------------------------------
+
+StreamDecoder::StreamDecoder(StreamIn opts) : opts_(opts) {
+  if (!opts_.read_label_header) phase_ = Phase::Type;
+}
+
+StreamDecoder::State StreamDecoder::fail(Error e) {
+  error_ = std::move(e);
+  state_ = State::Failed;
+  buf_.clear();
+  buf_.shrink_to_fit();
+  return state_;
+}
+
+StreamDecoder::State StreamDecoder::feed(ByteView chunk) {
+  if (state_ != State::NeedMore) return state_;
+  const size_t cap = opts_.limits.max_stream_bytes + 5;
+  if (chunk.size() > cap - std::min(cap, buf_.size())) {
+    return fail(make_error(Errc::LimitExceeded, "stream message over max_stream_bytes"));
+  }
+  buf_.insert(buf_.end(), chunk.begin(), chunk.end());
+  return step();
+}
+
+namespace {
+// Decodes an object that may still be incomplete: nullopt = need more bytes.
+template <class S>
+Result<std::optional<S>> try_decode(ByteView data, size_t *off, bool complete, const Limits &limits) {
+  S v;
+  size_t o = *off;
+  auto st = decode_body(data, &o, v, limits);
+  if (!st) {
+    if (st.error().code == Errc::Truncated && !complete) return std::optional<S>{};
+    return st.error();
+  }
+  *off = o;
+  return std::optional<S>{std::move(v)};
+}
+
+Error stream_truncated() { return make_error(Errc::Truncated, "stream message truncated"); }
+}  // namespace
+
+Result<bool> StreamDecoder::parse_body(ByteView data, bool complete) {
+  const Limits &lim = opts_.limits;
+  enum : int { kStart = 0, kPPHeader, kPPNodes, kPPUser, kUserHeader, kUserBody, kSingle };
+  for (;;) {
+    switch (body_stage_) {
+      case kStart: {
+        if (data.empty()) return complete ? Result<bool>(stream_truncated()) : Result<bool>(false);
+        body_off_ = 1;
+        switch (static_cast<MsgType>(data[0])) {
+          case MsgType::PushPull: body_stage_ = kPPHeader; break;
+          case MsgType::User: body_stage_ = kUserHeader; break;
+          case MsgType::Ping:
+          case MsgType::AckResp:
+          case MsgType::Err: body_stage_ = kSingle; break;
+          default:
+            return make_error(Errc::BadType, std::string("unexpected stream message type ") + msg_type_name(data[0]));
+        }
+        break;
+      }
+      case kPPHeader: {
+        auto h = try_decode<PushPullHeader>(data, &body_off_, complete, lim);
+        if (!h) return h.error();
+        if (!*h) return false;
+        header_ = **h;
+        if (header_.nodes < 0 || static_cast<uint64_t>(header_.nodes) > lim.max_push_pull_nodes) {
+          return make_error(Errc::LimitExceeded, "push/pull node count " + std::to_string(header_.nodes) +
+                                                     " outside 0.." + std::to_string(lim.max_push_pull_nodes));
+        }
+        if (header_.user_state_len < 0 || static_cast<uint64_t>(header_.user_state_len) > lim.max_user_state) {
+          return make_error(Errc::LimitExceeded, "push/pull user state length " +
+                                                     std::to_string(header_.user_state_len) + " outside 0.." +
+                                                     std::to_string(lim.max_user_state));
+        }
+        message_ = PushPull{header_.join, {}, {}};
+        body_stage_ = kPPNodes;
+        break;
+      }
+      case kPPNodes: {
+        auto &pp = std::get<PushPull>(message_);
+        while (pp.nodes.size() < static_cast<size_t>(header_.nodes)) {
+          auto n = try_decode<PushNodeState>(data, &body_off_, complete, lim);
+          if (!n) return n.error();
+          if (!*n) return false;
+          pp.nodes.push_back(std::move(**n));
+        }
+        body_stage_ = kPPUser;
+        break;
+      }
+      case kPPUser: {
+        const auto need = static_cast<size_t>(header_.user_state_len);
+        if (data.size() - body_off_ < need) return complete ? Result<bool>(stream_truncated()) : Result<bool>(false);
+        auto &pp = std::get<PushPull>(message_);
+        pp.user_state.assign(data.begin() + static_cast<std::ptrdiff_t>(body_off_),
+                             data.begin() + static_cast<std::ptrdiff_t>(body_off_ + need));
+        body_off_ += need;
+        return true;
+      }
+      case kUserHeader: {
+        auto h = try_decode<UserMsgHeader>(data, &body_off_, complete, lim);
+        if (!h) return h.error();
+        if (!*h) return false;
+        user_len_ = (*h)->user_msg_len;
+        if (user_len_ < 0 || static_cast<uint64_t>(user_len_) > lim.max_user_msg) {
+          return make_error(Errc::LimitExceeded, "user message length " + std::to_string(user_len_) +
+                                                     " outside 0.." + std::to_string(lim.max_user_msg));
+        }
+        body_stage_ = kUserBody;
+        break;
+      }
+      case kUserBody: {
+        const auto need = static_cast<size_t>(user_len_);
+        if (data.size() - body_off_ < need) return complete ? Result<bool>(stream_truncated()) : Result<bool>(false);
+        message_ = UserMsg{Bytes(data.begin() + static_cast<std::ptrdiff_t>(body_off_),
+                                 data.begin() + static_cast<std::ptrdiff_t>(body_off_ + need))};
+        body_off_ += need;
+        return true;
+      }
+      case kSingle: {
+        const auto type = static_cast<MsgType>(data[0]);
+        if (type == MsgType::Ping) {
+          auto v = try_decode<Ping>(data, &body_off_, complete, lim);
+          if (!v) return v.error();
+          if (!*v) return false;
+          message_ = std::move(**v);
+        } else if (type == MsgType::AckResp) {
+          auto v = try_decode<AckResp>(data, &body_off_, complete, lim);
+          if (!v) return v.error();
+          if (!*v) return false;
+          message_ = std::move(**v);
+        } else {
+          auto v = try_decode<ErrResp>(data, &body_off_, complete, lim);
+          if (!v) return v.error();
+          if (!*v) return false;
+          message_ = std::move(**v);
+        }
+        return true;
+      }
+      default: return make_error(Errc::Internal, "stream decoder in a bad state");
+    }
+  }
+}
+
+// A whole message is at hand (decrypted, or a complete compress object): unwrap compression and
+// parse it.
+StreamDecoder::State StreamDecoder::finish(ByteView msg) {
+  Bytes decompressed;
+  if (!msg.empty() && msg[0] == static_cast<uint8_t>(MsgType::Compress)) {
+    auto d = decompress_payload(msg.subspan(1), opts_.limits.max_stream_decompressed, opts_.limits);
+    if (!d) return fail(d.error());
+    decompressed = std::move(d.value());
+    msg = decompressed;
+  }
+  if (msg.empty()) return fail(make_error(Errc::Truncated, "stream message is empty"));
+  auto r = parse_body(msg, true);
+  if (!r) return fail(r.error());
+  state_ = State::Done;
+  return state_;
+}
+
+StreamDecoder::State StreamDecoder::step() {
+  ByteView all(buf_);
+  if (phase_ == Phase::Label) {
+    ByteView rest = all.subspan(pos_);
+    if (rest.empty()) return state_;
+    if (rest[0] == static_cast<uint8_t>(MsgType::HasLabel)) {
+      if (rest.size() < 2 || rest.size() < 2 + static_cast<size_t>(rest[1])) return state_;
+      peer_label_.assign(reinterpret_cast<const char *>(rest.data()) + 2, rest[1]);
+    }
+    auto r = check_label(rest, opts_.label, opts_.skip_inbound_label_check);
+    if (!r) return fail(r.error());
+    pos_ = all.size() - r->size();
+    phase_ = Phase::Type;
+  }
+  if (phase_ == Phase::Type) {
+    ByteView rest = all.subspan(pos_);
+    if (rest.empty()) return state_;
+    const bool enc_on = opts_.keyring && !opts_.keyring->empty();
+    const auto type = static_cast<MsgType>(rest[0]);
+    if (type == MsgType::Encrypt) {
+      if (!enc_on) return fail(make_error(Errc::NoKeys, "remote state is encrypted and encryption is not configured"));
+      if (rest.size() < 5) return state_;
+      const size_t len = static_cast<size_t>(rest[1]) << 24 | static_cast<size_t>(rest[2]) << 16 |
+                         static_cast<size_t>(rest[3]) << 8 | rest[4];
+      if (len > opts_.limits.max_encrypted_stream) {
+        return fail(make_error(Errc::LimitExceeded, "encrypted stream of " + std::to_string(len) +
+                                                        " bytes is over max_encrypted_stream"));
+      }
+      if (rest.size() < 5 + len) return state_;
+      Bytes aad(rest.begin(), rest.begin() + 5);
+      aad.insert(aad.end(), opts_.label.begin(), opts_.label.end());
+      auto plain = decrypt_payload(opts_.keyring->keys(), rest.subspan(5, len), aad);
+      if (!plain) return fail(plain.error());
+      encrypted_ = true;
+      return finish(*plain);
+    }
+    if (enc_on && opts_.verify_incoming) {
+      return fail(make_error(Errc::NoKeys, "encryption is configured but remote state is not encrypted"));
+    }
+    if (type == MsgType::Compress) {  // wait for the whole compress object, then unwrap it
+      size_t off = 1;
+      auto c = try_decode<Compress>(rest, &off, false, opts_.limits);
+      if (!c) return fail(c.error());
+      if (!*c) return state_;
+      return finish(rest.first(off));
+    }
+    phase_ = Phase::Body;
+  }
+  auto r = parse_body(all.subspan(pos_), false);
+  if (!r) return fail(r.error());
+  if (*r) state_ = State::Done;
+  return state_;
+}
+
+Result<StreamMessage> StreamDecoder::decode(ByteView all, const StreamIn &opts) {
+  StreamDecoder d(opts);
+  switch (d.feed(all)) {
+    case State::Done: return std::move(d.message());
+    case State::Failed: return d.error();
+    case State::NeedMore: break;
+  }
+  return stream_truncated();
+}
+
+}  // namespace memberlist::wire

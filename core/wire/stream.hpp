@@ -1,0 +1,84 @@
+// TCP stream messages (WIRE.md §5.7): [label header] [0a len encrypted( [09 compress( msg )] )].
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "wire/bytes.hpp"
+#include "wire/crypto.hpp"
+#include "wire/error.hpp"
+#include "wire/limits.hpp"
+#include "wire/messages.hpp"
+
+namespace memberlist::wire {
+
+// 06 | pushPullHeader | node states | user state (header counts taken from the message).
+Bytes encode_push_pull(const PushPull &pp, IntStyle style = IntStyle::Legacy);
+// 08 | userMsgHeader | raw
+Bytes encode_user_stream(ByteView msg, IntStyle style = IntStyle::Legacy);
+// Any StreamMessage in its stream form (ping 00, ack 02, err 0d + msgpack).
+Bytes encode_stream_message(const StreamMessage &m, IntStyle style = IntStyle::Legacy);
+
+struct StreamOut {
+  std::string_view label;            // written as a header only when write_label_header
+  bool write_label_header = true;    // the dialer writes it; replies never carry one
+  bool compress = false;             // always applied when set (unlike UDP)
+  const Keyring *keyring = nullptr;  // encrypt with the primary when non-null and non-empty
+  uint8_t encryption_version = 1;
+  std::optional<Nonce> nonce;        // tests only
+};
+// Wraps one stream message (type byte first) for the wire.
+Result<Bytes> encode_stream(ByteView message, const StreamOut &opts);
+
+struct StreamIn {
+  std::string_view label;
+  bool skip_inbound_label_check = false;
+  bool read_label_header = true;     // server side; a reply has none (label still used as AAD)
+  const Keyring *keyring = nullptr;
+  bool verify_incoming = true;
+  Limits limits;
+};
+
+// Incremental decoder for one stream message: feed bytes as they arrive. Everything it buffers
+// is bounded by the limits; it never allocates for a count or length it has not checked.
+class StreamDecoder {
+ public:
+  enum class State { NeedMore, Done, Failed };
+  explicit StreamDecoder(StreamIn opts);
+  State feed(ByteView chunk);
+  State state() const { return state_; }
+  const Error &error() const { return error_; }
+  StreamMessage &message() { return message_; }
+  // The label the peer sent (server side), valid once past the header.
+  const std::string &peer_label() const { return peer_label_; }
+  bool was_encrypted() const { return encrypted_; }
+
+  // Decodes a complete buffer.
+  static Result<StreamMessage> decode(ByteView all, const StreamIn &opts);
+
+ private:
+  enum class Phase { Label, Type, Body };
+  State fail(Error e);
+  State step();
+  State finish(ByteView msg);
+  // Parses the message body in data (type byte at data[0]); complete == no more bytes will come.
+  Result<bool> parse_body(ByteView data, bool complete);
+
+  StreamIn opts_;
+  State state_ = State::NeedMore;
+  Phase phase_ = Phase::Label;
+  Error error_{};
+  Bytes buf_;
+  size_t pos_ = 0;  // start of the not yet consumed part of buf_
+  std::string peer_label_;
+  bool encrypted_ = false;
+  // body parsing
+  int body_stage_ = 0;
+  size_t body_off_ = 0;
+  PushPullHeader header_;
+  int64_t user_len_ = 0;
+  StreamMessage message_;
+};
+
+}  // namespace memberlist::wire
