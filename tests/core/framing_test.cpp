@@ -1,0 +1,244 @@
+// Compound, compression, CRC, labels, encryption, keyring and the UDP pipeline.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "test_util.hpp"
+#include "wire/codec.hpp"
+#include "wire/crypto.hpp"
+#include "wire/framing.hpp"
+#include "wire/lzw.hpp"
+#include "wire/packet.hpp"
+
+using namespace memberlist::wire;
+using memberlist::test::hex;
+
+namespace {
+Bytes random_bytes(size_t n, uint32_t seed, int alphabet = 256) {
+  std::mt19937 rng(seed);
+  Bytes b(n);
+  for (auto &x : b) x = static_cast<uint8_t>(rng() % alphabet);
+  return b;
+}
+}  // namespace
+
+TEST(Lzw, RoundTripsAcrossTableResets) {
+  for (size_t n : {1u, 2u, 100u, 4096u, 70000u, 300000u}) {
+    for (int alphabet : {2, 16, 256}) {
+      Bytes in = random_bytes(n, static_cast<uint32_t>(n * 31 + alphabet), alphabet);
+      Bytes c = lzw_compress(in);
+      auto out = lzw_decompress(c, 1u << 24);
+      ASSERT_TRUE(out.ok()) << n << "/" << alphabet << ": " << out.error().to_string();
+      EXPECT_EQ(*out, in) << n << "/" << alphabet;
+    }
+  }
+}
+
+TEST(Lzw, KnownVectors) {
+  EXPECT_EQ(lzw_compress({}), hex("000302"));
+  EXPECT_EQ(lzw_compress(Bytes(20, 'a')), hex("00c3081c48b060c180"));
+}
+
+TEST(Lzw, RejectsBadStreams) {
+  Bytes c = lzw_compress(to_bytes("hello hello hello"));
+  for (size_t cut = 0; cut + 1 < c.size(); ++cut) {
+    auto r = lzw_decompress(ByteView(c).first(cut), 1000);
+    EXPECT_FALSE(r.ok()) << "cut at " << cut;  // no EOF code: Go fails too
+  }
+  // First code 300 (undefined): 9 bits after CLEAR.
+  EXPECT_EQ(lzw_decompress(hex("00 59 02"), 100).error().code, Errc::Malformed);
+}
+
+TEST(Lzw, DecompressionIsBounded) {
+  Bytes bomb = lzw_compress(Bytes(10u << 20, 0));  // 10 MiB of zeros
+  EXPECT_LT(bomb.size(), 200000u);
+  EXPECT_EQ(lzw_decompress(bomb, 1u << 20).error().code, Errc::LimitExceeded);
+  EXPECT_EQ(lzw_decompress(bomb, 10u << 20)->size(), 10u << 20);
+}
+
+TEST(Compound, BuildsAndSplits) {
+  std::vector<Bytes> parts{Bytes{1}, Bytes{}, Bytes(300, 2)};
+  auto c = make_compound(parts);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->size(), 2 + 2 * 3 + 301u);
+  auto s = split_compound(ByteView(*c).subspan(1));
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->parts.size(), 3u);
+  EXPECT_EQ(s->parts[2].size(), 300u);
+  EXPECT_EQ(s->truncated, 0u);
+
+  EXPECT_FALSE(make_compound(std::vector<Bytes>{}).ok());
+  EXPECT_FALSE(make_compound(std::vector<Bytes>(256, Bytes{1})).ok());
+  EXPECT_TRUE(make_compound(std::vector<Bytes>(255, Bytes{1})).ok());
+  EXPECT_FALSE(make_compound(std::vector<Bytes>{Bytes(65536, 0)}).ok());
+}
+
+TEST(Compound, MalformedInputIsReportedNotFatal) {
+  EXPECT_EQ(split_compound({}).error().code, Errc::Truncated);                 // no count
+  EXPECT_EQ(split_compound(hex("03 0001 0001")).error().code, Errc::Truncated);  // short length table
+  auto t = split_compound(hex("03 0001 0001 0005 aa bb cc"));                   // third part cut off
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->parts.size(), 2u);
+  EXPECT_EQ(t->truncated, 1u);
+  auto trailing = split_compound(hex("01 0001 aa ffff"));
+  ASSERT_TRUE(trailing.ok());
+  EXPECT_EQ(trailing->parts.size(), 1u);
+  // 200 parts: the length table is 400 bytes (memberlist < v0.2.4 got this wrong in uint8 math).
+  auto many = make_compound(std::vector<Bytes>(200, hex("0b81a55365714e6f07")));
+  PacketContents pc = unpack_payload(*many, Limits{});
+  EXPECT_EQ(pc.messages.size(), 200u);
+  EXPECT_TRUE(pc.errors.empty());
+}
+
+TEST(Crc, StripsVerifiesAndPassesThrough) {
+  EXPECT_EQ(crc32_ieee(to_bytes("123456789")), 0xcbf43926u);
+  Bytes ping = hex("0b81a55365714e6f07");
+  Bytes wrapped = add_crc(ping);
+  bool had = false;
+  auto r = strip_crc(wrapped, &had);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(had);
+  EXPECT_EQ(Bytes(r->begin(), r->end()), ping);
+  wrapped.back() ^= 1;
+  EXPECT_EQ(strip_crc(wrapped, &had).error().code, Errc::BadCrc);
+  EXPECT_TRUE(strip_crc(ping, &had).ok());
+  EXPECT_FALSE(had);
+  EXPECT_TRUE(strip_crc(hex("0c0102"), &had).ok());  // under 5 bytes: not a CRC header
+}
+
+TEST(Label, HeaderRules) {
+  EXPECT_EQ(*add_label_header("", hex("01")), hex("01"));
+  EXPECT_EQ(*add_label_header("ab", hex("01")), hex("f4026162 01"));
+  EXPECT_FALSE(add_label_header(std::string(256, 'x'), hex("01")).ok());
+  EXPECT_TRUE(add_label_header(std::string(255, 'x'), hex("01")).ok());
+  EXPECT_EQ(strip_label_header(hex("f400 01")).error().code, Errc::BadLabel);
+  EXPECT_EQ(strip_label_header(hex("f405 6162")).error().code, Errc::BadLabel);
+  EXPECT_EQ(strip_label_header(hex("f4")).error().code, Errc::BadLabel);
+  EXPECT_EQ(check_label(hex("f4026162 01"), "ab", false)->size(), 1u);
+  EXPECT_EQ(check_label(hex("f4026162 01"), "zz", false).error().code, Errc::LabelMismatch);
+  EXPECT_EQ(check_label(hex("01"), "ab", false).error().code, Errc::LabelMismatch);   // unlabeled vs labeled
+  EXPECT_EQ(check_label(hex("f4026162 01"), "", false).error().code, Errc::LabelMismatch);
+  EXPECT_EQ(check_label(hex("01"), "ab", true)->size(), 1u);  // skip check: assume ours
+  EXPECT_EQ(check_label(hex("f4026162 01"), "ab", true).error().code, Errc::LabelMismatch);
+}
+
+TEST(Keyring, MemberlistSemantics) {
+  const Bytes k1(16, 1), k2(24, 2), k3(32, 3);
+  EXPECT_TRUE(Keyring::make({}, {})->empty());
+  EXPECT_FALSE(Keyring::make({k1}, {}).ok());
+  auto ring = Keyring::make({k2, k1}, k1);
+  ASSERT_TRUE(ring.ok());
+  EXPECT_EQ(ring->keys(), (std::vector<Bytes>{k1, k2}));
+  EXPECT_EQ(ring->add_key(Bytes(15, 0)).error().code, Errc::BadKey);
+  EXPECT_TRUE(ring->add_key(k2).ok());  // already present: no-op
+  EXPECT_EQ(ring->keys().size(), 2u);
+  EXPECT_TRUE(ring->add_key(k3).ok());
+  EXPECT_EQ(ring->use_key(Bytes(16, 9)).error().code, Errc::BadKey);
+  ASSERT_TRUE(ring->use_key(k3).ok());
+  EXPECT_EQ(*ring->primary(), k3);
+  EXPECT_EQ(ring->remove_key(k3).error().code, Errc::BadKey);
+  EXPECT_TRUE(ring->remove_key(k1).ok());
+  EXPECT_TRUE(ring->remove_key(Bytes(16, 7)).ok());  // unknown: no-op
+  EXPECT_EQ(ring->keys(), (std::vector<Bytes>{k3, k2}));
+  Keyring empty;
+  ASSERT_TRUE(empty.add_key(k2).ok());
+  EXPECT_EQ(*empty.primary(), k2);
+}
+
+TEST(Crypto, DecryptRules) {
+  const Bytes key(16, 5);
+  const std::vector<Bytes> keys{Bytes(32, 9), key};
+  Nonce n{};
+  for (uint8_t v : {uint8_t{0}, uint8_t{1}}) {
+    for (size_t len : {0u, 1u, 15u, 16u, 17u, 1000u}) {
+      Bytes plain = random_bytes(len, static_cast<uint32_t>(len + v));
+      auto c = encrypt_payload(v, key, n, plain, view("aad"));
+      ASSERT_TRUE(c.ok());
+      EXPECT_EQ(c->size(), encrypted_length(v, len));
+      auto p = decrypt_payload(keys, *c, view("aad"));  // second key is the right one
+      ASSERT_TRUE(p.ok()) << p.error().to_string();
+      EXPECT_EQ(*p, plain);
+      EXPECT_EQ(decrypt_payload(keys, *c, view("other")).error().code, Errc::DecryptFailed);
+      Bytes tampered = *c;
+      tampered[tampered.size() / 2] ^= 0x80;
+      EXPECT_FALSE(decrypt_payload(keys, tampered, view("aad")).ok());
+    }
+  }
+  EXPECT_EQ(decrypt_payload(keys, {}, {}).error().code, Errc::Truncated);
+  EXPECT_EQ(decrypt_payload(keys, Bytes(40, 2), {}).error().code, Errc::Unsupported);
+  EXPECT_EQ(decrypt_payload(keys, Bytes(28, 1), {}).error().code, Errc::Truncated);
+  EXPECT_EQ(decrypt_payload(keys, Bytes(44, 0), {}).error().code, Errc::Truncated);
+  EXPECT_EQ(decrypt_payload({}, Bytes(40, 1), {}).error().code, Errc::NoKeys);
+  EXPECT_EQ(encrypt_payload(2, key, n, {}, {}).error().code, Errc::Unsupported);
+  EXPECT_EQ(encrypt_payload(1, Bytes(10, 0), n, {}, {}).error().code, Errc::BadKey);
+  EXPECT_EQ(encryption_version_for(1), 0);
+  EXPECT_EQ(encryption_version_for(2), 1);
+  EXPECT_NE(random_nonce(), random_nonce());
+}
+
+TEST(Packet, PipelineRoundTripsEveryCombination) {
+  Keyring ring;
+  ASSERT_TRUE(ring.add_key(Bytes(32, 4)).ok());
+  const std::vector<Bytes> parts(30, encode(Suspect{3, "node-with-a-long-name", "accuser"}));
+  const Bytes payload = *make_compound(parts);
+  for (int mask = 0; mask < 16; ++mask) {
+    PacketOut out;
+    out.compress = mask & 1;
+    out.crc = mask & 2;
+    out.keyring = (mask & 4) ? &ring : nullptr;
+    out.label = (mask & 8) ? "blue" : "";
+    auto pkt = encode_packet(payload, out);
+    ASSERT_TRUE(pkt.ok());
+    if (out.compress) {
+      EXPECT_LT(pkt->size(), payload.size()) << "compression must be used when smaller";
+    }
+    PacketIn in;
+    in.keyring = out.keyring;
+    in.label = out.label;
+    auto contents = decode_packet(*pkt, in);
+    ASSERT_TRUE(contents.ok()) << mask << ": " << contents.error().to_string();
+    EXPECT_EQ(contents->messages.size(), 30u) << mask;
+    EXPECT_TRUE(contents->errors.empty());
+  }
+}
+
+TEST(Packet, EncryptionPolicy) {
+  Keyring ring;
+  ASSERT_TRUE(ring.add_key(Bytes(16, 4)).ok());
+  const Bytes plain = encode(NackResp{1});
+  PacketIn in;
+  in.keyring = &ring;
+  EXPECT_FALSE(decode_packet(plain, in).ok());  // GossipVerifyIncoming: plaintext refused
+  in.verify_incoming = false;
+  EXPECT_EQ(decode_packet(plain, in)->messages.size(), 1u);  // transition: plaintext accepted
+  PacketOut out;
+  out.keyring = &ring;
+  Bytes enc = *encode_packet(plain, out);
+  // Encrypted, receiver has no keys: byte 0 (version 1) reads as an indirect ping that fails to
+  // decode, as it does in memberlist. Nothing is delivered.
+  auto garbage = decode_packet(enc, PacketIn{});
+  ASSERT_TRUE(garbage.ok());
+  EXPECT_TRUE(garbage->messages.empty());
+  EXPECT_EQ(garbage->errors.size(), 1u);
+}
+
+TEST(Packet, NestingAndBadPartsAreContained) {
+  Bytes msg = encode(NackResp{9});
+  for (int i = 0; i < 20; ++i) msg = *make_compound(std::vector<Bytes>{msg});
+  PacketContents deep = unpack_payload(msg, Limits{});
+  EXPECT_TRUE(deep.messages.empty());
+  ASSERT_EQ(deep.errors.size(), 1u);
+  EXPECT_EQ(deep.errors[0].code, Errc::LimitExceeded);
+
+  // One bad part among good ones: the good ones are still delivered.
+  const std::vector<Bytes> parts{encode(NackResp{1}), hex("03 c1"), Bytes{}, encode(NackResp{2})};
+  PacketContents pc = unpack_payload(*make_compound(parts), Limits{});
+  EXPECT_EQ(pc.messages.size(), 2u);
+  EXPECT_EQ(pc.errors.size(), 2u);
+
+  // A compressed bomb inside a UDP packet is bounded by max_packet_decompressed.
+  Bytes bomb = compress_payload(Bytes(4u << 20, 8));
+  PacketContents b = unpack_payload(bomb, Limits{});
+  ASSERT_EQ(b.errors.size(), 1u);
+  EXPECT_EQ(b.errors[0].code, Errc::LimitExceeded);
+}
