@@ -1,0 +1,3 @@
+module github.com/libmemberlist/interop/vectest
+
+go 1.22
