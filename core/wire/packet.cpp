@@ -87,6 +87,9 @@ void unpack_into(ByteView msg, const Limits &limits, size_t depth, PacketContent
       unpack_into(*plain, limits, depth + 1, out);
       return;
     }
+    case MsgType::Err:  // a stream reply only; memberlist drops it in a packet
+      out.errors.push_back(make_error(Errc::BadType, "errResp is not valid in a packet"));
+      return;
     default: {
       auto m = decode_message(msg, limits);
       if (m) {
