@@ -1,0 +1,224 @@
+// Implementation of core/state/broadcast_queue.hpp.
+#include "state/broadcast_queue.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <limits>
+#include <utility>
+
+#include "state/util.hpp"
+
+namespace memberlist::state {
+
+void MemberlistBroadcast::finished() noexcept {
+  if (on_finished_) on_finished_();
+}
+
+bool MemberlistBroadcast::invalidates(const Broadcast &other) const {
+  const auto *mb = dynamic_cast<const MemberlistBroadcast *>(&other);
+  return mb != nullptr && mb->node_ == node_;
+}
+
+std::int64_t TransmitLimitedQueue::next_id() noexcept {
+  if (id_gen_ == std::numeric_limits<std::int64_t>::max()) {
+    id_gen_ = 1;
+  } else {
+    ++id_gen_;
+  }
+  return id_gen_;
+}
+
+void TransmitLimitedQueue::idle_check() noexcept {
+  if (items_.empty()) id_gen_ = 0;
+}
+
+std::unique_ptr<Broadcast> TransmitLimitedQueue::take(Set::iterator it) {
+  if (!it->name.empty()) names_.erase(it->name);
+  auto node = items_.extract(it);
+  return std::move(node.value().b);
+}
+
+void TransmitLimitedQueue::insert(Item item) {
+  const bool named = !item.name.empty();
+  auto [pos, inserted] = items_.insert(std::move(item));
+  assert(inserted && "queue ids are unique");
+  (void)inserted;
+  if (named) names_.insert_or_assign(pos->name, pos);
+}
+
+void TransmitLimitedQueue::finish_all(std::vector<std::unique_ptr<Broadcast>> &done) noexcept {
+  for (auto &b : done) {
+    if (b) b->finished();
+  }
+  done.clear();
+}
+
+void TransmitLimitedQueue::queue(std::unique_ptr<Broadcast> b, int initial_transmits) {
+  if (!b) return;
+
+  Item item{Key{initial_transmits, static_cast<std::int64_t>(b->message().size()), 0},
+            Kind::Plain, std::string(), nullptr};
+  if (auto name = b->name()) {
+    item.kind = Kind::Named;
+    item.name.assign(name->data(), name->size());
+  } else if (b->unique()) {
+    item.kind = Kind::Unique;
+  }
+
+  // Collect what this broadcast replaces before touching the queue (invalidates() may throw).
+  std::vector<Set::iterator> victims;
+  if (!item.name.empty()) {
+    if (auto found = names_.find(std::string_view(item.name)); found != names_.end()) {
+      victims.push_back(found->second);
+    }
+  } else if (item.kind != Kind::Unique) {
+    for (auto it = items_.begin(); it != items_.end(); ++it) {
+      if (it->kind == Kind::Plain && b->invalidates(*it->b)) victims.push_back(it);
+    }
+  }
+
+  std::vector<std::unique_ptr<Broadcast>> done;
+  done.reserve(victims.size());
+  for (auto it : victims) done.push_back(take(it));
+  idle_check();
+
+  item.key.id = next_id();
+  item.b = std::move(b);
+  insert(std::move(item));
+
+  finish_all(done);
+}
+
+std::pair<int, int> TransmitLimitedQueue::transmit_range() const noexcept {
+  if (items_.empty()) return {0, 0};
+  return {items_.begin()->key.transmits, std::prev(items_.end())->key.transmits};
+}
+
+std::vector<TransmitLimitedQueue::Set::const_iterator> TransmitLimitedQueue::select(
+    std::int64_t overhead, std::int64_t limit, std::int64_t &bytes_used) const {
+  std::vector<Set::const_iterator> chosen;
+  bytes_used = 0;
+  if (items_.empty()) return chosen;
+
+  const auto [lo, hi] = transmit_range();
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  Set::const_iterator last = items_.end();  // the last entry chosen in the current tier
+  for (int tier = lo; tier <= hi;) {
+    const std::int64_t free = limit - bytes_used - overhead;
+    if (free <= 0) break;
+
+    // First entry of this tier no longer than `free`: sizes descend within a tier.
+    auto it = items_.lower_bound(Key{tier, free, kMax});
+    // Everything from that point up to the last pick in this tier is already taken.
+    if (last != items_.end() && it != items_.end() && !Less::less(last->key, it->key)) {
+      it = std::next(last);
+    }
+    Set::const_iterator pick = items_.end();
+    for (; it != items_.end() && it->key.transmits == tier; ++it) {
+      // A message that grew since it was queued is skipped, as in Go.
+      if (static_cast<std::int64_t>(it->b->message().size()) > free) continue;
+      pick = it;
+      break;
+    }
+    if (pick == items_.end()) {
+      ++tier;
+      last = items_.end();
+      continue;
+    }
+    bytes_used += overhead + static_cast<std::int64_t>(pick->b->message().size());
+    chosen.push_back(pick);
+    last = pick;
+  }
+  return chosen;
+}
+
+std::int64_t TransmitLimitedQueue::peek_bytes(std::int64_t overhead, std::int64_t limit) const {
+  std::int64_t used = 0;
+  (void)select(overhead, limit, used);
+  return used;
+}
+
+std::int64_t TransmitLimitedQueue::append_broadcasts(std::int64_t overhead, std::int64_t limit,
+                                                     std::size_t num_nodes,
+                                                     std::vector<wire::Bytes> &out) {
+  if (items_.empty()) return 0;
+  const int transmit_limit = retransmit_limit(mult_, num_nodes);
+
+  std::int64_t used = 0;
+  const auto chosen = select(overhead, limit, used);
+  if (chosen.empty()) return 0;
+
+  out.reserve(out.size() + chosen.size());
+  std::vector<Set::node_type> again;
+  std::vector<std::unique_ptr<Broadcast>> done;
+  for (auto it : chosen) {
+    const wire::ByteView msg = it->b->message();
+    out.emplace_back(msg.begin(), msg.end());
+    if (!it->name.empty()) names_.erase(it->name);
+    auto node = items_.extract(it);
+    if (node.value().key.transmits + 1 >= transmit_limit) {
+      done.push_back(std::move(node.value().b));
+    } else {
+      ++node.value().key.transmits;
+      again.push_back(std::move(node));
+    }
+  }
+  for (auto &node : again) {
+    auto res = items_.insert(std::move(node));
+    assert(res.inserted && "queue ids are unique");
+    if (!res.position->name.empty()) names_.insert_or_assign(res.position->name, res.position);
+  }
+  idle_check();
+  finish_all(done);
+  return used;
+}
+
+TransmitLimitedQueue::Batch TransmitLimitedQueue::get_broadcasts(std::int64_t overhead,
+                                                                 std::int64_t limit,
+                                                                 std::size_t num_nodes) {
+  Batch batch;
+  batch.bytes_used = append_broadcasts(overhead, limit, num_nodes, batch.messages);
+  return batch;
+}
+
+void TransmitLimitedQueue::reset() {
+  std::vector<std::unique_ptr<Broadcast>> done;
+  done.reserve(items_.size());
+  while (!items_.empty()) done.push_back(take(items_.begin()));
+  names_.clear();
+  id_gen_ = 0;
+  finish_all(done);
+}
+
+void TransmitLimitedQueue::prune(std::size_t max_retain) {
+  std::vector<std::unique_ptr<Broadcast>> done;
+  while (items_.size() > max_retain) done.push_back(take(std::prev(items_.end())));
+  idle_check();
+  finish_all(done);
+}
+
+std::vector<TransmitLimitedQueue::Entry> TransmitLimitedQueue::ordered_view() const {
+  std::vector<Entry> out;
+  out.reserve(items_.size());
+  for (const auto &item : items_) {
+    out.push_back(Entry{item.key.transmits, item.key.msg_len, item.key.id, item.b.get()});
+  }
+  return out;
+}
+
+SharedBatch get_broadcasts_shared(TransmitLimitedQueue &first, std::int64_t first_overhead,
+                                  std::size_t first_num_nodes, TransmitLimitedQueue &second,
+                                  std::int64_t second_overhead, std::size_t second_num_nodes,
+                                  std::int64_t limit, std::int64_t second_share) {
+  SharedBatch out;
+  const std::int64_t share = std::clamp<std::int64_t>(second_share, 0, std::max<std::int64_t>(limit, 0));
+  const std::int64_t reserved = share > 0 ? second.peek_bytes(second_overhead, share) : 0;
+  const std::int64_t used1 =
+      first.append_broadcasts(first_overhead, limit - reserved, first_num_nodes, out.first);
+  const std::int64_t used2 =
+      second.append_broadcasts(second_overhead, limit - used1, second_num_nodes, out.second);
+  out.bytes_used = used1 + used2;
+  return out;
+}
+
+}  // namespace memberlist::state

@@ -1,0 +1,209 @@
+// The gossip broadcast queue: memberlist's TransmitLimitedQueue (queue.go) and its Broadcast,
+// NamedBroadcast and UniqueBroadcast interfaces, plus memberlist's own memberlistBroadcast
+// (broadcast.go). WIRE.md §6.4.
+//
+//  - Priority: fewest transmits first; within a tier the longest message, then the newest.
+//  - A named broadcast replaces the queued one with the same name; a plain broadcast removes every
+//    queued plain broadcast it invalidates(); unique broadcasts never invalidate anything, and
+//    named/unique ones are never invalidated by plain ones. Replaced entries get finished().
+//  - get_broadcasts fills a byte budget (each message costs overhead + size), taking per tier the
+//    largest message that still fits, so smaller ones may follow a skipped large one. Each taken
+//    message counts a transmit; at retransmit_limit(mult, num_nodes) it leaves with finished().
+//
+// Differences from Go, all deliberate:
+//  - finished() is called after the queue is back in a consistent state, so it may call back
+//    into the queue (Go calls it under the queue mutex). It must not destroy the queue.
+//  - Ids are unique among queued entries. Go resets its id counter whenever its tree empties,
+//    even in the middle of an operation, which can hand out an id that a queued entry still has;
+//    the newer entry then silently replaces the older one in the btree (lost, never finished).
+//    Here the counter restarts only when the queue is empty at the end of an operation, and a
+//    queue() that empties the queue by invalidation gives the new entry id 1.
+//  - The queue is single-threaded (the protocol owns it on one loop); no internal mutex.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "wire/bytes.hpp"
+
+namespace memberlist::state {
+
+// Something that can be gossiped. Implementations may come from the protocol, the C API or a
+// language binding; the queue owns them.
+class Broadcast {
+ public:
+  virtual ~Broadcast() = default;
+
+  // The bytes to send. The queue records its size when queued; the size must not grow later.
+  // The view must stay valid while the broadcast is queued.
+  virtual wire::ByteView message() const = 0;
+
+  // Called exactly once when the queue drops the broadcast: invalidated, transmit limit reached,
+  // pruned or reset. Not called for broadcasts still queued when the queue is destroyed.
+  virtual void finished() noexcept {}
+
+  // For plain broadcasts: whether queuing *this should drop the queued `other`.
+  virtual bool invalidates(const Broadcast &other) const { (void)other; return false; }
+
+  // A value makes this a NamedBroadcast: queuing it replaces the queued broadcast of that name
+  // (invalidates() is then not consulted). An empty name is allowed and, as in Go, behaves like a
+  // plain broadcast when queued but is still skipped by other plain broadcasts' scans.
+  virtual std::optional<std::string_view> name() const { return std::nullopt; }
+
+  // UniqueBroadcast: never invalidates and is never invalidated. name() takes precedence.
+  virtual bool unique() const { return false; }
+};
+
+// memberlist's own broadcast (memberlistBroadcast): a message about one node, named by it, with
+// an optional callback when it is finished (memberlist's notify channel, e.g. for Leave).
+class MemberlistBroadcast final : public Broadcast {
+ public:
+  MemberlistBroadcast(std::string node, wire::Bytes msg, std::function<void()> on_finished = {})
+      : node_(std::move(node)), msg_(std::move(msg)), on_finished_(std::move(on_finished)) {}
+
+  wire::ByteView message() const override { return msg_; }
+  void finished() noexcept override;
+  // Any MemberlistBroadcast about the same node.
+  bool invalidates(const Broadcast &other) const override;
+  std::optional<std::string_view> name() const override { return std::string_view(node_); }
+
+  const std::string &node() const noexcept { return node_; }
+
+ private:
+  std::string node_;
+  wire::Bytes msg_;
+  std::function<void()> on_finished_;
+};
+
+class TransmitLimitedQueue {
+ public:
+  // retransmit_mult: Config.RetransmitMult.
+  explicit TransmitLimitedQueue(int retransmit_mult = 4) noexcept : mult_(retransmit_mult) {}
+  ~TransmitLimitedQueue() = default;
+  TransmitLimitedQueue(const TransmitLimitedQueue &) = delete;
+  TransmitLimitedQueue &operator=(const TransmitLimitedQueue &) = delete;
+  TransmitLimitedQueue(TransmitLimitedQueue &&) noexcept = default;
+  TransmitLimitedQueue &operator=(TransmitLimitedQueue &&) noexcept = default;
+
+  int retransmit_mult() const noexcept { return mult_; }
+  void set_retransmit_mult(int m) noexcept { mult_ = m; }
+
+  // QueueBroadcast. initial_transmits > 0 starts the entry in a later tier (Go's test hook).
+  // A null pointer is ignored.
+  void queue(std::unique_ptr<Broadcast> b, int initial_transmits = 0);
+
+  struct Batch {
+    std::vector<wire::Bytes> messages;  // copies, in the order taken
+    std::int64_t bytes_used = 0;        // Σ (overhead + size)
+  };
+
+  // GetBroadcasts: messages whose overhead + size fit in `limit` bytes in total. num_nodes feeds
+  // retransmit_limit (memberlist passes its estimated node count). O(t · log n + m · log n) for t
+  // transmit tiers and m messages taken. Negative or tiny budgets return nothing.
+  Batch get_broadcasts(std::int64_t overhead, std::int64_t limit, std::size_t num_nodes);
+  // The same, appending to `out`; returns the bytes used.
+  std::int64_t append_broadcasts(std::int64_t overhead, std::int64_t limit, std::size_t num_nodes,
+                                 std::vector<wire::Bytes> &out);
+
+  // What get_broadcasts(overhead, limit, ·) would use, in bytes, without taking anything.
+  std::int64_t peek_bytes(std::int64_t overhead, std::int64_t limit) const;
+
+  std::size_t num_queued() const noexcept { return items_.size(); }
+  bool empty() const noexcept { return items_.empty(); }
+
+  // Finishes and drops everything (in priority order).
+  void reset();
+
+  // Keeps the max_retain highest-priority entries; drops (and finishes) the rest, starting from
+  // the lowest priority one: most transmits, then shortest, then oldest.
+  void prune(std::size_t max_retain);
+
+  // Introspection (tests, metrics): the entries in priority order, best first.
+  struct Entry {
+    int transmits;
+    std::int64_t msg_len;
+    std::int64_t id;
+    const Broadcast *broadcast;
+  };
+  std::vector<Entry> ordered_view() const;
+  // The last id handed out (0 after the queue went idle).
+  std::int64_t id_gen() const noexcept { return id_gen_; }
+  // Lowest and highest transmit count present; {0, 0} when empty.
+  std::pair<int, int> transmit_range() const noexcept;
+
+ private:
+  struct Key {
+    int transmits;
+    std::int64_t msg_len;
+    std::int64_t id;
+  };
+  enum class Kind : std::uint8_t { Plain, Named, Unique };
+  struct Item {
+    Key key;
+    Kind kind;
+    std::string name;  // only for Named with a non-empty name
+    std::unique_ptr<Broadcast> b;
+  };
+  struct Less {
+    using is_transparent = void;
+    static bool less(const Key &a, const Key &b) noexcept {
+      if (a.transmits != b.transmits) return a.transmits < b.transmits;
+      if (a.msg_len != b.msg_len) return a.msg_len > b.msg_len;
+      return a.id > b.id;
+    }
+    bool operator()(const Item &a, const Item &b) const noexcept { return less(a.key, b.key); }
+    bool operator()(const Item &a, const Key &b) const noexcept { return less(a.key, b); }
+    bool operator()(const Key &a, const Item &b) const noexcept { return less(a, b.key); }
+  };
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  using Set = std::set<Item, Less>;
+
+  // The entries get_broadcasts would take, in order, and the bytes they cost. No mutation.
+  std::vector<Set::const_iterator> select(std::int64_t overhead, std::int64_t limit,
+                                          std::int64_t &bytes_used) const;
+  std::int64_t next_id() noexcept;
+  // Removes an entry (and its name) and hands back its broadcast.
+  std::unique_ptr<Broadcast> take(Set::iterator it);
+  void insert(Item item);
+  void idle_check() noexcept;
+  static void finish_all(std::vector<std::unique_ptr<Broadcast>> &done) noexcept;
+
+  int mult_;
+  Set items_;
+  std::unordered_map<std::string, Set::iterator, NameHash, std::equal_to<>> names_;
+  std::int64_t id_gen_ = 0;
+};
+
+// Sharing one packet budget between two queues (e.g. memberlist's own broadcasts and user
+// broadcasts) so that a flood in one cannot starve the other. `second_share` bytes of `limit`
+// are reserved for `second`, but only as far as `second` can use them right now:
+//   1. r = second.peek_bytes(second_overhead, min(second_share, limit));
+//   2. `first` takes from a budget of limit − r;
+//   3. `second` takes from whatever `first` left (at least r).
+// Each queue is read once, so no message appears twice in one packet. second_share = 0 is
+// memberlist's order: its own broadcasts first, then the user's with what remains. Per-queue
+// overheads differ when one queue's messages get an extra frame byte (user messages: +1).
+struct SharedBatch {
+  std::vector<wire::Bytes> first;
+  std::vector<wire::Bytes> second;
+  std::int64_t bytes_used = 0;
+};
+SharedBatch get_broadcasts_shared(TransmitLimitedQueue &first, std::int64_t first_overhead,
+                                  std::size_t first_num_nodes, TransmitLimitedQueue &second,
+                                  std::int64_t second_overhead, std::size_t second_num_nodes,
+                                  std::int64_t limit, std::int64_t second_share);
+
+}  // namespace memberlist::state
