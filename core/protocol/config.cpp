@@ -1,0 +1,135 @@
+#include "protocol/config.hpp"
+
+#include <arpa/inet.h>
+
+#include "wire/crypto.hpp"
+#include "wire/framing.hpp"
+
+namespace memberlist::protocol {
+
+using wire::Errc;
+using wire::make_error;
+
+bool Cidr::contains(wire::ByteView addr) const {
+  wire::Bytes a(addr.begin(), addr.end());
+  // An IPv4-mapped IPv6 address matches an IPv4 network and vice versa.
+  static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (ip.size() == 4 && a.size() == 16 && std::equal(a.begin(), a.begin() + 12, kMapped)) {
+    a.erase(a.begin(), a.begin() + 12);
+  }
+  if (a.size() != ip.size()) return false;
+  int bits = prefix;
+  for (size_t i = 0; i < a.size() && bits > 0; ++i, bits -= 8) {
+    const uint8_t mask = bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));
+    if ((a[i] & mask) != ip[i]) return false;
+  }
+  return true;
+}
+
+wire::Result<Cidr> parse_cidr(std::string_view s) {
+  const auto slash = s.find('/');
+  if (slash == std::string_view::npos) return make_error(Errc::Malformed, "CIDR '" + std::string(s) + "' has no /prefix");
+  const std::string host(s.substr(0, slash));
+  const std::string bits(s.substr(slash + 1));
+  Cidr c;
+  uint8_t buf[16];
+  if (inet_pton(AF_INET, host.c_str(), buf) == 1) {
+    c.ip.assign(buf, buf + 4);
+  } else if (inet_pton(AF_INET6, host.c_str(), buf) == 1) {
+    c.ip.assign(buf, buf + 16);
+  } else {
+    return make_error(Errc::Malformed, "CIDR '" + std::string(s) + "': bad address");
+  }
+  const int max = static_cast<int>(c.ip.size() * 8);
+  if (bits.empty() || bits.size() > 3 || bits.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(bits) > max) {
+    return make_error(Errc::Malformed, "CIDR '" + std::string(s) + "': prefix must be 0.." + std::to_string(max));
+  }
+  c.prefix = std::stoi(bits);
+  int left = c.prefix;
+  for (auto &b : c.ip) {
+    b &= left >= 8 ? 0xff : (left <= 0 ? 0 : static_cast<uint8_t>(0xff << (8 - left)));
+    left -= 8;
+  }
+  return c;
+}
+
+Config Config::lan() { return Config{}; }
+
+Config Config::wan() {
+  Config c;
+  c.tcp_timeout = 30s;
+  c.suspicion_mult = 6;
+  c.push_pull_interval = 60s;
+  c.probe_timeout = 3s;
+  c.probe_interval = 5s;
+  c.gossip_nodes = 4;
+  c.gossip_interval = 500ms;
+  c.gossip_to_the_dead_time = 60s;
+  return c;
+}
+
+Config Config::local() {
+  Config c;
+  c.tcp_timeout = 1s;
+  c.indirect_checks = 1;
+  c.retransmit_mult = 2;
+  c.suspicion_mult = 3;
+  c.push_pull_interval = 15s;
+  c.probe_timeout = 200ms;
+  c.probe_interval = 1s;
+  c.gossip_interval = 100ms;
+  c.gossip_to_the_dead_time = 15s;
+  return c;
+}
+
+wire::Status Config::validate() const {
+  auto bad = [](const std::string &msg) { return wire::Status(make_error(Errc::OutOfRange, msg)); };
+  if (name.empty()) return bad("name: a node name is required");
+  if (protocol_version < kProtocolVersionMin || protocol_version > kProtocolVersionMax) {
+    return bad("protocol_version: " + std::to_string(protocol_version) + " is outside the supported range [" +
+               std::to_string(kProtocolVersionMin) + ", " + std::to_string(kProtocolVersionMax) + "]");
+  }
+  if (auto st = wire::validate_label(label); !st) return bad("label: " + st.error().message);
+  if (!secret_key.empty()) {
+    if (auto st = wire::validate_key(secret_key); !st) return bad("secret_key: " + st.error().message);
+  }
+  if (probe_interval <= 0s) return bad("probe_interval: must be positive");
+  if (probe_timeout <= 0s) return bad("probe_timeout: must be positive");
+  if (probe_timeout > probe_interval) {
+    return bad("probe_timeout (" + std::to_string(probe_timeout.count() / 1000000) +
+               "ms) must not exceed probe_interval (" + std::to_string(probe_interval.count() / 1000000) + "ms)");
+  }
+  if (tcp_timeout <= 0s) return bad("tcp_timeout: must be positive");
+  if (push_pull_interval < 0s) return bad("push_pull_interval: must be >= 0 (0 disables push/pull)");
+  if (gossip_interval < 0s) return bad("gossip_interval: must be >= 0 (0 disables gossip)");
+  if (gossip_to_the_dead_time < 0s) return bad("gossip_to_the_dead_time: must be >= 0");
+  if (dead_node_reclaim_time < 0s) return bad("dead_node_reclaim_time: must be >= 0");
+  if (queue_check_interval < 0s) return bad("queue_check_interval: must be >= 0");
+  if (reconnect_interval < 0s) return bad("reconnect_interval: must be >= 0 (0 disables reconnecting)");
+  if (reconnect_timeout < 0s) return bad("reconnect_timeout: must be >= 0");
+  if (indirect_checks < 0) return bad("indirect_checks: must be >= 0");
+  if (retransmit_mult < 1) return bad("retransmit_mult: must be >= 1");
+  if (suspicion_mult < 1) return bad("suspicion_mult: must be >= 1");
+  if (suspicion_max_timeout_mult < 1) return bad("suspicion_max_timeout_mult: must be >= 1");
+  if (awareness_max_multiplier < 1) return bad("awareness_max_multiplier: must be >= 1");
+  if (gossip_nodes < 0) return bad("gossip_nodes: must be >= 0");
+  if (handoff_queue_depth < 1) return bad("handoff_queue_depth: must be >= 1");
+  if (max_concurrent_push_pulls < 1) return bad("max_concurrent_push_pulls: must be >= 1");
+  // The smallest packet must hold a compound header and one small message; the largest must fit
+  // a UDP datagram.
+  if (udp_buffer_size < 64 || udp_buffer_size > 65507) return bad("udp_buffer_size: must be in [64, 65507]");
+  if (delegate_protocol_min > delegate_protocol_max && delegate_protocol_max != 0) {
+    return bad("delegate_protocol_min must not exceed delegate_protocol_max");
+  }
+  if (delegate_protocol_version < delegate_protocol_min ||
+      (delegate_protocol_max != 0 && delegate_protocol_version > delegate_protocol_max)) {
+    return bad("delegate_protocol_version must lie within [delegate_protocol_min, delegate_protocol_max]");
+  }
+  for (const auto &c : cidrs_allowed) {
+    if (auto r = parse_cidr(c); !r) return bad("cidrs_allowed: " + r.error().message);
+  }
+  return wire::Ok{};
+}
+
+}  // namespace memberlist::protocol

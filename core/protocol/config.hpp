@@ -1,0 +1,97 @@
+// Protocol configuration: memberlist's Config fields that concern the protocol (WIRE.md §6.11),
+// the LAN/WAN/Local presets, and validation with clear messages.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "wire/bytes.hpp"
+#include "wire/error.hpp"
+#include "wire/limits.hpp"
+
+namespace memberlist::protocol {
+
+using Duration = std::chrono::nanoseconds;
+using namespace std::chrono_literals;
+
+inline constexpr uint8_t kProtocolVersionMin = 1;
+inline constexpr uint8_t kProtocolVersion2Compatible = 2;
+inline constexpr uint8_t kProtocolVersionMax = 5;
+inline constexpr size_t kMetaMaxSize = 512;
+
+// An IPv4 or IPv6 network for CIDRsAllowed.
+struct Cidr {
+  wire::Bytes ip;  // 4 or 16 bytes, masked
+  int prefix = 0;
+  bool contains(wire::ByteView addr) const;
+};
+wire::Result<Cidr> parse_cidr(std::string_view s);
+
+struct Config {
+  std::string name;
+  std::string label;
+  bool skip_inbound_label_check = false;
+
+  std::string bind_addr = "0.0.0.0";
+  uint16_t bind_port = 7946;
+  std::string advertise_addr;
+  uint16_t advertise_port = 7946;
+
+  uint8_t protocol_version = kProtocolVersion2Compatible;
+  Duration tcp_timeout = 10s;
+  int indirect_checks = 3;
+  int retransmit_mult = 4;
+  int suspicion_mult = 4;
+  int suspicion_max_timeout_mult = 6;
+  Duration push_pull_interval = 30s;  // 0 disables periodic push/pull
+  Duration probe_interval = 1s;
+  Duration probe_timeout = 500ms;
+  bool disable_tcp_pings = false;
+  int awareness_max_multiplier = 8;
+  Duration gossip_interval = 200ms;   // 0 disables gossip
+  int gossip_nodes = 3;
+  Duration gossip_to_the_dead_time = 30s;
+  bool gossip_verify_incoming = true;
+  bool gossip_verify_outgoing = true;
+  bool enable_compression = true;
+  wire::Bytes secret_key;              // 16, 24 or 32 bytes, or empty
+
+  uint8_t delegate_protocol_version = 0;
+  uint8_t delegate_protocol_min = 0;
+  uint8_t delegate_protocol_max = 0;
+
+  std::string dns_config_path = "/etc/resolv.conf";
+  int handoff_queue_depth = 1024;
+  int udp_buffer_size = 1400;
+  Duration dead_node_reclaim_time = 0s;
+  bool require_node_names = false;
+  std::vector<std::string> cidrs_allowed;  // empty = allow all
+  Duration queue_check_interval = 30s;
+
+  // Beyond memberlist.
+  // Lifeguard (awareness-scaled probes, dynamic suspicion timeouts, the buddy system). memberlist
+  // always runs it; turning it off gives plain SWIM, for comparison.
+  bool lifeguard = true;
+  // Partition healing (beyond memberlist, like Serf's reconnect): nodes that failed (not left)
+  // are remembered for reconnect_timeout, and every reconnect_interval the node push/pulls with
+  // a random one, so two halves of a healed partition find each other again however long it
+  // lasted. memberlist never contacts a node again once GossipToTheDeadTime has passed.
+  // reconnect_interval 0 turns this off (memberlist's behaviour).
+  Duration reconnect_interval = 30s;
+  Duration reconnect_timeout = 24h;
+  // Concurrent inbound push/pulls served (memberlist: 128).
+  int max_concurrent_push_pulls = 128;
+  wire::Limits limits;
+
+  static Config lan();
+  static Config wan();
+  static Config local();
+
+  // Rejects nonsense with a message naming the field (ProbeTimeout > ProbeInterval, zero or
+  // negative intervals, out-of-range protocol versions, bad key sizes, labels over 255 bytes…).
+  wire::Status validate() const;
+};
+
+}  // namespace memberlist::protocol

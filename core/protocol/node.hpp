@@ -1,0 +1,219 @@
+// A memberlist node as a sans-I/O state machine (ARCHITECTURE.md "Why sans-I/O").
+//
+// The node never touches a socket or a clock. A driver (core/net's libuv runtime, or core/sim's
+// simulator) feeds it inputs — a datagram from an address, a decoded stream request, the reply
+// to a stream it asked for, the current time, API calls — and drains the effects it produced:
+// datagrams to send, streams to open or answer, and completions of API operations. Delegates
+// (memberlist's Delegate, EventDelegate, …) are called synchronously from inside the input that
+// caused them, on the driver's thread.
+//
+// Time: every input takes `now` (monotonic). `next_deadline()` says when the node next needs
+// `tick(now)`; the driver must call tick at or after that time.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "protocol/config.hpp"
+#include "wire/crypto.hpp"
+#include "wire/bytes.hpp"
+#include "wire/error.hpp"
+#include "wire/messages.hpp"
+
+namespace memberlist::protocol {
+
+using Time = std::chrono::steady_clock::time_point;
+using wire::Bytes;
+using wire::ByteView;
+using wire::NodeState;
+
+// Where to send: an IP (4 or 16 bytes) and port, and the node name when known (memberlist's
+// Address.Name; with require_node_names a send without one is refused).
+struct Endpoint {
+  Bytes ip;
+  uint16_t port = 0;
+  std::string name;
+  bool operator==(const Endpoint &) const = default;
+};
+std::string to_string(const Endpoint &e);  // "10.0.0.1:7946" or "[::1]:7946"
+
+// An immutable snapshot of a member, as handed to delegates and the API.
+struct Member {
+  std::string name;
+  Bytes addr;
+  uint16_t port = 0;
+  Bytes meta;
+  std::array<uint8_t, 6> vsn{};  // pmin pmax pcur dmin dmax dcur
+  NodeState state = NodeState::Alive;
+  uint32_t incarnation = 0;
+  bool operator==(const Member &) const = default;
+};
+
+// ---- delegates (memberlist's interfaces). All default to doing nothing.
+class Delegate {
+ public:
+  virtual ~Delegate() = default;
+  virtual Bytes node_meta(size_t /*limit*/) { return {}; }
+  virtual void notify_msg(ByteView /*msg*/) {}
+  // Up to `limit` bytes of user broadcasts, each costing `overhead` bytes extra.
+  virtual std::vector<Bytes> get_broadcasts(size_t /*overhead*/, size_t /*limit*/) { return {}; }
+  virtual Bytes local_state(bool /*join*/) { return {}; }
+  virtual void merge_remote_state(ByteView /*buf*/, bool /*join*/) {}
+};
+class EventDelegate {
+ public:
+  virtual ~EventDelegate() = default;
+  virtual void notify_join(const Member &) {}
+  virtual void notify_leave(const Member &) {}
+  virtual void notify_update(const Member &) {}
+};
+class ConflictDelegate {
+ public:
+  virtual ~ConflictDelegate() = default;
+  virtual void notify_conflict(const Member & /*existing*/, const Member & /*other*/) {}
+};
+class MergeDelegate {
+ public:
+  virtual ~MergeDelegate() = default;
+  // A returned error text cancels the merge.
+  virtual std::optional<std::string> notify_merge(const std::vector<Member> & /*peers*/) { return std::nullopt; }
+};
+class AliveDelegate {
+ public:
+  virtual ~AliveDelegate() = default;
+  // A returned error text makes the node ignore the alive message.
+  virtual std::optional<std::string> notify_alive(const Member & /*peer*/) { return std::nullopt; }
+};
+class PingDelegate {
+ public:
+  virtual ~PingDelegate() = default;
+  virtual Bytes ack_payload() { return {}; }
+  virtual void notify_ping_complete(const Member & /*other*/, Duration /*rtt*/, ByteView /*payload*/) {}
+};
+// A user broadcast queued through the node (memberlist's Broadcast interface, for the
+// TransmitLimitedQueue the node keeps on the user's behalf).
+struct Delegates {
+  Delegate *delegate = nullptr;
+  EventDelegate *events = nullptr;
+  ConflictDelegate *conflict = nullptr;
+  MergeDelegate *merge = nullptr;
+  AliveDelegate *alive = nullptr;
+  PingDelegate *ping = nullptr;
+};
+
+// ---- effects
+using StreamId = uint64_t;
+using OpId = uint64_t;
+
+struct SendPacket {  // one UDP datagram, fully framed
+  Endpoint to;
+  Bytes data;
+};
+struct OpenStream {  // dial `to`, write `data`; if expect_reply, read one stream message back
+  StreamId id;
+  Endpoint to;
+  Time deadline;
+  Bytes data;
+  bool expect_reply = false;
+};
+struct ReplyStream {  // write `data` on an inbound stream (empty = nothing to write), then close it
+  StreamId id;
+  Bytes data;
+};
+struct OpDone {  // an API operation finished
+  OpId op = 0;
+  wire::Status status = wire::Ok{};
+  int contacted = 0;      // join: nodes successfully push/pulled
+  Duration rtt{};         // ping
+};
+using Effect = std::variant<SendPacket, OpenStream, ReplyStream, OpDone>;
+
+// Counters named as memberlist's metrics (memberlist.udp.sent, memberlist.msg.alive, …).
+struct Metrics {
+  uint64_t udp_sent = 0, udp_received = 0, udp_sent_bytes = 0, udp_received_bytes = 0;
+  uint64_t tcp_sent = 0, tcp_received = 0, tcp_sent_bytes = 0, tcp_received_bytes = 0, tcp_accept = 0, tcp_connect = 0;
+  uint64_t msg_alive = 0, msg_suspect = 0, msg_dead = 0;
+  uint64_t probe_count = 0, degraded_probe = 0, degraded_timeout = 0, probe_failed = 0;
+  uint64_t gossip_count = 0, push_pull_count = 0, push_pull_refused = 0;
+  uint64_t packets_dropped = 0;  // malformed, bad label/key/CRC, over a bound
+  uint64_t refutes = 0;
+  uint64_t node_alive = 0, node_suspect = 0, node_dead = 0, node_left = 0;  // gauges, refreshed on read
+  int64_t health_score = 0;
+  uint64_t queue_system = 0, queue_user = 0;  // broadcast queue depths (gauges)
+};
+
+class Node {
+ public:
+  // `advertise` is this node's address as peers should see it (IP bytes kept verbatim).
+  Node(Config config, Endpoint advertise, Delegates delegates, uint64_t seed, Time now);
+  ~Node();
+  Node(const Node &) = delete;
+  Node &operator=(const Node &) = delete;
+
+  // Validates the config, becomes alive (incarnation 1, NotifyJoin for itself), arms timers.
+  wire::Status start(Time now);
+
+  // ---- inputs
+  void tick(Time now);
+  Time next_deadline() const;
+  void handle_packet(Time now, const Endpoint &from, ByteView datagram);
+  // An inbound stream (already decoded with stream_in_options()). The node answers with a
+  // ReplyStream effect for the same id (possibly empty), at once or later.
+  void handle_stream(Time now, StreamId id, const Endpoint &from, wire::StreamMessage msg);
+  // An inbound stream that failed to decode: the node replies with an errResp.
+  void handle_stream_error(Time now, StreamId id, const Endpoint &from, const wire::Error &err);
+  // How an OpenStream ended: an error (dial, write, read, timeout, decode), or success with the
+  // reply message when expect_reply was set (nullopt for a write-only stream).
+  void stream_result(Time now, StreamId id, wire::Result<std::optional<wire::StreamMessage>> outcome);
+
+  // ---- API (memberlist's *Memberlist methods). Operations that wait complete with OpDone.
+  OpId join(Time now, const std::vector<Endpoint> &peers);
+  OpId leave(Time now, Duration timeout);        // 0 = wait forever
+  OpId update_node(Time now, Duration timeout);  // re-reads node_meta, gossips a new alive
+  OpId ping(Time now, const std::string &name, const Endpoint &addr);
+  wire::Status send_best_effort(Time now, const Endpoint &to, ByteView msg);
+  OpId send_reliable(Time now, const Endpoint &to, ByteView msg);
+  // Queues a user broadcast for gossip (the node's own TransmitLimitedQueue for user data).
+  // `name`, when non-empty, replaces a queued broadcast of the same name.
+  void queue_broadcast(Bytes msg, std::string name = {});
+  void shutdown(Time now);  // stops everything; sends nothing; pending ops fail
+
+  // ---- state (snapshots)
+  std::vector<Member> members() const;  // non-dead, non-left, self included
+  int num_members() const;
+  Member local_member() const;
+  std::optional<Member> member(const std::string &name) const;
+  int health_score() const;
+  Metrics metrics() const;
+  const Config &config() const;
+  bool running() const;
+
+  // Options for decoding streams addressed to this node (labels, keys, limits).
+  struct StreamOptions {
+    std::string label;
+    bool skip_inbound_label_check;
+    bool verify_incoming;
+    wire::Limits limits;
+  };
+  StreamOptions stream_options() const;
+  // The keyring (encryption on when non-empty). Changes take effect on the next packet.
+  wire::Keyring &keyring();
+
+  // ---- effects
+  bool has_effects() const;
+  std::deque<Effect> take_effects();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace memberlist::protocol

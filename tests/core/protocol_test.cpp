@@ -1,0 +1,155 @@
+// protocol::Config validation and presets, and single-node behaviour driven by hand.
+#include <gtest/gtest.h>
+
+#include "protocol/node.hpp"
+#include "wire/codec.hpp"
+#include "wire/packet.hpp"
+
+using namespace memberlist;
+using namespace std::chrono_literals;
+using protocol::Config;
+using wire::Bytes;
+
+namespace {
+Config named(Config c) {
+  c.name = "a";
+  return c;
+}
+std::string why(const Config &c) {
+  auto st = c.validate();
+  return st.ok() ? "" : st.error().message;
+}
+}  // namespace
+
+TEST(Config, PresetsMatchMemberlist) {
+  const Config lan = Config::lan(), wan = Config::wan(), local = Config::local();
+  EXPECT_EQ(lan.probe_interval, 1s);
+  EXPECT_EQ(lan.probe_timeout, 500ms);
+  EXPECT_EQ(lan.suspicion_mult, 4);
+  EXPECT_EQ(lan.gossip_interval, 200ms);
+  EXPECT_EQ(lan.push_pull_interval, 30s);
+  EXPECT_EQ(wan.probe_interval, 5s);
+  EXPECT_EQ(wan.probe_timeout, 3s);
+  EXPECT_EQ(wan.suspicion_mult, 6);
+  EXPECT_EQ(wan.gossip_nodes, 4);
+  EXPECT_EQ(wan.tcp_timeout, 30s);
+  EXPECT_EQ(local.probe_timeout, 200ms);
+  EXPECT_EQ(local.indirect_checks, 1);
+  EXPECT_EQ(local.retransmit_mult, 2);
+  EXPECT_EQ(local.gossip_interval, 100ms);
+  EXPECT_EQ(local.tcp_timeout, 1s);
+  for (const auto &c : {lan, wan, local}) EXPECT_EQ(why(named(c)), "");
+}
+
+TEST(Config, RejectsNonsenseWithAClearMessage) {
+  auto with = [](auto edit) {
+    Config c = named(Config::lan());
+    edit(c);
+    return why(c);
+  };
+  EXPECT_NE(why(Config::lan()).find("name"), std::string::npos);
+  EXPECT_NE(with([](Config &c) { c.probe_timeout = 2s; }).find("must not exceed probe_interval"), std::string::npos);
+  EXPECT_NE(with([](Config &c) { c.probe_interval = 0s; }).find("probe_interval"), std::string::npos);
+  EXPECT_NE(with([](Config &c) { c.probe_timeout = 0s; }).find("probe_timeout"), std::string::npos);
+  EXPECT_NE(with([](Config &c) { c.tcp_timeout = -1s; }).find("tcp_timeout"), std::string::npos);
+  EXPECT_NE(with([](Config &c) { c.gossip_interval = -1ms; }).find("gossip_interval"), std::string::npos);
+  EXPECT_NE(with([](Config &c) { c.protocol_version = 6; }).find("protocol_version"), std::string::npos);
+  EXPECT_NE(with([](Config &c) { c.protocol_version = 0; }).find("protocol_version"), std::string::npos);
+  EXPECT_NE(with([](Config &c) { c.label = std::string(256, 'x'); }).find("label"), std::string::npos);
+  EXPECT_NE(with([](Config &c) { c.secret_key = Bytes(20, 1); }).find("secret_key"), std::string::npos);
+  EXPECT_NE(with([](Config &c) { c.udp_buffer_size = 10; }).find("udp_buffer_size"), std::string::npos);
+  EXPECT_NE(with([](Config &c) { c.retransmit_mult = 0; }).find("retransmit_mult"), std::string::npos);
+  EXPECT_NE(with([](Config &c) { c.cidrs_allowed = {"10.0.0.0/33"}; }).find("cidrs_allowed"), std::string::npos);
+  EXPECT_NE(with([](Config &c) { c.cidrs_allowed = {"banana/8"}; }).find("cidrs_allowed"), std::string::npos);
+  // 0 disables gossip and push/pull, as in memberlist.
+  EXPECT_EQ(with([](Config &c) { c.gossip_interval = 0s; c.push_pull_interval = 0s; }), "");
+  EXPECT_EQ(with([](Config &c) { c.secret_key = Bytes(24, 1); c.label = std::string(255, 'x'); }), "");
+}
+
+TEST(Config, Cidrs) {
+  auto net = protocol::parse_cidr("10.1.0.0/16");
+  ASSERT_TRUE(net.ok());
+  EXPECT_TRUE(net->contains(Bytes{10, 1, 2, 3}));
+  EXPECT_FALSE(net->contains(Bytes{10, 2, 2, 3}));
+  EXPECT_TRUE(net->contains(Bytes{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 9, 9}));  // IPv4-mapped
+  auto v6 = protocol::parse_cidr("2001:db8::/32");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_TRUE(v6->contains(Bytes{0x20, 0x01, 0x0d, 0xb8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+  EXPECT_FALSE(v6->contains(Bytes{10, 1, 2, 3}));
+}
+
+namespace {
+struct Solo {
+  protocol::Time now = protocol::Time{} + 1h;
+  protocol::Node node;
+  explicit Solo(Config c = named(Config::lan()))
+      : node(std::move(c), protocol::Endpoint{Bytes{10, 0, 0, 1}, 7946, "a"}, {}, 1, now) {
+    EXPECT_TRUE(node.start(now).ok());
+    node.take_effects();
+  }
+  std::vector<protocol::SendPacket> sent() {
+    std::vector<protocol::SendPacket> out;
+    for (auto &e : node.take_effects()) {
+      if (auto *p = std::get_if<protocol::SendPacket>(&e)) out.push_back(*p);
+    }
+    return out;
+  }
+};
+// The ack in a datagram (broadcasts may be piggybacked on it in a compound).
+wire::AckResp ack_in(const Bytes &datagram) {
+  auto c = wire::decode_packet(datagram, wire::PacketIn{});
+  EXPECT_TRUE(c.ok());
+  for (const auto &m : c->messages) {
+    if (auto *a = std::get_if<wire::AckResp>(&m)) return *a;
+  }
+  ADD_FAILURE() << "no ack in the packet";
+  return {};
+}
+}  // namespace
+
+TEST(Node, AnswersPingsWhereTheyAsk) {
+  Solo s;
+  const protocol::Endpoint udp_source{Bytes{10, 0, 0, 9}, 5555, ""};
+  // With Source fields: reply to SourceAddr:SourcePort.
+  s.node.handle_packet(s.now, udp_source, wire::encode(wire::Ping{5, "a", Bytes{10, 0, 0, 2}, 7000, "b"}));
+  auto out = s.sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].to, (protocol::Endpoint{Bytes{10, 0, 0, 2}, 7000, "b"}));
+  EXPECT_EQ(ack_in(out[0].data).seq_no, 5u);
+  // v0.1.5 ping (no Source fields): reply to the UDP source.
+  s.node.handle_packet(s.now, udp_source, wire::encode(wire::Ping{6, "a", {}, 0, ""}));
+  out = s.sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].to.ip, udp_source.ip);
+  EXPECT_EQ(out[0].to.port, udp_source.port);
+  // Meant for someone else (a previous owner of this address): no answer.
+  s.node.handle_packet(s.now, udp_source, wire::encode(wire::Ping{7, "not-a", Bytes{10, 0, 0, 2}, 7000, "b"}));
+  EXPECT_TRUE(s.sent().empty());
+  // Garbage is counted and dropped; the node keeps working.
+  s.node.handle_packet(s.now, udp_source, Bytes{0x07, 0xff});
+  s.node.handle_packet(s.now, udp_source, Bytes{});
+  EXPECT_GE(s.node.metrics().packets_dropped, 2u);
+  s.node.handle_packet(s.now, udp_source, wire::encode(wire::Ping{8, "a", Bytes{10, 0, 0, 2}, 7000, "b"}));
+  EXPECT_EQ(s.sent().size(), 1u);
+}
+
+TEST(Node, RequireNodeNamesRefusesAnonymousReplies) {
+  Config c = named(Config::lan());
+  c.require_node_names = true;
+  Solo s(c);
+  s.node.handle_packet(s.now, {Bytes{10, 0, 0, 9}, 5555, ""}, wire::encode(wire::Ping{5, "a", {}, 0, ""}));
+  EXPECT_TRUE(s.sent().empty());
+  EXPECT_FALSE(s.node.send_best_effort(s.now, {Bytes{10, 0, 0, 2}, 7946, ""}, Bytes{1}).ok());
+}
+
+TEST(Node, RefutesAccusationsAndStartsAtIncarnationOne) {
+  Solo s;
+  EXPECT_EQ(s.node.local_member().incarnation, 1u);
+  const protocol::Endpoint peer{Bytes{10, 0, 0, 2}, 7946, "b"};
+  s.node.handle_packet(s.now, peer, wire::encode(wire::Suspect{1, "a", "b"}));
+  EXPECT_EQ(s.node.local_member().incarnation, 2u);
+  EXPECT_EQ(s.node.health_score(), 1);  // Lifeguard: refuting raises the score
+  s.node.handle_packet(s.now, peer, wire::encode(wire::Dead{9, "a", "b"}));
+  EXPECT_EQ(s.node.local_member().incarnation, 10u);  // past the accuser's incarnation
+  EXPECT_EQ(s.node.local_member().state, wire::NodeState::Alive);
+}

@@ -1,0 +1,419 @@
+// The protocol in the deterministic simulator: join, failure detection, leave, no false
+// positives under loss, Lifeguard under a stalled node, partitions, determinism.
+// Every scenario is reproducible by its seed.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <cstdio>
+
+#include "wire/bytes.hpp"
+#include "wire/codec.hpp"
+
+#include "sim/sim.hpp"
+
+using namespace memberlist;
+using namespace std::chrono_literals;
+using protocol::Config;
+using protocol::Member;
+using sim::Simulator;
+using NodeId = Simulator::NodeId;
+using protocol::Duration;
+using wire::Bytes;
+using wire::ByteView;
+using wire::to_bytes;
+
+namespace {
+
+// Records every membership event with its virtual time.
+struct Recorder : protocol::EventDelegate {
+  Simulator *sim = nullptr;
+  std::map<std::string, protocol::Time> joined, left;
+  std::vector<std::pair<std::string, wire::NodeState>> leaves;
+  int updates = 0;
+  void notify_join(const Member &m) override { joined[m.name] = sim->now(); }
+  void notify_leave(const Member &m) override {
+    left[m.name] = sim->now();
+    leaves.emplace_back(m.name, m.state);
+  }
+  void notify_update(const Member &) override { ++updates; }
+};
+
+struct Cluster {
+  Simulator sim;
+  std::vector<std::unique_ptr<Recorder>> rec;
+  explicit Cluster(uint64_t seed) : sim(seed) {}
+
+  NodeId add(Config cfg, protocol::Delegates d = {}) {
+    rec.push_back(std::make_unique<Recorder>());
+    rec.back()->sim = &sim;
+    d.events = rec.back().get();
+    auto id = sim.add_node(std::move(cfg), d);
+    EXPECT_TRUE(id.ok()) << id.error().to_string();
+    return *id;
+  }
+  void join(NodeId who, NodeId via) {
+    sim.node(who).join(sim.now(), {sim.endpoint(via)});
+    sim.flush(who);
+  }
+  // Every live node sees exactly the live nodes `expect` as members.
+  bool converged(size_t expect) const {
+    for (NodeId i = 0; i < sim.size(); ++i) {
+      if (sim.is_alive(i) && static_cast<size_t>(sim.node(i).num_members()) != expect) return false;
+    }
+    return true;
+  }
+  // Every live node other than `who` has `who` in state `st`.
+  bool all_see(NodeId who, wire::NodeState st) const {
+    const std::string name = sim.endpoint(who).name;
+    for (NodeId i = 0; i < sim.size(); ++i) {
+      if (i == who || !sim.is_alive(i)) continue;
+      auto m = sim.node(i).member(name);
+      if (!m || m->state != st) return false;
+    }
+    return true;
+  }
+};
+
+Config lan() {
+  Config c = Config::lan();
+  c.name.clear();
+  return c;
+}
+
+// Build an N-node cluster: everyone joins through node 0 at once.
+void build(Cluster &c, size_t n, const Config &cfg) {
+  for (size_t i = 0; i < n; ++i) c.add(cfg);
+  for (size_t i = 1; i < n; ++i) c.join(i, 0);
+}
+
+}  // namespace
+
+TEST(Sim, TwoNodesJoin) {
+  Cluster c(1);
+  build(c, 2, lan());
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(2); }, 5s));
+  auto done = c.sim.completion(1, 1);
+  ASSERT_TRUE(done.has_value());
+  EXPECT_TRUE(done->status.ok());
+  EXPECT_EQ(done->contacted, 1);
+  EXPECT_TRUE(c.rec[0]->joined.count("node-1"));
+  EXPECT_TRUE(c.rec[1]->joined.count("node-0"));
+}
+
+// Convergence bound for N nodes joining through one seed at once. Each joiner gets the seed's
+// list in its push/pull, and the seed queues an alive for each joiner; the alives then spread by
+// gossip. Two limits apply, and the bound is the larger:
+//  - rounds: a rumor reaches everyone in ~log_{G+1}(N) gossip intervals (G = GossipNodes);
+//    allow 4x that.
+//  - bandwidth: with N rumors in flight at once, every node must send each of them
+//    L = RetransmitMult x ceil(log10(N+1)) times, at G packets per GossipInterval carrying P
+//    alive messages each (P from UDPBufferSize and the encoded size of an alive). When every
+//    queue has drained once, N x L / (G x P) intervals, every rumor has been sent L times by
+//    every node that heard it.
+// Plus 2 s for join round trips and the timers' random stagger.
+// N=100: max(0.2 x 4 x 4, 0.2 x 100 x 12 / (3 x 18)) + 2 = 6.4 s;  N=1000: 61 s.
+Duration join_bound(size_t n, const Config &cfg) {
+  const wire::Alive sample{1, "node-" + std::to_string(n), Bytes{10, 0, 0, 1}, 7946, Bytes{}, Bytes{1, 5, 2, 0, 0, 0}};
+  const double per_packet = std::floor((cfg.udp_buffer_size - 2.0) / (wire::encode(sample).size() + 2.0));
+  const double retransmits = cfg.retransmit_mult * std::ceil(std::log10(n + 1.0));
+  const double rounds = 4 * std::ceil(std::log(static_cast<double>(n)) / std::log(cfg.gossip_nodes + 1.0));
+  const double drain = n * retransmits / (cfg.gossip_nodes * per_packet);
+  return std::chrono::duration_cast<Duration>(cfg.gossip_interval * std::max(rounds, drain)) + 2s;
+}
+
+TEST(Sim, HundredNodesConvergeWithinBound) {
+  Cluster c(7);
+  const Config cfg = lan();
+  build(c, 100, cfg);
+  const auto bound = join_bound(100, cfg);
+  const auto t0 = c.sim.now();
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(100); }, bound, 50ms))
+      << "not converged within " << std::chrono::duration<double>(bound).count() << " s";
+  RecordProperty("converged_seconds", std::to_string(std::chrono::duration<double>(c.sim.now() - t0).count()));
+}
+
+TEST(Sim, ThousandNodesConvergeWithinBound) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "~90 s of CPU in a normal build, far more under sanitizers; the normal pass runs it";
+#endif
+  Cluster c(8);
+  const Config cfg = lan();
+  build(c, 1000, cfg);
+  const auto bound = join_bound(1000, cfg);  // about 61 s; converges in ~30 s
+  const auto t0 = c.sim.now();
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(1000); }, bound, 200ms))
+      << "not converged within " << std::chrono::duration<double>(bound).count() << " s";
+  std::printf("1000 nodes converged in %.1f s of simulated time (bound %.1f s)\n",
+              std::chrono::duration<double>(c.sim.now() - t0).count(), std::chrono::duration<double>(bound).count());
+}
+
+TEST(Sim, KilledNodeIsDetectedByEverySurvivor) {
+  Cluster c(11);
+  const Config cfg = lan();
+  build(c, 10, cfg);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(10); }, join_bound(10, cfg)));
+  c.sim.kill(3);
+  // Bound: some survivor probes node 3 within one round of the probe list (n probe intervals
+  // at worst, ~1 on average); the failed probe takes one probe interval; the suspicion timeout
+  // is at most SuspicionMaxTimeoutMult × SuspicionMult × log10(n) × ProbeInterval (= 24 s for
+  // n=10), shortened by confirmations; dissemination of the dead message adds a few gossip
+  // intervals, and the final check before declaring it dead one more probe interval. So:
+  // n×1 s + 1 s + 24 s + 1 s + 2 s.
+  const Duration bound = 10 * cfg.probe_interval + cfg.probe_interval + 24s + cfg.probe_interval + 2s;
+  ASSERT_TRUE(c.sim.run_until([&] { return c.all_see(3, wire::NodeState::Dead); }, bound));
+  EXPECT_TRUE(c.converged(9));
+  for (NodeId i = 0; i < 10; ++i) {
+    if (i != 3) {
+      EXPECT_TRUE(c.rec[i]->left.count("node-3")) << i;
+    }
+  }
+}
+
+TEST(Sim, LeavingNodeIsMarkedLeft) {
+  Cluster c(12);
+  const Config cfg = lan();
+  build(c, 8, cfg);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(8); }, join_bound(8, cfg)));
+  const auto op = c.sim.node(5).leave(c.sim.now(), 5s);
+  c.sim.flush(5);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.sim.completion(5, op).has_value(); }, 6s));
+  EXPECT_TRUE(c.sim.completion(5, op)->status.ok());
+  c.sim.kill(5);  // shutdown after leave
+  ASSERT_TRUE(c.sim.run_until([&] { return c.all_see(5, wire::NodeState::Left); }, 3s));
+  for (NodeId i = 0; i < 8; ++i) {
+    if (i == 5) continue;
+    ASSERT_FALSE(c.rec[i]->leaves.empty());
+    EXPECT_EQ(c.rec[i]->leaves.back().first, "node-5");
+    EXPECT_EQ(c.rec[i]->leaves.back().second, wire::NodeState::Left);
+  }
+}
+
+TEST(Sim, SameSeedSameRun) {
+  auto run = [](uint64_t seed) {
+    Cluster c(seed);
+    Config cfg = lan();
+    build(c, 20, cfg);
+    c.sim.set_faults(sim::LinkFaults{0.05, 0.01, 2ms, 3ms});
+    c.sim.run_for(20s);
+    c.sim.kill(4);
+    c.sim.run_for(40s);
+    return std::make_pair(c.sim.trace_hash(), c.sim.events_processed());
+  };
+  const auto a = run(99), b = run(99), d = run(100);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a.first, d.first);
+}
+
+namespace {
+
+// Counts, over a whole run, how often a healthy node saw another healthy node declared dead.
+struct FalsePositives : protocol::EventDelegate {
+  const std::set<std::string> *unhealthy = nullptr;
+  std::string self;
+  int *count = nullptr;
+  void notify_leave(const Member &m) override {
+    if (!unhealthy->count(m.name) && !unhealthy->count(self)) ++*count;
+  }
+};
+
+struct StallRun {
+  bool lifeguard;
+  size_t nodes;
+  double loss;
+  Duration stall, period, length;
+  uint64_t seed;
+  size_t stalled = 1;
+};
+
+// Builds a cluster, then runs `length` with the given loss while the last `stalled` nodes are
+// starved of CPU for `stall` out of every `period`. Returns false positives seen by healthy nodes.
+int false_positives(const StallRun &r) {
+  Simulator sim(r.seed);
+  std::set<std::string> unhealthy;
+  int count = 0;
+  std::vector<std::unique_ptr<FalsePositives>> fps;
+  for (size_t i = 0; i < r.nodes; ++i) {
+    Config cfg = lan();
+    cfg.lifeguard = r.lifeguard;
+    fps.push_back(std::make_unique<FalsePositives>());
+    fps.back()->unhealthy = &unhealthy;
+    fps.back()->self = "node-" + std::to_string(i);
+    fps.back()->count = &count;
+    protocol::Delegates d;
+    d.events = fps.back().get();
+    EXPECT_TRUE(sim.add_node(cfg, d).ok());
+  }
+  for (size_t i = 1; i < r.nodes; ++i) {
+    sim.node(i).join(sim.now(), {sim.endpoint(0)});
+    sim.flush(i);
+  }
+  sim.run_for(20s);
+  EXPECT_EQ(count, 0) << "false positives before any fault";
+  for (size_t i = 0; i < r.stalled; ++i) unhealthy.insert("node-" + std::to_string(r.nodes - 1 - i));
+  sim.set_faults(sim::LinkFaults{r.loss, 0, 2ms, 8ms});
+  for (Duration t = 0s; t < r.length; t += r.period) {
+    for (size_t i = 0; i < r.stalled; ++i) sim.stall(r.nodes - 1 - i, r.stall);
+    sim.run_for(r.period);
+  }
+  return count;
+}
+
+}  // namespace
+
+// 50 nodes, 10% loss on every link (each direction), 10 simulated minutes: nobody healthy is
+// ever declared dead. (Loss makes probes fail now and then; the suspected node refutes in time.)
+TEST(Sim, NoFalsePositivesUnderTenPercentLoss) {
+  for (uint64_t seed : {5u, 6u}) {
+    EXPECT_EQ(false_positives({true, 50, 0.10, 0s, 10s, 600s, seed, 0}), 0) << "seed " << seed;
+  }
+}
+
+// Lifeguard (Dadgar et al., 2018). One node is starved of CPU 3 s out of every 3.3 s, so it
+// handles its probes' answers too late and accuses healthy nodes. With Lifeguard its local
+// health score rises (it probes less and waits longer), its suspicions start at the long
+// timeout and need independent confirmations, and the buddy system tells the accused at once:
+// no healthy node is declared dead. Plain SWIM (lifeguard off, same seeds) shows the false
+// positives it prevents. Sum over seeds: a single seed is too noisy to compare.
+TEST(Sim, LifeguardPreventsFalsePositivesFromAStalledNode) {
+  int with = 0, without = 0;
+  for (uint64_t seed : {1u, 2u, 3u, 4u}) {
+    with += false_positives({true, 50, 0.10, 3000ms, 3300ms, 600s, seed});
+    without += false_positives({false, 50, 0.10, 3000ms, 3300ms, 600s, seed});
+  }
+  RecordProperty("false_positives_lifeguard", with);
+  RecordProperty("false_positives_swim", without);
+  std::printf("false positives over 4 x 10 min: lifeguard %d, plain SWIM %d\n", with, without);
+  EXPECT_EQ(with, 0);
+  EXPECT_GE(without, 4);
+}
+
+namespace {
+std::vector<NodeId> first_half(size_t n) {
+  std::vector<NodeId> v;
+  for (NodeId i = 0; i < n / 2; ++i) v.push_back(i);
+  return v;
+}
+}  // namespace
+
+// A 50/50 partition that outlasts the suspicion timeout: each half declares the other dead.
+// memberlist (reconnect_interval = 0) never merges again once GossipToTheDeadTime has passed;
+// with reconnecting (our default), the halves find each other within one reconnect interval
+// plus a push/pull round after the network heals.
+TEST(Sim, PartitionHealsWithReconnect) {
+  for (bool reconnect : {false, true}) {
+    Cluster c(21);
+    Config cfg = lan();
+    if (!reconnect) cfg.reconnect_interval = 0s;
+    build(c, 20, cfg);
+    ASSERT_TRUE(c.sim.run_until([&] { return c.converged(20); }, join_bound(20, cfg)));
+    c.sim.partition(first_half(20));
+    // Suspicion timeout for n=20 is at most 6 x 4 x log10(20) s = 31 s; allow it to run out.
+    ASSERT_TRUE(c.sim.run_until([&] { return c.converged(10); }, 60s)) << "halves did not split";
+    c.sim.run_for(60s);  // well past GossipToTheDeadTime (30 s)
+    c.sim.heal();
+    const bool merged = c.sim.run_until([&] { return c.converged(20); }, cfg.reconnect_interval + 30s + 60s);
+    EXPECT_EQ(merged, reconnect) << (reconnect ? "did not heal" : "memberlist does not heal here");
+  }
+}
+
+namespace {
+struct Mailbox : protocol::Delegate {
+  Bytes meta;
+  std::vector<Bytes> got;
+  Bytes node_meta(size_t) override { return meta; }
+  void notify_msg(ByteView m) override { got.emplace_back(m.begin(), m.end()); }
+};
+}  // namespace
+
+TEST(Sim, MetadataUserMessagesAndEncryption) {
+  Cluster c(31);
+  Config cfg = lan();
+  cfg.secret_key = Bytes(32, 7);
+  cfg.label = "blue";
+  std::vector<std::unique_ptr<Mailbox>> boxes;
+  for (int i = 0; i < 5; ++i) {
+    boxes.push_back(std::make_unique<Mailbox>());
+    boxes.back()->meta = to_bytes("v1");
+    protocol::Delegates d;
+    d.delegate = boxes.back().get();
+    c.add(cfg, d);
+  }
+  for (NodeId i = 1; i < 5; ++i) c.join(i, 0);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(5); }, 5s));
+  // Metadata update reaches everyone, with NotifyUpdate.
+  boxes[2]->meta = to_bytes("v2");
+  const auto op = c.sim.node(2).update_node(c.sim.now(), 5s);
+  c.sim.flush(2);
+  ASSERT_TRUE(c.sim.run_until(
+      [&] {
+        for (NodeId i = 0; i < 5; ++i) {
+          if (c.sim.node(i).member("node-2")->meta != to_bytes("v2")) return false;
+        }
+        return true;
+      },
+      5s));
+  ASSERT_TRUE(c.sim.run_until([&] { return c.sim.completion(2, op).has_value(); }, 5s));
+  EXPECT_TRUE(c.sim.completion(2, op)->status.ok());
+  EXPECT_GE(c.rec[0]->updates, 1);
+  // Best-effort, reliable and gossiped user messages, both ways.
+  ASSERT_TRUE(c.sim.node(0).send_best_effort(c.sim.now(), c.sim.endpoint(4), to_bytes("udp")).ok());
+  const auto rel = c.sim.node(4).send_reliable(c.sim.now(), c.sim.endpoint(0), to_bytes("tcp"));
+  c.sim.node(3).queue_broadcast(to_bytes("gossip"));
+  for (NodeId i : {0, 3, 4}) c.sim.flush(i);
+  auto has = [&](NodeId i, const char *m) {
+    return std::count(boxes[i]->got.begin(), boxes[i]->got.end(), to_bytes(m)) > 0;
+  };
+  // A gossiped user broadcast is sent RetransmitMult x ceil(log10(n+1)) = 4 times by its origin
+  // and not re-gossiped by receivers (memberlist's semantics), so it reaches up to 4 of the 4
+  // others; we require at least 3.
+  auto gossip_reach = [&] {
+    int n = 0;
+    for (NodeId i : {0, 1, 2, 4}) n += has(i, "gossip");
+    return n;
+  };
+  ASSERT_TRUE(c.sim.run_until([&] { return has(4, "udp") && has(0, "tcp") && gossip_reach() >= 3; }, 5s))
+      << "udp@4 " << has(4, "udp") << " tcp@0 " << has(0, "tcp") << " gossip reach " << gossip_reach();
+  EXPECT_FALSE(has(3, "gossip"));
+  EXPECT_TRUE(c.sim.completion(4, rel)->status.ok());
+  // A node with another key, or another label, stays out.
+  for (int variant = 0; variant < 2; ++variant) {
+    Config other = cfg;
+    if (variant == 0) other.secret_key = Bytes(32, 8);
+    if (variant == 1) other.label = "green";
+    const NodeId x = c.add(other);
+    c.join(x, 0);
+    c.sim.run_for(10s);
+    EXPECT_EQ(c.sim.node(x).num_members(), 1) << variant;
+    EXPECT_FALSE(c.sim.node(0).member(c.sim.endpoint(x).name).has_value()) << variant;
+    EXPECT_FALSE(c.sim.completion(x, 1)->status.ok());
+    c.sim.kill(x);
+  }
+}
+
+// A flood of user broadcasts must not starve membership gossip (and vice versa): with the node
+// queueing far more user data than packets can carry, a failure is still detected within the
+// same bound as in a quiet cluster, and user data still flows.
+TEST(Sim, UserBroadcastFloodDoesNotStarveMembershipGossip) {
+  Cluster c(41);
+  const Config cfg = lan();
+  std::vector<std::unique_ptr<Mailbox>> boxes;
+  for (int i = 0; i < 10; ++i) {
+    boxes.push_back(std::make_unique<Mailbox>());
+    protocol::Delegates d;
+    d.delegate = boxes.back().get();
+    c.add(cfg, d);
+  }
+  for (NodeId i = 1; i < 10; ++i) c.join(i, 0);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(10); }, join_bound(10, cfg)));
+  for (int i = 0; i < 20000; ++i) c.sim.node(i % 10).queue_broadcast(Bytes(200, static_cast<uint8_t>(i)));
+  c.sim.kill(7);
+  const Duration bound = 10 * cfg.probe_interval + cfg.probe_interval + 24s + 2s;
+  EXPECT_TRUE(c.sim.run_until([&] { return c.all_see(7, wire::NodeState::Dead); }, bound));
+  for (NodeId i = 0; i < 10; ++i) {
+    if (i != 7) {
+      EXPECT_GT(boxes[i]->got.size(), 100u) << i;
+    }
+  }
+}
