@@ -10,6 +10,15 @@ namespace memberlist::protocol {
 using wire::Errc;
 using wire::make_error;
 
+namespace {
+// The mask for the byte that holds prefix bits [8·i, 8·i + 8) when `bits` of them remain.
+uint8_t byte_mask(int bits) {
+  if (bits >= 8) return 0xff;
+  if (bits <= 0) return 0;
+  return static_cast<uint8_t>((0xffu << (8 - bits)) & 0xffu);
+}
+}  // namespace
+
 bool Cidr::contains(wire::ByteView addr) const {
   wire::Bytes a(addr.begin(), addr.end());
   // An IPv4-mapped IPv6 address matches an IPv4 network and vice versa.
@@ -20,8 +29,7 @@ bool Cidr::contains(wire::ByteView addr) const {
   if (a.size() != ip.size()) return false;
   int bits = prefix;
   for (size_t i = 0; i < a.size() && bits > 0; ++i, bits -= 8) {
-    const uint8_t mask = bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));
-    if ((a[i] & mask) != ip[i]) return false;
+    if ((a[i] & byte_mask(bits)) != ip[i]) return false;
   }
   return true;
 }
@@ -48,7 +56,7 @@ wire::Result<Cidr> parse_cidr(std::string_view s) {
   c.prefix = std::stoi(bits);
   int left = c.prefix;
   for (auto &b : c.ip) {
-    b &= left >= 8 ? 0xff : (left <= 0 ? 0 : static_cast<uint8_t>(0xff << (8 - left)));
+    b &= byte_mask(left);
     left -= 8;
   }
   return c;
