@@ -23,7 +23,7 @@ configure_and_build() {
 status=0
 if [ "${ML_TEST_SANITIZERS:-1}" != 0 ]; then
   echo "== sanitizer build (address;undefined)"
-  configure_and_build "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DML_SANITIZE='address;undefined' \
+  configure_and_build "$root/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DML_SANITIZE='address;undefined' \
     -DML_BUILD_GO=OFF -DML_BUILD_JAVA=OFF -DML_BUILD_BENCH=OFF
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs" || status=1
