@@ -86,12 +86,17 @@ StreamDecoder::State StreamDecoder::fail(Error e) {
 
 StreamDecoder::State StreamDecoder::feed(ByteView chunk) {
   if (state_ != State::NeedMore) return state_;
+  // Take what fits under the cap first: a message that ends within it is decoded whatever
+  // follows it, however the bytes were split into chunks.
   const size_t cap = opts_.limits.max_stream_bytes + 5;
-  if (chunk.size() > cap - std::min(cap, buf_.size())) {
+  const size_t room = cap - std::min(cap, buf_.size());
+  const size_t take = std::min(chunk.size(), room);
+  buf_.insert(buf_.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
+  step();
+  if (take < chunk.size() && state_ == State::NeedMore) {
     return fail(make_error(Errc::LimitExceeded, "stream message over max_stream_bytes"));
   }
-  buf_.insert(buf_.end(), chunk.begin(), chunk.end());
-  return step();
+  return state_;
 }
 
 namespace {
