@@ -55,7 +55,10 @@ Result<OpenedPacket> open_packet(ByteView datagram, const PacketIn &opts) {
 }
 
 namespace {
-void unpack_into(ByteView msg, const Limits &limits, size_t depth, PacketContents &out) {
+// `decompressed` counts what every compress wrapper in this packet has produced so far:
+// max_packet_decompressed bounds the packet as a whole, not each wrapper (a datagram of many
+// small wrappers would otherwise multiply it).
+void unpack_into(ByteView msg, const Limits &limits, size_t depth, size_t &decompressed, PacketContents &out) {
   if (msg.empty()) {
     out.errors.push_back(make_error(Errc::Truncated, "empty message"));
     return;
@@ -75,16 +78,17 @@ void unpack_into(ByteView msg, const Limits &limits, size_t depth, PacketContent
         out.errors.push_back(make_error(Errc::Truncated, "compound: " + std::to_string(parts->truncated) +
                                                              " truncated parts"));
       }
-      for (ByteView part : parts->parts) unpack_into(part, limits, depth + 1, out);
+      for (ByteView part : parts->parts) unpack_into(part, limits, depth + 1, decompressed, out);
       return;
     }
     case MsgType::Compress: {
-      auto plain = decompress_payload(msg.subspan(1), limits.max_packet_decompressed, limits);
+      auto plain = decompress_payload(msg.subspan(1), limits.max_packet_decompressed - decompressed, limits);
       if (!plain) {
         out.errors.push_back(plain.error());
         return;
       }
-      unpack_into(*plain, limits, depth + 1, out);
+      decompressed += plain->size();
+      unpack_into(*plain, limits, depth + 1, decompressed, out);
       return;
     }
     case MsgType::Err:  // a stream reply only; memberlist drops it in a packet
@@ -104,7 +108,8 @@ void unpack_into(ByteView msg, const Limits &limits, size_t depth, PacketContent
 
 PacketContents unpack_payload(ByteView payload, const Limits &limits) {
   PacketContents out;
-  unpack_into(payload, limits, 0, out);
+  size_t decompressed = 0;
+  unpack_into(payload, limits, 0, decompressed, out);
   return out;
 }
 

@@ -236,6 +236,13 @@ TEST(Packet, NestingAndBadPartsAreContained) {
   EXPECT_EQ(pc.messages.size(), 2u);
   EXPECT_EQ(pc.errors.size(), 2u);
 
+  // Many compress wrappers in one packet share one decompression budget.
+  Limits small;
+  small.max_packet_decompressed = 100000;
+  const Bytes wrapper = compress_payload(encode_message(UserMsg{Bytes(30000, 1)}));
+  PacketContents shared = unpack_payload(*make_compound(std::vector<Bytes>(8, wrapper)), small);
+  EXPECT_EQ(shared.messages.size(), 3u);  // 3 x 30001 bytes fit in 100000, the fourth does not
+  EXPECT_EQ(shared.errors.size(), 5u);
   // A compressed bomb inside a UDP packet is bounded by max_packet_decompressed.
   Bytes bomb = compress_payload(Bytes(4u << 20, 8));
   PacketContents b = unpack_payload(bomb, Limits{});
