@@ -1,6 +1,10 @@
 // protocol::Config validation and presets, and single-node behaviour driven by hand.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
+#include "protocol/config_table.hpp"
 #include "protocol/node.hpp"
 #include "wire/codec.hpp"
 #include "wire/packet.hpp"
@@ -152,4 +156,73 @@ TEST(Node, RefutesAccusationsAndStartsAtIncarnationOne) {
   s.node.handle_packet(s.now, peer, wire::encode(wire::Dead{9, "a", "b"}));
   EXPECT_EQ(s.node.local_member().incarnation, 10u);  // past the accuser's incarnation
   EXPECT_EQ(s.node.local_member().state, wire::NodeState::Alive);
+}
+
+TEST(ConfigTable, SetsParsesAndRejects) {
+  Config c = Config::lan();
+  ASSERT_TRUE(protocol::set_property(c, "probe_interval", "250ms").ok());
+  EXPECT_EQ(c.probe_interval, 250ms);
+  ASSERT_TRUE(protocol::set_property(c, "gossip_nodes", "5").ok());
+  EXPECT_EQ(c.gossip_nodes, 5);
+  ASSERT_TRUE(protocol::set_property(c, "enable_compression", "false").ok());
+  EXPECT_FALSE(c.enable_compression);
+  ASSERT_TRUE(protocol::set_property(c, "secret_key", "000102030405060708090a0b0c0d0e0f").ok());
+  EXPECT_EQ(c.secret_key.size(), 16u);
+  ASSERT_TRUE(protocol::set_property(c, "secret_key", "AAECAwQFBgcICQoLDA0ODw==").ok());  // same key, base64
+  EXPECT_EQ(c.secret_key, wire::from_hex("000102030405060708090a0b0c0d0e0f"));
+  ASSERT_TRUE(protocol::set_property(c, "cidrs_allowed", "10.0.0.0/8, 192.168.1.0/24").ok());
+  EXPECT_EQ(c.cidrs_allowed.size(), 2u);
+  ASSERT_TRUE(protocol::set_property(c, "max_meta", "1024").ok());
+  EXPECT_EQ(c.limits.max_meta, 1024u);
+
+  const Config before = c;
+  auto err = [&](const char *k, const char *v) {
+    auto st = protocol::set_property(c, k, v);
+    EXPECT_FALSE(st.ok()) << k << "=" << v;
+    return st.ok() ? std::string() : st.error().message;
+  };
+  EXPECT_NE(err("no_such_key", "1").find("unknown configuration key 'no_such_key'"), std::string::npos);
+  EXPECT_NE(err("probe_interval", "fast").find("probe_interval"), std::string::npos);
+  EXPECT_NE(err("bind_port", "70000").find("[0, 65535]"), std::string::npos);
+  EXPECT_NE(err("gossip_nodes", "3x").find("integer"), std::string::npos);
+  EXPECT_NE(err("enable_compression", "maybe").find("true or false"), std::string::npos);
+  EXPECT_NE(err("secret_key", "abcd").find("16, 24 or 32"), std::string::npos);
+  EXPECT_NE(err("cidrs_allowed", "10.0.0.0/8,nonsense").find("CIDR"), std::string::npos);
+  EXPECT_NE(err("protocol_version", "6").find("[1, 5]"), std::string::npos);
+  EXPECT_EQ(c.cidrs_allowed, before.cidrs_allowed);  // a failed set changes nothing
+  EXPECT_EQ(c.probe_interval, before.probe_interval);
+}
+
+TEST(ConfigTable, DurationsInGoSyntax) {
+  const std::pair<const char *, protocol::Duration> cases[] = {
+      {"0", 0s}, {"1s", 1s}, {"500ms", 500ms}, {"1m30s", 90s}, {"1.5s", 1500ms}, {"2h", 2h}, {"250us", 250us},
+      {"10ns", 10ns}, {"1h2m3.004s", 1h + 2min + 3004ms}};
+  for (const auto &[text, d] : cases) {
+    auto got = protocol::parse_duration(text);
+    ASSERT_TRUE(got.ok()) << text;
+    EXPECT_EQ(*got, d) << text;
+    EXPECT_EQ(protocol::parse_duration(protocol::format_duration(d)).value(), d) << text;
+  }
+  for (const char *bad : {"", "s", "5", "1x", "1..2s", "ms5"}) EXPECT_FALSE(protocol::parse_duration(bad).ok()) << bad;
+  EXPECT_EQ(protocol::format_duration(90s), "1m30s");
+  EXPECT_EQ(protocol::format_duration(200ms), "200ms");
+}
+
+TEST(ConfigTable, EveryKeyRoundTripsAndPresetsValidate) {
+  for (const auto &cfg : {Config::lan(), Config::wan(), Config::local()}) {
+    for (const auto &p : protocol::properties()) {
+      Config copy = cfg;
+      const std::string v = p.get(cfg);
+      ASSERT_TRUE(protocol::set_property(copy, p.key, v).ok()) << p.key << "=" << v;
+      EXPECT_EQ(p.get(copy), v) << p.key;
+    }
+  }
+}
+
+TEST(ConfigTable, ReferenceIsCurrent) {
+  std::ifstream in(std::string(ML_SOURCE_DIR) + "/docs/config.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(ss.str(), protocol::config_reference_markdown())
+      << "docs/config.md is stale: regenerate with  build/core/tools/mlconfig reference > docs/config.md";
 }
