@@ -226,7 +226,7 @@ const std::array kTable{
              set_bool<&Config::gossip_verify_outgoing>, get_bool<&Config::gossip_verify_outgoing>},
     Property{"enable_compression", "EnableCompression", PT::Bool, "LZW-compress packets (when smaller) and streams.",
              set_bool<&Config::enable_compression>, get_bool<&Config::enable_compression>},
-    Property{"secret_key", "SecretKey", PT::Bytes, "AES key (16, 24 or 32 bytes, hex or base64); empty = none.",
+    Property{"secret_key", "SecretKey", PT::Bin, "AES key (16, 24 or 32 bytes, hex or base64); empty = none.",
              set_secret_key, get_secret_key},
     Property{"delegate_protocol_version", "DelegateProtocolVersion", PT::Int, "Application protocol version.",
              set_int<&Config::delegate_protocol_version, 0, 255>, get_int<&Config::delegate_protocol_version>},
@@ -284,7 +284,7 @@ const char *type_name(PropertyType t) {
     case PT::Bool: return "bool";
     case PT::Int: return "int";
     case PT::Dur: return "duration";
-    case PT::Bytes: return "bytes";
+    case PT::Bin: return "bytes";
     case PT::List: return "list";
   }
   return "?";

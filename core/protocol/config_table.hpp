@@ -10,7 +10,7 @@
 
 namespace memberlist::protocol {
 
-enum class PropertyType { String, Bool, Int, Dur, Bytes, List };
+enum class PropertyType { String, Bool, Int, Dur, Bin, List };
 
 struct Property {
   std::string_view key;         // snake_case, as the C API takes it
