@@ -1,0 +1,519 @@
+#include "net/net_transport.hpp"
+
+#include <sys/socket.h>
+
+#include "net/address.hpp"
+
+namespace memberlist::net {
+
+using wire::Errc;
+using wire::make_error;
+using State = wire::StreamDecoder::State;
+
+struct NetTransport::Udp {
+  uv_udp_t h{};
+  NetTransport *owner = nullptr;
+  bool v6 = false;
+};
+
+struct NetTransport::Listener {
+  uv_tcp_t h{};
+  NetTransport *owner = nullptr;
+};
+
+struct NetTransport::Conn {
+  uv_tcp_t h{};
+  NetTransport *owner = nullptr;  // null once dropped
+  bool inbound = false;
+  uint64_t id = 0;
+  Endpoint peer;
+  Time deadline{};
+  bool has_deadline = false;
+  bool counted = false;       // inbound, in the reading phase
+  bool silent = false;        // inbound: close without writing the reply (label failure)
+  bool expect_reply = false;  // outbound
+  Bytes out;                  // bytes being written
+  uv_connect_t connect_req{};
+  uv_write_t write_req{};
+  std::unique_ptr<StreamReader> reader;
+};
+
+struct NetTransport::UdpSend {
+  uv_udp_send_t req{};
+  Bytes data;
+};
+
+namespace {
+template <class H>
+uv_handle_t *handle(H *h) {
+  return reinterpret_cast<uv_handle_t *>(h);
+}
+template <class H>
+uv_stream_t *stream(H *h) {
+  return reinterpret_cast<uv_stream_t *>(h);
+}
+ByteView bytes_of(const uv_buf_t *buf, ssize_t n) {
+  return ByteView(reinterpret_cast<const uint8_t *>(buf->base), static_cast<size_t>(n));
+}
+uv_buf_t buf_of(const Bytes &b) {
+  return uv_buf_init(const_cast<char *>(reinterpret_cast<const char *>(b.data())), static_cast<unsigned>(b.size()));
+}
+}  // namespace
+
+NetTransport::NetTransport(Runtime &rt, NetTransportOptions options) : rt_(&rt), opts_(std::move(options)) {}
+
+NetTransport::~NetTransport() {
+  if (!closed_) close();
+}
+
+wire::Result<std::unique_ptr<NetTransport>> NetTransport::create(Runtime &rt, NetTransportOptions options) {
+  if (options.bind_addrs.empty()) options.bind_addrs.emplace_back("0.0.0.0");
+  std::vector<Bytes> ips;
+  for (const auto &a : options.bind_addrs) {
+    auto ip = parse_ip(a.empty() ? "0.0.0.0" : a);
+    if (!ip) return make_error(Errc::Malformed, "bind address '" + a + "' is not an IP address");
+    ips.push_back(std::move(*ip));
+  }
+  if (options.max_inbound_streams < 1) options.max_inbound_streams = 1;
+  // With a kernel-chosen port the UDP bind may lose a race for the TCP listener's port number.
+  const int attempts = options.bind_port == 0 ? 10 : 1;
+  wire::Error last{Errc::Internal, "no attempt made"};
+  for (int i = 0; i < attempts; ++i) {
+    std::unique_ptr<NetTransport> t(new NetTransport(rt, options));
+    t->bind_ips_ = ips;
+    int uv_status = 0;
+    auto st = t->bind_all(&uv_status);
+    if (st) {
+      if (auto ts = t->deadline_timer_.init(rt.loop(), [p = t.get()] { p->on_deadline(); }); !ts) {
+        t->close();
+        return ts.error();
+      }
+      return t;
+    }
+    t->close();
+    last = st.error();
+    if (uv_status != UV_EADDRINUSE) break;
+  }
+  return last;
+}
+
+wire::Status NetTransport::bind_all(int *uv_status) {
+  uint16_t port = opts_.bind_port;
+  for (const auto &ip : bind_ips_) {
+    const bool v6 = ip.size() == 16;
+    const std::string where = (v6 ? "[" + ip_to_string(ip) + "]" : ip_to_string(ip)) + ":";
+    sockaddr_storage ss;
+    to_sockaddr(Endpoint{ip, port, {}}, v6, &ss);
+
+    auto *l = new Listener;
+    int rc = uv_tcp_init_ex(rt_->loop(), &l->h, v6 ? AF_INET6 : AF_INET);
+    if (rc != 0) {
+      delete l;
+      *uv_status = rc;
+      return uv_error(rc, "tcp socket");
+    }
+    l->h.data = l;
+    l->owner = this;
+    listeners_.push_back(l);
+    // uv_tcp_bind sets SO_REUSEADDR; EADDRINUSE may only show at listen().
+    rc = uv_tcp_bind(&l->h, reinterpret_cast<const sockaddr *>(&ss), 0);
+    if (rc == 0) rc = uv_listen(stream(&l->h), SOMAXCONN, &NetTransport::on_connection);
+    if (rc != 0) {
+      *uv_status = rc;
+      return uv_error(rc, "listen tcp " + where + std::to_string(port));
+    }
+    if (port == 0) {
+      sockaddr_storage bound;
+      int len = sizeof bound;
+      rc = uv_tcp_getsockname(&l->h, reinterpret_cast<sockaddr *>(&bound), &len);
+      auto e = rc == 0 ? from_sockaddr(reinterpret_cast<const sockaddr *>(&bound)) : std::nullopt;
+      if (!e) {
+        *uv_status = rc;
+        return uv_error(rc == 0 ? UV_EINVAL : rc, "getsockname");
+      }
+      port = e->port;
+      to_sockaddr(Endpoint{ip, port, {}}, v6, &ss);
+    }
+
+    auto *u = new Udp;
+    rc = uv_udp_init_ex(rt_->loop(), &u->h, v6 ? AF_INET6 : AF_INET);
+    if (rc != 0) {
+      delete u;
+      *uv_status = rc;
+      return uv_error(rc, "udp socket");
+    }
+    u->h.data = u;
+    u->owner = this;
+    u->v6 = v6;
+    udp_.push_back(u);
+    rc = uv_udp_bind(&u->h, reinterpret_cast<const sockaddr *>(&ss), 0);
+    if (rc != 0) {
+      *uv_status = rc;
+      return uv_error(rc, "listen udp " + where + std::to_string(port));
+    }
+    // memberlist's setUDPRecvBuf: ask for 2 MiB, halve until accepted.
+    for (int size = opts_.udp_recv_buffer; size > 0; size /= 2) {
+      int v = size;
+      if (uv_recv_buffer_size(handle(&u->h), &v) == 0) break;
+    }
+    if (udp_.size() == 1) {
+      int granted = 0;
+      if (uv_recv_buffer_size(handle(&u->h), &granted) == 0) udp_recv_buffer_ = granted;
+    }
+  }
+  port_ = port;
+  return wire::Ok{};
+}
+
+wire::Status NetTransport::start(Sink *sink) {
+  if (closed_) return make_error(Errc::OutOfRange, "transport is closed");
+  sink_ = sink;
+  for (Udp *u : udp_) {
+    if (int rc = uv_udp_recv_start(&u->h, &NetTransport::on_alloc, &NetTransport::on_udp_recv); rc != 0) {
+      return uv_error(rc, "udp receive");
+    }
+  }
+  return wire::Ok{};
+}
+
+void NetTransport::close() {
+  if (closed_) return;
+  closed_ = true;
+  sink_ = nullptr;
+  for (Udp *u : udp_) {
+    u->owner = nullptr;
+    uv_close(handle(&u->h), [](uv_handle_t *h) { delete static_cast<Udp *>(h->data); });
+  }
+  udp_.clear();
+  for (Listener *l : listeners_) {
+    l->owner = nullptr;
+    uv_close(handle(&l->h), [](uv_handle_t *h) { delete static_cast<Listener *>(h->data); });
+  }
+  listeners_.clear();
+  std::vector<Conn *> all;
+  for (auto &[id, c] : inbound_) all.push_back(c);
+  for (auto &[id, c] : outbound_) all.push_back(c);
+  for (Conn *c : all) drop(c);
+  deadline_timer_.close();
+}
+
+// ------------------------------------------------------------------------------------- UDP
+
+void NetTransport::on_alloc(uv_handle_t *h, size_t, uv_buf_t *buf) {
+  // Both Udp and Conn keep their owner right after the handle.
+  NetTransport *t = nullptr;
+  if (h->type == UV_UDP) {
+    t = static_cast<Udp *>(h->data)->owner;
+  } else {
+    t = static_cast<Conn *>(h->data)->owner;
+  }
+  if (!t) {
+    *buf = uv_buf_init(nullptr, 0);  // libuv reports UV_ENOBUFS to the read callback
+    return;
+  }
+  *buf = uv_buf_init(t->rt_->read_buffer(), static_cast<unsigned>(Runtime::kReadBufferSize));
+}
+
+void NetTransport::on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const sockaddr *addr,
+                               unsigned flags) {
+  auto *u = static_cast<Udp *>(h->data);
+  NetTransport *t = u->owner;
+  if (!t || !t->sink_ || nread < 0 || !addr) return;
+  if (flags & UV_UDP_PARTIAL) ++t->stats_.udp_truncated;
+  auto from = from_sockaddr(addr);
+  if (!from) return;
+  t->sink_->on_packet(*from, bytes_of(buf, nread));
+}
+
+void NetTransport::send_packet(const Endpoint &to, ByteView data) {
+  if (closed_ || udp_.empty()) return;
+  Udp *sock = nullptr;
+  for (Udp *u : udp_) {
+    if (u->v6 == (to.ip.size() == 16)) {
+      sock = u;
+      break;
+    }
+  }
+  if (!sock) sock = udp_.front();  // an IPv6 socket reaches IPv4 as ::ffff:a.b.c.d when dual-stack
+  sockaddr_storage ss;
+  if (!to_sockaddr(to, sock->v6, &ss)) {
+    ++stats_.udp_send_errors;
+    return;
+  }
+  const auto *sa = reinterpret_cast<const sockaddr *>(&ss);
+  uv_buf_t b = uv_buf_init(const_cast<char *>(reinterpret_cast<const char *>(data.data())),
+                           static_cast<unsigned>(data.size()));
+  const int rc = uv_udp_try_send(&sock->h, &b, 1, sa);
+  if (rc >= 0) return;
+  if (rc != UV_EAGAIN) {
+    ++stats_.udp_send_errors;
+    return;
+  }
+  auto *s = new UdpSend;
+  s->data.assign(data.begin(), data.end());
+  s->req.data = s;
+  b = buf_of(s->data);
+  if (uv_udp_send(&s->req, &sock->h, &b, 1, sa, [](uv_udp_send_t *req, int) { delete static_cast<UdpSend *>(req->data); }) !=
+      0) {
+    ++stats_.udp_send_errors;
+    delete s;
+  }
+}
+
+// ---------------------------------------------------------------------------- TCP plumbing
+
+void NetTransport::drop(Conn *c) {
+  if (c->owner != this) return;
+  if (c->inbound) {
+    inbound_.erase(c->id);
+  } else {
+    outbound_.erase(c->id);
+  }
+  if (c->counted) {
+    c->counted = false;
+    --reading_;
+  }
+  if (c->has_deadline) {
+    deadlines_.erase({c->deadline, c});
+    c->has_deadline = false;
+  }
+  c->owner = nullptr;
+  uv_close(handle(&c->h), [](uv_handle_t *h) { delete static_cast<Conn *>(h->data); });
+  if (!closed_) rearm();
+}
+
+void NetTransport::set_deadline(Conn *c, Time t) {
+  if (c->has_deadline) deadlines_.erase({c->deadline, c});
+  c->deadline = t;
+  c->has_deadline = true;
+  deadlines_.insert({t, c});
+  rearm();
+}
+
+void NetTransport::rearm() {
+  if (deadlines_.empty()) {
+    deadline_timer_.stop();
+  } else {
+    deadline_timer_.arm_at(deadlines_.begin()->first);
+  }
+}
+
+void NetTransport::on_deadline() {
+  const Time now = std::chrono::steady_clock::now();
+  std::vector<Conn *> expired;
+  for (const auto &[at, c] : deadlines_) {
+    if (at > now) break;
+    expired.push_back(c);
+  }
+  for (Conn *c : expired) {
+    if (c->owner != this) continue;  // dropped meanwhile (by a sink call of an earlier one)
+    ++stats_.stream_timeouts;
+    if (c->inbound) {
+      drop(c);
+    } else {
+      finish_outbound(c, make_error(Errc::Truncated, "i/o timeout talking to " + protocol::to_string(c->peer)));
+    }
+    if (closed_) return;
+  }
+  rearm();
+}
+
+void NetTransport::on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  auto *c = static_cast<Conn *>(s->data);
+  NetTransport *t = c->owner;
+  if (!t || nread == 0) return;
+  if (nread < 0) {
+    if (c->inbound) {
+      if (nread == UV_EOF && c->reader->eof() == State::Failed) {
+        t->deliver_inbound(c);
+      } else {
+        t->drop(c);  // a plain EOF or a reset: nothing to answer
+      }
+    } else {
+      t->finish_outbound(c, nread == UV_EOF ? make_error(Errc::Truncated, "connection closed before the reply")
+                                            : uv_error(static_cast<int>(nread), "read reply"));
+    }
+    return;
+  }
+  const State st = c->reader->feed(bytes_of(buf, nread));
+  if (st == State::NeedMore) return;
+  (void)uv_read_stop(s);  // cannot fail
+  if (c->inbound) {
+    t->deliver_inbound(c);
+  } else if (st == State::Done) {
+    t->finish_outbound(c, std::optional<wire::StreamMessage>(c->reader->take()));
+  } else {
+    t->finish_outbound(c, c->reader->error());
+  }
+}
+
+// ------------------------------------------------------------------------------ TCP inbound
+
+void NetTransport::on_connection(uv_stream_t *server, int status) {
+  NetTransport *t = static_cast<Listener *>(server->data)->owner;
+  if (!t) return;
+  if (status < 0) {
+    ++t->stats_.accept_errors;
+    return;
+  }
+  auto *c = new Conn;
+  if (uv_tcp_init(t->rt_->loop(), &c->h) != 0) {
+    delete c;
+    ++t->stats_.accept_errors;
+    return;
+  }
+  c->h.data = c;
+  auto close_now = [](Conn *cc) {
+    uv_close(handle(&cc->h), [](uv_handle_t *h) { delete static_cast<Conn *>(h->data); });
+  };
+  if (uv_accept(server, stream(&c->h)) != 0) {
+    ++t->stats_.accept_errors;
+    close_now(c);
+    return;
+  }
+  if (!t->sink_ || t->reading_ >= t->opts_.max_inbound_streams) {
+    ++t->stats_.streams_refused;
+    close_now(c);
+    return;
+  }
+  sockaddr_storage peer;
+  int len = sizeof peer;
+  std::optional<Endpoint> from;
+  if (uv_tcp_getpeername(&c->h, reinterpret_cast<sockaddr *>(&peer), &len) == 0) {
+    from = from_sockaddr(reinterpret_cast<const sockaddr *>(&peer));
+  }
+  if (!from) {
+    ++t->stats_.accept_errors;
+    close_now(c);
+    return;
+  }
+  c->owner = t;
+  c->inbound = true;
+  c->id = t->next_inbound_++;
+  c->peer = std::move(*from);
+  c->counted = true;
+  ++t->reading_;
+  t->inbound_[c->id] = c;
+  (void)uv_tcp_nodelay(&c->h, 1);  // latency only; a failure changes nothing else
+  c->reader = std::make_unique<StreamReader>(t->sink_->stream_settings(), true);
+  t->set_deadline(c, std::chrono::steady_clock::now() + t->opts_.tcp_timeout);
+  if (int rc = uv_read_start(stream(&c->h), &NetTransport::on_alloc, &NetTransport::on_read); rc != 0) {
+    t->drop(c);
+  }
+}
+
+void NetTransport::deliver_inbound(Conn *c) {
+  if (c->counted) {
+    c->counted = false;
+    --reading_;
+  }
+  const bool ok = c->reader->state() == State::Done;
+  c->silent = !ok && c->reader->label_failure();
+  if (!sink_) {
+    drop(c);
+    return;
+  }
+  if (ok) {
+    sink_->on_stream(c->id, c->peer, c->reader->take());
+  } else {
+    sink_->on_stream(c->id, c->peer, c->reader->error());
+  }
+}
+
+void NetTransport::reply_stream(protocol::ReplyStream r) {
+  auto it = inbound_.find(r.id);
+  if (it == inbound_.end()) return;
+  Conn *c = it->second;
+  if (c->silent || r.data.empty() || c->counted) {
+    drop(c);
+    return;
+  }
+  c->out = std::move(r.data);
+  c->write_req.data = c;
+  uv_buf_t b = buf_of(c->out);
+  if (uv_write(&c->write_req, stream(&c->h), &b, 1, &NetTransport::on_reply_written) != 0) drop(c);
+}
+
+void NetTransport::on_reply_written(uv_write_t *req, int) {
+  auto *c = static_cast<Conn *>(req->data);
+  if (c->owner) c->owner->drop(c);  // written (or failed): either way the exchange is over
+}
+
+// ----------------------------------------------------------------------------- TCP outbound
+
+void NetTransport::open_stream(protocol::OpenStream o) {
+  if (closed_) return;
+  sockaddr_storage ss;
+  if (!to_sockaddr(o.to, o.to.ip.size() == 16, &ss)) {
+    if (sink_) sink_->on_stream_result(o.id, make_error(Errc::Malformed, "cannot dial " + protocol::to_string(o.to)));
+    return;
+  }
+  auto *c = new Conn;
+  if (int rc = uv_tcp_init(rt_->loop(), &c->h); rc != 0) {
+    delete c;
+    if (sink_) sink_->on_stream_result(o.id, uv_error(rc, "tcp socket"));
+    return;
+  }
+  c->h.data = c;
+  c->owner = this;
+  c->id = o.id;
+  c->peer = o.to;
+  c->expect_reply = o.expect_reply;
+  c->out = std::move(o.data);
+  c->connect_req.data = c;
+  c->write_req.data = c;
+  if (auto old = outbound_.find(c->id); old != outbound_.end()) drop(old->second);  // a stale id
+  outbound_[c->id] = c;
+  set_deadline(c, o.deadline);
+  if (int rc = uv_tcp_connect(&c->connect_req, &c->h, reinterpret_cast<const sockaddr *>(&ss),
+                              &NetTransport::on_connect);
+      rc != 0) {
+    finish_outbound(c, uv_error(rc, "dial tcp " + protocol::to_string(c->peer)));
+  }
+}
+
+void NetTransport::on_connect(uv_connect_t *req, int status) {
+  auto *c = static_cast<Conn *>(req->data);
+  NetTransport *t = c->owner;
+  if (!t) return;
+  if (status < 0) {
+    t->finish_outbound(c, uv_error(status, "dial tcp " + protocol::to_string(c->peer)));
+    return;
+  }
+  (void)uv_tcp_nodelay(&c->h, 1);  // latency only
+  uv_buf_t b = buf_of(c->out);
+  if (int rc = uv_write(&c->write_req, stream(&c->h), &b, 1, &NetTransport::on_request_written); rc != 0) {
+    t->finish_outbound(c, uv_error(rc, "write to " + protocol::to_string(c->peer)));
+  }
+}
+
+void NetTransport::on_request_written(uv_write_t *req, int status) {
+  auto *c = static_cast<Conn *>(req->data);
+  NetTransport *t = c->owner;
+  if (!t) return;
+  if (status < 0) {
+    t->finish_outbound(c, uv_error(status, "write to " + protocol::to_string(c->peer)));
+    return;
+  }
+  Bytes().swap(c->out);
+  if (!c->expect_reply) {
+    t->finish_outbound(c, std::optional<wire::StreamMessage>{});
+    return;
+  }
+  if (!t->sink_) {
+    t->drop(c);
+    return;
+  }
+  c->reader = std::make_unique<StreamReader>(t->sink_->stream_settings(), false);
+  if (int rc = uv_read_start(stream(&c->h), &NetTransport::on_alloc, &NetTransport::on_read); rc != 0) {
+    t->finish_outbound(c, uv_error(rc, "read reply"));
+  }
+}
+
+void NetTransport::finish_outbound(Conn *c, wire::Result<std::optional<wire::StreamMessage>> outcome) {
+  const StreamId id = c->id;
+  drop(c);
+  if (sink_) sink_->on_stream_result(id, std::move(outcome));
+}
+
+}  // namespace memberlist::net

@@ -1,0 +1,103 @@
+// NetTransport: memberlist's UDP + TCP transport on libuv (WIRE.md §1, §5.1, §5.7).
+//
+// * For each bind address one UDP socket and one TCP listener, all on the same port number.
+//   bind_port 0: the first TCP listener takes a port from the kernel and everything else binds
+//   that port (retried up to 10 times if the UDP bind loses a race, as memberlist does).
+// * TCP listeners set SO_REUSEADDR (libuv does for every TCP bind), so a node restarted on the
+//   same address binds at once despite old connections in TIME_WAIT. UDP sockets do not, as in
+//   Go: SO_REUSEADDR on a UDP socket would let two live nodes share a port without an error.
+// * UDP: a 2 MiB receive buffer is requested, halved until the kernel accepts; datagrams are read
+//   into a 65,536-byte buffer (larger ones arrive truncated and are counted); every datagram is
+//   sent from the listening socket of the destination's family (so its source port is the bound
+//   port), with uv_udp_try_send and a queued uv_udp_send when the socket is busy.
+// * TCP out: one connection per OpenStream, with the OpenStream's deadline covering connect,
+//   write and reply; TCP_NODELAY. TCP in: read incrementally into a wire::StreamDecoder with the
+//   node's stream settings, bounded by its limits and by tcp_timeout (the whole exchange); at most
+//   max_inbound_streams connections may be in the reading phase, one more is closed at once.
+// * close() closes every socket before it returns (libuv closes the descriptor inside
+//   uv_close; only the memory is freed later, by the close callbacks).
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "net/runtime.hpp"
+#include "net/transport.hpp"
+
+namespace memberlist::net {
+
+struct NetTransportOptions {
+  std::vector<std::string> bind_addrs{"0.0.0.0"};  // IP literals; "" means 0.0.0.0
+  uint16_t bind_port = 7946;                        // 0: the kernel picks one
+  protocol::Duration tcp_timeout = std::chrono::seconds(10);
+  int max_inbound_streams = 128;
+  int udp_recv_buffer = 2 * 1024 * 1024;
+};
+
+class NetTransport final : public Transport {
+ public:
+  // Binds everything (loop thread only). Fails with the libuv error naming the address.
+  static wire::Result<std::unique_ptr<NetTransport>> create(Runtime &rt, NetTransportOptions options);
+  ~NetTransport() override;  // closes if still open (loop thread only then)
+
+  uint16_t port() const { return port_; }
+  const std::vector<Bytes> &bind_ips() const { return bind_ips_; }
+  // The receive buffer the kernel granted the first UDP socket (as getsockopt reports it).
+  int udp_recv_buffer() const { return udp_recv_buffer_; }
+
+  wire::Status start(Sink *sink) override;
+  void send_packet(const Endpoint &to, ByteView data) override;
+  void open_stream(protocol::OpenStream s) override;
+  void reply_stream(protocol::ReplyStream r) override;
+  void close() override;
+  TransportStats stats() const override {
+    TransportStats s = stats_;
+    s.streams_reading = static_cast<uint64_t>(reading_);
+    return s;
+  }
+
+ private:
+  struct Udp;
+  struct Listener;
+  struct Conn;
+  struct UdpSend;
+
+  NetTransport(Runtime &rt, NetTransportOptions options);
+  wire::Status bind_all(int *uv_status);
+  void drop(Conn *c);
+  void finish_outbound(Conn *c, wire::Result<std::optional<wire::StreamMessage>> outcome);
+  void deliver_inbound(Conn *c);
+  void set_deadline(Conn *c, Time t);
+  void rearm();
+  void on_deadline();
+
+  static void on_connection(uv_stream_t *server, int status);
+  static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+  static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const sockaddr *addr, unsigned flags);
+  static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+  static void on_connect(uv_connect_t *req, int status);
+  static void on_request_written(uv_write_t *req, int status);
+  static void on_reply_written(uv_write_t *req, int status);
+
+  Runtime *rt_;
+  NetTransportOptions opts_;
+  std::vector<Bytes> bind_ips_;
+  uint16_t port_ = 0;
+  int udp_recv_buffer_ = 0;
+  Sink *sink_ = nullptr;
+  bool closed_ = false;
+  std::vector<Udp *> udp_;
+  std::vector<Listener *> listeners_;
+  std::unordered_map<uint64_t, Conn *> inbound_;   // by our inbound stream id
+  std::unordered_map<uint64_t, Conn *> outbound_;  // by the node's StreamId
+  uint64_t next_inbound_ = 1;
+  int reading_ = 0;  // inbound connections in the reading phase
+  std::set<std::pair<Time, Conn *>> deadlines_;
+  Timer deadline_timer_;
+  TransportStats stats_;
+};
+
+}  // namespace memberlist::net

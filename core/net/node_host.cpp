@@ -1,0 +1,537 @@
+#include "net/node_host.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "net/address.hpp"
+#include "net/net_transport.hpp"
+
+namespace memberlist::net {
+
+using protocol::Node;
+using protocol::OpDone;
+using protocol::OpId;
+using wire::Errc;
+using wire::make_error;
+
+namespace {
+wire::Error shut_down_error() { return make_error(Errc::OutOfRange, "memberlist is shut down"); }
+wire::Error in_callback_error(const char *what) {
+  return make_error(Errc::OutOfRange, std::string(what) + " called from one of this memberlist's own callbacks");
+}
+wire::Error blocking_on_loop_error() {
+  return make_error(Errc::OutOfRange,
+                    "a blocking call on the runtime's loop thread would deadlock (use the _async form)");
+}
+Time now() { return std::chrono::steady_clock::now(); }
+
+// call() wraps the callee's own Result in another: flatten.
+template <class T>
+wire::Result<T> flat(wire::Result<wire::Result<T>> r) {
+  if (!r) return r.error();
+  return std::move(r.value());
+}
+}  // namespace
+
+// ============================================================================== Impl (loop)
+
+struct NodeHost::Impl final : Transport::Sink, Runtime::Resource {
+  Runtime *rt = nullptr;
+  std::unique_ptr<Node> node;
+  std::unique_ptr<Transport> transport;
+  ExternalTransport *ext = nullptr;  // set in external mode (== transport)
+  Timer timer;
+  bool closed = false;                  // loop thread
+  std::atomic<bool> closed_flag{false};  // the same, readable anywhere
+  bool busy = false;                    // inside an input (so inside any callback of ours)
+  std::deque<std::function<void(Time)>> deferred;
+  std::map<OpId, DoneFn> waiting;
+  Endpoint advertise;
+  uint16_t port = 0;
+
+  wire::Status open(HostOptions &o);
+  void close();
+  // open() failed half-way (an exception): release what was set up.
+  void abandon() {
+    if (transport) transport->close();
+    timer.close();
+    closed = true;
+    closed_flag = true;
+  }
+
+  // Feeds one input to the node and executes the effects; an input arriving while another runs
+  // (a callback re-entering, a transport failing synchronously) is queued and run right after.
+  template <class F>
+  void run(F &&f) {
+    busy = true;
+    try {
+      f(now());
+      flush();
+    } catch (...) {
+      // A delegate threw: the input is abandoned, the node keeps running.
+    }
+    while (!deferred.empty()) {
+      auto g = std::move(deferred.front());
+      deferred.pop_front();
+      try {
+        g(now());
+        flush();
+      } catch (...) {
+      }
+    }
+    busy = false;
+    if (!closed) rearm();
+  }
+  void input(std::function<void(Time)> f) {
+    if (closed && !busy) return;
+    if (busy) {
+      deferred.push_back(std::move(f));
+    } else {
+      run(f);
+    }
+  }
+
+  void flush() {
+    while (node->has_effects()) {
+      for (auto &effect : node->take_effects()) {
+        if (auto *p = std::get_if<protocol::SendPacket>(&effect)) {
+          transport->send_packet(p->to, p->data);
+        } else if (auto *o = std::get_if<protocol::OpenStream>(&effect)) {
+          transport->open_stream(std::move(*o));
+        } else if (auto *r = std::get_if<protocol::ReplyStream>(&effect)) {
+          transport->reply_stream(std::move(*r));
+        } else if (auto *d = std::get_if<OpDone>(&effect)) {
+          complete(*d);
+        }
+      }
+    }
+  }
+
+  void complete(const OpDone &d) {
+    auto it = waiting.find(d.op);
+    if (it == waiting.end()) return;
+    DoneFn fn = std::move(it->second);
+    waiting.erase(it);
+    if (fn) fn(d);
+  }
+
+  void rearm() {
+    const Time t = node->next_deadline();
+    if (t == Time::max()) {
+      timer.stop();
+    } else {
+      timer.arm_at(t);
+    }
+  }
+
+  // ---- Transport::Sink
+  void on_packet(const Endpoint &from, ByteView data) override {
+    if (closed) return;
+    if (busy) {
+      input([this, from, bytes = Bytes(data.begin(), data.end())](Time t) { node->handle_packet(t, from, bytes); });
+      return;
+    }
+    run([&](Time t) { node->handle_packet(t, from, data); });
+  }
+  void on_stream(StreamId id, const Endpoint &from, wire::Result<wire::StreamMessage> request) override {
+    input([this, id, from, req = std::move(request)](Time t) mutable {
+      if (req) {
+        node->handle_stream(t, id, from, std::move(req.value()));
+      } else {
+        node->handle_stream_error(t, id, from, req.error());
+      }
+    });
+  }
+  void on_stream_result(StreamId id, wire::Result<std::optional<wire::StreamMessage>> outcome) override {
+    input([this, id, out = std::move(outcome)](Time t) mutable { node->stream_result(t, id, std::move(out)); });
+  }
+  StreamSettings stream_settings() override { return StreamSettings{node->stream_options(), &node->keyring()}; }
+
+  // ---- Runtime::Resource
+  void close_for_runtime_shutdown() override { close(); }
+};
+
+wire::Status NodeHost::Impl::open(HostOptions &o) {
+  protocol::Config cfg = o.config;
+  if (o.external) {
+    auto t = ExternalTransport::create(*rt, std::move(*o.external), cfg.tcp_timeout, cfg.max_concurrent_push_pulls);
+    if (!t) return t.error();
+    ext = t->get();
+    transport = std::move(t.value());
+    auto ip = parse_ip(cfg.advertise_addr);
+    if (!ip) {
+      transport->close();
+      return make_error(Errc::OutOfRange,
+                        "external transport: advertise_addr must be an IP address, not '" + cfg.advertise_addr + "'");
+    }
+    advertise = Endpoint{std::move(*ip), cfg.advertise_port, cfg.name};
+  } else {
+    NetTransportOptions no;
+    no.bind_addrs = o.bind_addrs.empty() ? std::vector<std::string>{cfg.bind_addr} : o.bind_addrs;
+    no.bind_port = cfg.bind_port;
+    no.tcp_timeout = cfg.tcp_timeout;
+    no.max_inbound_streams = cfg.max_concurrent_push_pulls;
+    auto t = NetTransport::create(*rt, std::move(no));
+    if (!t) return t.error();
+    auto adv = choose_advertise(cfg, t.value()->bind_ips().front(), t.value()->port(), interface_addresses());
+    if (!adv) {
+      t.value()->close();
+      return adv.error();
+    }
+    port = t.value()->port();
+    if (cfg.bind_port == 0) cfg.bind_port = port;
+    cfg.advertise_port = adv->port;
+    advertise = std::move(adv.value());
+    transport = std::move(t.value());
+  }
+  auto fail = [&](wire::Error e) -> wire::Status {
+    transport->close();
+    timer.close();
+    closed = true;
+    closed_flag = true;
+    return e;
+  };
+  if (auto st = timer.init(rt->loop(), [this] { input([this](Time t) { node->tick(t); }); }); !st) {
+    return fail(st.error());
+  }
+  const uint64_t seed = o.seed != 0 ? o.seed : (uint64_t{std::random_device{}()} << 32 | std::random_device{}());
+  node = std::make_unique<Node>(cfg, advertise, o.delegates, seed, now());
+  // start() calls the delegate (node_meta, notify_join for itself): it is an input too.
+  wire::Status started = wire::Ok{};
+  busy = true;
+  try {
+    started = node->start(now());
+  } catch (...) {
+    started = make_error(Errc::Internal, "a delegate threw while the node started");
+  }
+  busy = false;
+  if (!started) return fail(started.error());
+  if (auto st = transport->start(this); !st) {
+    node->shutdown(now());
+    (void)node->take_effects();
+    return fail(st.error());
+  }
+  rt->attach(this);
+  run([](Time) {});  // the effects of start(), and the timer
+  return wire::Ok{};
+}
+
+void NodeHost::Impl::close() {
+  if (closed) return;
+  closed = true;
+  closed_flag = true;
+  const bool was_busy = busy;
+  busy = true;  // completions below are callbacks too
+  try {
+    if (node) {
+      node->shutdown(now());
+      // A shut-down node sends nothing; only the completions of failed operations matter.
+      for (auto &effect : node->take_effects()) {
+        if (auto *d = std::get_if<OpDone>(&effect)) complete(*d);
+      }
+    }
+    auto rest = std::move(waiting);
+    waiting.clear();
+    for (auto &[op, fn] : rest) {
+      if (fn) fn(OpDone{op, shut_down_error(), 0, {}});
+    }
+  } catch (...) {
+  }
+  busy = was_busy;
+  if (transport) transport->close();
+  timer.close();
+  rt->detach(this);
+}
+
+// ============================================================================= NodeHost
+
+NodeHost::NodeHost(std::shared_ptr<Runtime> rt, std::shared_ptr<Impl> impl)
+    : rt_(std::move(rt)), impl_(std::move(impl)) {
+  advertise_ = impl_->advertise;
+  port_ = impl_->port;
+}
+
+wire::Result<std::unique_ptr<NodeHost>> NodeHost::create(HostOptions options) {
+  if (auto st = options.config.validate(); !st) return st.error();
+  std::shared_ptr<Runtime> rt = options.runtime;
+  if (!rt) {
+    auto r = Runtime::create();
+    if (!r) return r.error();
+    rt = std::move(r.value());
+  }
+  auto impl = std::make_shared<Impl>();
+  impl->rt = rt.get();
+  auto st = rt->call([&]() -> wire::Status {
+    try {
+      return impl->open(options);
+    } catch (const std::exception &e) {
+      impl->abandon();
+      return make_error(Errc::Internal, std::string("creating the node: ") + e.what());
+    } catch (...) {
+      impl->abandon();
+      return make_error(Errc::Internal, "creating the node: unknown exception");
+    }
+  });
+  if (!st) return st.error();
+  if (!st.value()) return st.value().error();
+  return std::unique_ptr<NodeHost>(new NodeHost(std::move(rt), std::move(impl)));
+}
+
+NodeHost::~NodeHost() {
+  if (!impl_) return;
+  if (rt_->in_loop_thread() && impl_->busy) {
+    // Destroyed from its own callback: finish the shutdown once the current input is over.
+    rt_->post([impl = impl_] { impl->close(); });
+  } else {
+    (void)shutdown();
+  }
+  impl_.reset();
+  if (rt_->in_loop_thread()) {
+    // This may be the last reference to the runtime (a private one), and a runtime cannot be
+    // destroyed on its own thread (it joins it): let another thread drop it.
+    try {
+      std::thread([r = std::move(rt_)]() mutable { r.reset(); }).detach();
+    } catch (...) {
+      // No thread to be had: keep the reference (the runtime leaks rather than aborting).
+      new std::shared_ptr<Runtime>(std::move(rt_));
+    }
+  }
+}
+
+wire::Status NodeHost::shutdown() {
+  if (impl_->closed_flag.load()) return wire::Ok{};
+  auto impl = impl_;
+  auto r = rt_->call([&]() -> wire::Status {
+    if (impl->busy) return in_callback_error("shutdown");
+    impl->close();
+    return wire::Ok{};
+  });
+  if (!r) return impl->closed_flag.load() ? wire::Status(wire::Ok{}) : wire::Status(r.error());
+  return r.value();
+}
+
+bool NodeHost::is_shut_down() const { return impl_->closed_flag.load(); }
+
+bool NodeHost::in_callback() const { return rt_->in_loop_thread() && impl_->busy; }
+
+// ---- operations
+
+wire::Status NodeHost::start_op(std::function<OpId(Node &, Time)> start, DoneFn done) {
+  auto impl = impl_;
+  auto r = rt_->call([&]() -> wire::Status {
+    if (impl->closed) return shut_down_error();
+    // Run now, or (inside a callback) right after the current input: the node answers an
+    // operation started on a shut-down node with an error completion, so `done` always runs.
+    impl->input([impl, start = std::move(start), done = std::move(done)](Time t) mutable {
+      const OpId op = start(*impl->node, t);
+      impl->waiting[op] = std::move(done);
+    });
+    return wire::Ok{};
+  });
+  return flat(std::move(r));
+}
+
+wire::Result<OpDone> NodeHost::wait_op(std::function<OpId(Node &, Time)> start) {
+  if (rt_->in_loop_thread()) return blocking_on_loop_error();
+  struct Waiter {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<OpDone> done;
+  };
+  auto w = std::make_shared<Waiter>();
+  auto st = start_op(std::move(start), [w](const OpDone &d) {
+    std::lock_guard<std::mutex> lk(w->mu);
+    w->done = d;
+    w->cv.notify_all();
+  });
+  if (!st) return st.error();
+  std::unique_lock<std::mutex> lk(w->mu);
+  w->cv.wait(lk, [&] { return w->done.has_value(); });
+  return *w->done;
+}
+
+wire::Result<int> NodeHost::join(const std::vector<protocol::Endpoint> &peers) {
+  auto d = wait_op([peers](Node &n, Time t) { return n.join(t, peers); });
+  if (!d) return d.error();
+  if (!d->status) return d->status.error();
+  return d->contacted;
+}
+
+wire::Status NodeHost::leave(protocol::Duration timeout) {
+  auto d = wait_op([timeout](Node &n, Time t) { return n.leave(t, timeout); });
+  if (!d) return d.error();
+  return d->status;
+}
+
+wire::Status NodeHost::update_node(protocol::Duration timeout) {
+  auto d = wait_op([timeout](Node &n, Time t) { return n.update_node(t, timeout); });
+  if (!d) return d.error();
+  return d->status;
+}
+
+wire::Result<protocol::Duration> NodeHost::ping(const std::string &name, const protocol::Endpoint &addr) {
+  auto d = wait_op([name, addr](Node &n, Time t) { return n.ping(t, name, addr); });
+  if (!d) return d.error();
+  if (!d->status) return d->status.error();
+  return d->rtt;
+}
+
+wire::Status NodeHost::send_reliable(const protocol::Endpoint &to, wire::ByteView msg) {
+  auto d = wait_op([to, bytes = wire::Bytes(msg.begin(), msg.end())](Node &n, Time t) {
+    return n.send_reliable(t, to, bytes);
+  });
+  if (!d) return d.error();
+  return d->status;
+}
+
+wire::Status NodeHost::join_async(std::vector<protocol::Endpoint> peers, DoneFn done) {
+  return start_op([peers = std::move(peers)](Node &n, Time t) { return n.join(t, peers); }, std::move(done));
+}
+
+wire::Status NodeHost::leave_async(protocol::Duration timeout, DoneFn done) {
+  return start_op([timeout](Node &n, Time t) { return n.leave(t, timeout); }, std::move(done));
+}
+
+wire::Status NodeHost::update_node_async(protocol::Duration timeout, DoneFn done) {
+  return start_op([timeout](Node &n, Time t) { return n.update_node(t, timeout); }, std::move(done));
+}
+
+wire::Status NodeHost::ping_async(std::string name, protocol::Endpoint addr, DoneFn done) {
+  return start_op([name = std::move(name), addr = std::move(addr)](Node &n, Time t) { return n.ping(t, name, addr); },
+                  std::move(done));
+}
+
+wire::Status NodeHost::send_reliable_async(protocol::Endpoint to, wire::Bytes msg, DoneFn done) {
+  return start_op([to = std::move(to), msg = std::move(msg)](Node &n, Time t) { return n.send_reliable(t, to, msg); },
+                  std::move(done));
+}
+
+// ---- non-blocking
+
+wire::Status NodeHost::send_best_effort(const protocol::Endpoint &to, wire::ByteView msg) {
+  auto impl = impl_;
+  auto r = rt_->call([&]() -> wire::Status {
+    if (impl->closed) return shut_down_error();
+    if (impl->busy) {
+      impl->input([impl, to, bytes = wire::Bytes(msg.begin(), msg.end())](Time t) {
+        (void)impl->node->send_best_effort(t, to, bytes);
+      });
+      return wire::Ok{};
+    }
+    wire::Status st = wire::Ok{};
+    impl->run([&](Time t) { st = impl->node->send_best_effort(t, to, msg); });
+    return st;
+  });
+  return flat(std::move(r));
+}
+
+wire::Status NodeHost::queue_broadcast(wire::Bytes msg, std::string name) {
+  auto impl = impl_;
+  auto r = rt_->call([&]() -> wire::Status {
+    if (impl->closed) return shut_down_error();
+    impl->input([impl, m = std::move(msg), n = std::move(name)](Time) mutable {
+      impl->node->queue_broadcast(std::move(m), std::move(n));
+    });
+    return wire::Ok{};
+  });
+  return flat(std::move(r));
+}
+
+wire::Status NodeHost::with_node(std::function<void(Node &)> fn) {
+  auto impl = impl_;
+  auto r = rt_->call([&]() -> wire::Status {
+    if (impl->busy) return in_callback_error("with_node");
+    if (impl->closed) {
+      fn(*impl->node);  // state only: nothing to flush for a stopped node
+      return wire::Ok{};
+    }
+    impl->run([&](Time) { fn(*impl->node); });
+    return wire::Ok{};
+  });
+  return flat(std::move(r));
+}
+
+// ---- snapshots
+
+wire::Result<std::vector<protocol::Member>> NodeHost::members() {
+  auto impl = impl_;
+  return rt_->call([impl] { return impl->node->members(); });
+}
+
+wire::Result<int> NodeHost::num_members() {
+  auto impl = impl_;
+  return rt_->call([impl] { return impl->node->num_members(); });
+}
+
+wire::Result<protocol::Member> NodeHost::local_member() {
+  auto impl = impl_;
+  return rt_->call([impl] { return impl->node->local_member(); });
+}
+
+wire::Result<std::optional<protocol::Member>> NodeHost::member(const std::string &name) {
+  auto impl = impl_;
+  return rt_->call([impl, &name] { return impl->node->member(name); });
+}
+
+wire::Result<int> NodeHost::health_score() {
+  auto impl = impl_;
+  return rt_->call([impl] { return impl->node->health_score(); });
+}
+
+wire::Result<protocol::Metrics> NodeHost::metrics() {
+  auto impl = impl_;
+  return rt_->call([impl] {
+    protocol::Metrics m = impl->node->metrics();
+    m.push_pull_refused += impl->transport->stats().streams_refused;
+    return m;
+  });
+}
+
+wire::Result<TransportStats> NodeHost::transport_stats() {
+  auto impl = impl_;
+  return rt_->call([impl] { return impl->transport->stats(); });
+}
+
+// ---- external transport input
+
+wire::Status NodeHost::post_external(std::function<void(ExternalTransport &)> fn) {
+  if (!impl_->ext) return make_error(Errc::OutOfRange, "not in external-transport mode");
+  if (impl_->closed_flag.load()) return shut_down_error();
+  if (!rt_->post([impl = impl_, fn = std::move(fn)] {
+        if (!impl->closed) fn(*impl->ext);
+      })) {
+    return shut_down_error();
+  }
+  return wire::Ok{};
+}
+
+wire::Status NodeHost::deliver_packet(const protocol::Endpoint &from, wire::ByteView data) {
+  return post_external([from, bytes = wire::Bytes(data.begin(), data.end())](ExternalTransport &t) {
+    t.deliver_packet(from, bytes);
+  });
+}
+
+wire::Result<uint64_t> NodeHost::accept_stream(const protocol::Endpoint &from) {
+  if (!impl_->ext) return make_error(Errc::OutOfRange, "not in external-transport mode");
+  const uint64_t id = impl_->ext->allocate_id();
+  if (auto st = post_external([id, from](ExternalTransport &t) { t.accept_stream(id, from); }); !st) {
+    return st.error();
+  }
+  return id;
+}
+
+wire::Status NodeHost::stream_data(uint64_t id, wire::ByteView data) {
+  return post_external(
+      [id, bytes = wire::Bytes(data.begin(), data.end())](ExternalTransport &t) { t.stream_data(id, bytes); });
+}
+
+wire::Status NodeHost::stream_end(uint64_t id, wire::Status status) {
+  return post_external([id, st = std::move(status)](ExternalTransport &t) { t.stream_end(id, st); });
+}
+
+}  // namespace memberlist::net

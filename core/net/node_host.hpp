@@ -1,0 +1,137 @@
+// NodeHost: one protocol::Node living on a Runtime with its transport — a running memberlist.
+//
+// The host feeds the node every input (datagrams, streams, stream outcomes, its one timer armed
+// at next_deadline(), API calls) and executes its effects exactly as the simulator's flush does
+// (SendPacket -> a datagram, OpenStream -> a dial, ReplyStream -> the answer on an inbound
+// stream, OpDone -> the waiting caller). Everything touching the node runs on the runtime's loop
+// thread; every public method here may be called from any thread.
+//
+// Callbacks (the Delegates, the *_async completions, the external transport's callbacks) run on
+// the loop thread, one at a time for a given host. From inside one of them:
+//  * snapshots (members(), metrics(), …) run inline;
+//  * non-blocking calls on the same host (send_best_effort, queue_broadcast, the *_async forms)
+//    are queued and run right after the current input, in order (their result is Ok if queued);
+//  * blocking calls (join, leave, update_node, ping, send_reliable) return an error instead of
+//    deadlocking — on the loop thread, from any callback or posted task, on any host of that
+//    runtime. Use the *_async forms there;
+//  * shutdown() of the same host returns an error (a memberlist must not shut itself down from
+//    its own callback); destroying the host there is a misuse that is tolerated: the shutdown is
+//    finished by a task queued on the loop (the C API refuses it first, see in_callback()). A
+//    host destroyed on the loop thread hands its runtime reference to a short-lived thread, so
+//    a private runtime is never destroyed on its own thread.
+//
+// Shutdown: Node::shutdown (pending operations complete with an error), then the transport's
+// sockets and the timer are closed. After shutdown() returns, no callback of this host runs
+// again, and the ports can be bound by someone else. Snapshots keep working (memberlist allows
+// Members() after Shutdown()) for as long as the runtime runs.
+//
+// Errors are values: wire::Status / wire::Result; nothing throws out of this class.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/external_transport.hpp"
+#include "net/runtime.hpp"
+#include "net/transport.hpp"
+#include "protocol/config.hpp"
+#include "protocol/node.hpp"
+
+namespace memberlist::net {
+
+struct HostOptions {
+  protocol::Config config;
+  // Called on the loop thread; the objects must stay valid until shutdown() has returned.
+  protocol::Delegates delegates;
+  // The runtime to live on; null: a private one, created here and stopped with the host.
+  std::shared_ptr<Runtime> runtime;
+  // Addresses to bind (IP literals); empty: {config.bind_addr}. config.bind_port applies to all.
+  std::vector<std::string> bind_addrs;
+  uint64_t seed = 0;  // the node's random seed; 0: from std::random_device
+  // Set: external-transport mode. No socket is opened; config.advertise_addr (an IP literal,
+  // required) and config.advertise_port are advertised as they are.
+  std::optional<ExternalCallbacks> external;
+};
+
+class NodeHost {
+ public:
+  using DoneFn = std::function<void(const protocol::OpDone &)>;
+
+  // Binds the sockets (or sets up the external transport), computes the advertise address (rules
+  // in address.hpp: choose_advertise), creates and starts the node. The node's config gets the
+  // real bound port as bind_port when it was 0, and the advertised port as advertise_port.
+  static wire::Result<std::unique_ptr<NodeHost>> create(HostOptions options);
+  ~NodeHost();  // shutdown(), then releases the runtime (stopping it if it was private)
+  NodeHost(const NodeHost &) = delete;
+  NodeHost &operator=(const NodeHost &) = delete;
+
+  const std::shared_ptr<Runtime> &runtime() const { return rt_; }
+  // Name, advertised IP and port, as peers see this node. Fixed after create().
+  const protocol::Endpoint &advertise() const { return advertise_; }
+  uint16_t port() const { return port_; }  // the bound port (0 in external mode)
+  const std::string &name() const { return advertise_.name; }
+
+  // ---- blocking operations: wait for the node's OpDone. Error on the loop thread.
+  wire::Result<int> join(const std::vector<protocol::Endpoint> &peers);  // nodes contacted
+  wire::Status leave(protocol::Duration timeout);                       // 0: wait forever
+  wire::Status update_node(protocol::Duration timeout);
+  wire::Result<protocol::Duration> ping(const std::string &name, const protocol::Endpoint &addr);  // RTT
+  wire::Status send_reliable(const protocol::Endpoint &to, wire::ByteView msg);
+
+  // ---- the same, asynchronous: `done` runs on the loop thread when the operation ends (also
+  // when it fails because the host shuts down). If the call itself returns an error, `done`
+  // never runs.
+  wire::Status join_async(std::vector<protocol::Endpoint> peers, DoneFn done);
+  wire::Status leave_async(protocol::Duration timeout, DoneFn done);
+  wire::Status update_node_async(protocol::Duration timeout, DoneFn done);
+  wire::Status ping_async(std::string name, protocol::Endpoint addr, DoneFn done);
+  wire::Status send_reliable_async(protocol::Endpoint to, wire::Bytes msg, DoneFn done);
+
+  // ---- non-blocking
+  wire::Status send_best_effort(const protocol::Endpoint &to, wire::ByteView msg);
+  wire::Status queue_broadcast(wire::Bytes msg, std::string name = {});
+  // Runs fn with the node on the loop thread (keyring changes and the like), then executes the
+  // effects. Not from inside a callback of this host (error).
+  wire::Status with_node(std::function<void(protocol::Node &)> fn);
+
+  // ---- snapshots
+  wire::Result<std::vector<protocol::Member>> members();
+  wire::Result<int> num_members();
+  wire::Result<protocol::Member> local_member();
+  wire::Result<std::optional<protocol::Member>> member(const std::string &name);
+  wire::Result<int> health_score();
+  // The node's counters; push_pull_refused also counts inbound streams the transport refused.
+  wire::Result<protocol::Metrics> metrics();
+  wire::Result<TransportStats> transport_stats();
+
+  // Idempotent. Error only when called from one of this host's own callbacks.
+  wire::Status shutdown();
+  bool is_shut_down() const;
+  // True on the loop thread while this host is inside an input (i.e. in one of its callbacks).
+  bool in_callback() const;
+
+  // ---- external-transport mode input (any thread, never blocks; errors: not in external mode,
+  // shut down). See external_transport.hpp for the contract.
+  wire::Status deliver_packet(const protocol::Endpoint &from, wire::ByteView data);
+  wire::Result<uint64_t> accept_stream(const protocol::Endpoint &from);
+  wire::Status stream_data(uint64_t id, wire::ByteView data);
+  // The embedder's side of the stream ended: Ok = EOF (or, outbound without reply, "written").
+  wire::Status stream_end(uint64_t id, wire::Status status);
+
+ private:
+  struct Impl;
+  NodeHost(std::shared_ptr<Runtime> rt, std::shared_ptr<Impl> impl);
+  wire::Status start_op(std::function<protocol::OpId(protocol::Node &, protocol::Time)> start, DoneFn done);
+  wire::Result<protocol::OpDone> wait_op(std::function<protocol::OpId(protocol::Node &, protocol::Time)> start);
+  wire::Status post_external(std::function<void(ExternalTransport &)> fn);
+
+  std::shared_ptr<Runtime> rt_;  // declared first: released last
+  std::shared_ptr<Impl> impl_;
+  protocol::Endpoint advertise_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace memberlist::net

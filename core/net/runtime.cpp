@@ -1,0 +1,186 @@
+#include "net/runtime.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <system_error>
+
+namespace memberlist::net {
+
+namespace {
+// The runtime whose loop this thread runs (null on every other thread).
+thread_local const Runtime *tls_current = nullptr;
+}  // namespace
+
+wire::Error uv_error(int uv_status, const std::string &what) {
+  return wire::make_error(wire::Errc::Internal,
+                          what + ": " + uv_err_name(uv_status) + " (" + uv_strerror(uv_status) + ")");
+}
+
+namespace detail {
+wire::Error stopped_error() { return wire::make_error(wire::Errc::OutOfRange, "runtime is shut down"); }
+wire::Error exception_error(const std::exception_ptr &e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception &ex) {
+    return wire::make_error(wire::Errc::Internal, std::string("exception on the loop thread: ") + ex.what());
+  } catch (...) {
+    return wire::make_error(wire::Errc::Internal, "exception on the loop thread");
+  }
+}
+}  // namespace detail
+
+Runtime::Runtime() : read_buffer_(new char[kReadBufferSize]) {}
+
+wire::Result<std::shared_ptr<Runtime>> Runtime::create(Options options) {
+  std::shared_ptr<Runtime> rt(new (std::nothrow) Runtime());
+  if (!rt) return wire::make_error(wire::Errc::Internal, "out of memory");
+  if (int rc = uv_loop_init(&rt->loop_); rc != 0) return uv_error(rc, "uv_loop_init");
+  rt->loop_initialised_ = true;
+  rt->loop_.data = rt.get();
+  if (int rc = uv_async_init(&rt->loop_, &rt->async_, &Runtime::on_async); rc != 0) {
+    rt->stopping_ = true;
+    rt->stopped_ = true;
+    return uv_error(rc, "uv_async_init");
+  }
+  rt->async_initialised_ = true;
+  rt->async_.data = rt.get();
+  try {
+    rt->thread_ = std::thread([r = rt.get()] { r->thread_main(); });
+    // Named from here, so the name is there when create() returns.
+    std::string name = options.thread_name.substr(0, 15);
+    pthread_setname_np(rt->thread_.native_handle(), name.c_str());
+  } catch (const std::system_error &e) {
+    // Nothing runs the loop: close the doorbell by hand so the loop can be closed.
+    uv_close(reinterpret_cast<uv_handle_t *>(&rt->async_), nullptr);
+    (void)uv_run(&rt->loop_, UV_RUN_DEFAULT);  // runs the close callback, then has nothing left
+    rt->stopping_ = true;
+    rt->stopped_ = true;
+    return wire::make_error(wire::Errc::Internal, std::string("cannot start the loop thread: ") + e.what());
+  }
+  return rt;
+}
+
+Runtime::~Runtime() {
+  if (in_loop_thread()) {
+    std::fputs("libmemberlist: a Runtime was destroyed on its own loop thread\n", stderr);
+    std::abort();
+  }
+  (void)shutdown();
+  if (loop_initialised_ && !thread_.joinable()) {
+    // create() failed after uv_loop_init: the loop may still hold nothing but must be closed.
+    (void)uv_loop_close(&loop_);
+    loop_initialised_ = false;
+  }
+}
+
+bool Runtime::in_loop_thread() const noexcept { return tls_current == this; }
+
+bool Runtime::post(Task fn) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (stopping_.load(std::memory_order_relaxed)) return false;
+  queue_.push_back(std::move(fn));
+  // Under the mutex: the loop closes the doorbell only after it has seen stopping_ under the same
+  // mutex, so no send can reach a closed handle (the only way uv_async_send fails).
+  (void)uv_async_send(&async_);
+  return true;
+}
+
+void Runtime::run_tasks() {
+  for (;;) {
+    std::deque<Task> batch;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      batch.swap(queue_);
+    }
+    if (batch.empty()) return;
+    for (auto &t : batch) {
+      try {
+        t();
+      } catch (...) {
+        task_exceptions_.fetch_add(1);
+      }
+    }
+  }
+}
+
+void Runtime::on_async(uv_async_t *h) {
+  auto *rt = static_cast<Runtime *>(h->data);
+  rt->run_tasks();
+  if (rt->stopping_.load(std::memory_order_acquire)) rt->close_everything();
+}
+
+void Runtime::close_everything() {
+  // stopping_ is set, so nothing more can be queued; run what was queued before.
+  run_tasks();
+  while (!resources_.empty()) {
+    Resource *r = *resources_.begin();
+    r->close_for_runtime_shutdown();
+    resources_.erase(r);  // in case it did not detach itself
+  }
+  run_tasks();
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t *>(&async_))) {
+    uv_close(reinterpret_cast<uv_handle_t *>(&async_), nullptr);
+  }
+  // Anything else still open was leaked by its owner: close it so the loop can end, and make
+  // shutdown() report it.
+  uv_walk(
+      &loop_,
+      [](uv_handle_t *h, void *arg) {
+        if (!uv_is_closing(h)) {
+          ++*static_cast<int *>(arg);
+          std::fprintf(stderr, "libmemberlist: runtime shutdown closes a leaked %s handle\n",
+                       uv_handle_type_name(h->type));
+          uv_close(h, nullptr);
+        }
+      },
+      &leaked_handles_);
+}
+
+void Runtime::thread_main() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  tls_current = this;
+  // Returns once every handle is closed (close_everything); nothing calls uv_stop.
+  (void)uv_run(&loop_, UV_RUN_DEFAULT);
+  tls_current = nullptr;
+}
+
+wire::Status Runtime::shutdown() {
+  if (in_loop_thread()) {
+    return wire::make_error(wire::Errc::OutOfRange, "a runtime cannot be shut down from its own loop thread");
+  }
+  std::lock_guard<std::mutex> guard(shutdown_mu_);
+  if (!stopped_) {
+    stopped_ = true;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stopping_.store(true, std::memory_order_release);
+      (void)uv_async_send(&async_);  // not closed yet: stopping_ was false until now
+    }
+    if (thread_.joinable()) thread_.join();
+    if (loop_initialised_) {
+      const int rc = uv_loop_close(&loop_);
+      if (rc != 0) {
+        shutdown_error_ = uv_error(rc, "uv_loop_close (a libuv handle was left open)");
+      } else {
+        loop_initialised_ = false;
+        if (leaked_handles_ > 0) {
+          shutdown_error_ = wire::make_error(wire::Errc::Internal, std::to_string(leaked_handles_) +
+                                                                       " libuv handle(s) were left open by their owner");
+        }
+      }
+    }
+  }
+  if (shutdown_error_) return *shutdown_error_;
+  return wire::Ok{};
+}
+
+void Runtime::attach(Resource *r) { resources_.insert(r); }
+void Runtime::detach(Resource *r) { resources_.erase(r); }
+
+}  // namespace memberlist::net

@@ -1,0 +1,131 @@
+// The transport seam between a NodeHost and the network: what protocol::Node's effects need
+// (send a datagram, open a stream, answer an inbound stream) and what the node needs to hear
+// (datagrams, decoded inbound streams, outcomes of the streams it opened). Two implementations:
+// NetTransport (UDP + TCP sockets, memberlist's NetTransport) and ExternalTransport (the
+// embedding program moves the bytes, as Go's Config.Transport will).
+//
+// Everything in this header runs on the runtime's loop thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include <uv.h>
+
+#include "protocol/node.hpp"
+#include "wire/bytes.hpp"
+#include "wire/error.hpp"
+#include "wire/messages.hpp"
+#include "wire/stream.hpp"
+
+namespace memberlist::net {
+
+using protocol::Endpoint;
+using protocol::StreamId;
+using protocol::Time;
+using wire::ByteView;
+using wire::Bytes;
+
+// A uv_timer_t that fires at an absolute steady_clock time, with millisecond resolution and never
+// early: the loop's clock and steady_clock are both CLOCK_MONOTONIC, and the timeout is rounded
+// up. The handle lives on the heap and is freed by its close callback, so the owner may go away
+// right after close().
+class Timer {
+ public:
+  Timer() = default;
+  ~Timer();  // the timer must have been closed (or never initialised)
+  Timer(const Timer &) = delete;
+  Timer &operator=(const Timer &) = delete;
+
+  wire::Status init(uv_loop_t *loop, std::function<void()> on_fire);
+  void arm_at(Time t);  // replaces any earlier arming
+  void stop();
+  void close();
+  bool armed() const { return armed_.has_value(); }
+  std::optional<Time> armed_at() const { return armed_; }
+
+ private:
+  struct Handle;
+  Handle *h_ = nullptr;
+  std::optional<Time> armed_;
+};
+
+// How to decode streams addressed to one node (from Node::stream_options() and Node::keyring()).
+struct StreamSettings {
+  protocol::Node::StreamOptions options;
+  const wire::Keyring *keyring = nullptr;
+};
+
+// One stream message read from a connection, incrementally: a wire::StreamDecoder plus the
+// settings its string views point into (so it must not move: held by unique_ptr).
+class StreamReader {
+ public:
+  StreamReader(StreamSettings settings, bool server);  // server: the request (label header read)
+  StreamReader(const StreamReader &) = delete;
+  StreamReader &operator=(const StreamReader &) = delete;
+
+  wire::StreamDecoder::State feed(ByteView chunk);
+  // The peer closed its side. Failed (truncated), unless nothing at all arrived (then NeedMore
+  // stays and received_any() is false: a plain EOF, which memberlist answers with silence).
+  wire::StreamDecoder::State eof();
+  bool received_any() const { return received_ > 0; }
+  wire::StreamDecoder::State state() const { return decoder_.state(); }
+  wire::StreamMessage take() { return std::move(decoder_.message()); }
+  const wire::Error &error() const { return eof_error_ ? *eof_error_ : decoder_.error(); }
+  // A label mismatch or a malformed label header: memberlist closes such a connection without a
+  // word (handleConn), so no errResp is written.
+  bool label_failure() const;
+
+ private:
+  StreamSettings settings_;
+  wire::StreamDecoder decoder_;
+  size_t received_ = 0;
+  std::optional<wire::Error> eof_error_;
+};
+
+// Counters a transport keeps beyond the node's own metrics.
+struct TransportStats {
+  uint64_t udp_send_errors = 0;     // datagrams the kernel refused
+  uint64_t udp_truncated = 0;       // datagrams larger than the 65,536-byte read buffer
+  uint64_t streams_refused = 0;     // inbound streams closed at once: too many being read
+  uint64_t stream_timeouts = 0;     // inbound or outbound streams past their deadline
+  uint64_t accept_errors = 0;
+  uint64_t streams_reading = 0;     // gauge: inbound streams being read now
+};
+
+class Transport {
+ public:
+  // What the transport tells its owner. The transport may call these from inside its own
+  // methods (an immediate dial failure); the owner must cope with that re-entry.
+  class Sink {
+   public:
+    virtual void on_packet(const Endpoint &from, ByteView data) = 0;
+    // An inbound stream: its decoded request, or why it could not be decoded. The owner
+    // answers with reply_stream(id, …) (it is closed at the deadline otherwise).
+    virtual void on_stream(StreamId id, const Endpoint &from, wire::Result<wire::StreamMessage> request) = 0;
+    // How an outbound stream (open_stream) ended.
+    virtual void on_stream_result(StreamId id, wire::Result<std::optional<wire::StreamMessage>> outcome) = 0;
+    virtual StreamSettings stream_settings() = 0;
+
+   protected:
+    ~Sink() = default;
+  };
+
+  virtual ~Transport() = default;
+  // Start delivering to sink (until close()).
+  virtual wire::Status start(Sink *sink) = 0;
+  virtual void send_packet(const Endpoint &to, ByteView data) = 0;
+  virtual void open_stream(protocol::OpenStream s) = 0;
+  // Write data (if any) on inbound stream id and close it; a stream that is already gone is
+  // ignored.
+  virtual void reply_stream(protocol::ReplyStream r) = 0;
+  // Closes everything now: on return no socket is open any more (the port can be bound again)
+  // and the sink is never called again. Idempotent.
+  virtual void close() = 0;
+  virtual TransportStats stats() const = 0;
+};
+
+}  // namespace memberlist::net

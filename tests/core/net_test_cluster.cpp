@@ -1,0 +1,583 @@
+// core/net: whole clusters over real loopback sockets — join, failure detection, leave,
+// metadata, user messages, encryption, labels, 50 nodes on one runtime, IPv6, calls from many
+// threads, callbacks that call back, and the external-transport mode.
+#include <sys/resource.h>
+
+#include <fstream>
+
+#include "net_test_util.hpp"
+
+using namespace nettest;
+using memberlist::net::Runtime;
+
+namespace {
+
+class Cluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    threads_before = thread_count();
+    auto r = Runtime::create();
+    ASSERT_TRUE(r.ok());
+    rt = r.value();
+  }
+  void TearDown() override {
+    nodes.clear();
+    ASSERT_TRUE(rt->shutdown().ok());  // uv_loop_close() == 0
+    rt.reset();
+    EXPECT_EQ(thread_count(), threads_before);  // no thread left behind
+  }
+  TestNode &add(protocol::Config cfg, std::shared_ptr<Runtime> on = nullptr) {
+    nodes.push_back(std::make_unique<TestNode>(start_node(std::move(cfg), on ? on : rt)));
+    EXPECT_TRUE(nodes.back()->host);
+    return *nodes.back();
+  }
+  std::vector<TestNode *> all() {
+    std::vector<TestNode *> v;
+    for (auto &n : nodes) v.push_back(n.get());
+    return v;
+  }
+  // n nodes on 127.0.0.<base+i>, all joined through the first.
+  void make_cluster(int n, int base, const std::function<void(protocol::Config &)> &tweak = nullptr) {
+    for (int i = 0; i < n; ++i) {
+      auto cfg = fast_config("n" + std::to_string(i), "127.0.0." + std::to_string(base + i));
+      if (tweak) tweak(cfg);
+      add(cfg);
+    }
+    for (int i = 1; i < n; ++i) {
+      auto j = nodes[static_cast<size_t>(i)]->host->join({nodes[0]->host->advertise()});
+      ASSERT_TRUE(j.ok()) << j.error().to_string();
+      EXPECT_EQ(*j, 1);
+    }
+  }
+
+  int threads_before = 0;
+  std::shared_ptr<Runtime> rt;
+  std::vector<std::unique_ptr<TestNode>> nodes;
+};
+
+TEST_F(Cluster, TwoNodesJoin) {
+  make_cluster(2, 40);
+  EXPECT_TRUE(wait_until([&] { return converged(all(), 2); }, 5000ms));
+  EXPECT_GE(nodes[0]->rec->joins("n1"), 1);
+  EXPECT_GE(nodes[1]->rec->joins("n0"), 1);
+  auto m = nodes[0]->host->member("n1");
+  ASSERT_TRUE(m.ok() && m->has_value());
+  EXPECT_EQ((*m)->addr, (wire::Bytes{127, 0, 0, 41}));
+  EXPECT_EQ((*m)->port, nodes[1]->host->port());
+  // A ping through the API measures a round trip.
+  auto rtt = nodes[0]->host->ping("n1", nodes[1]->host->advertise());
+  ASSERT_TRUE(rtt.ok()) << rtt.error().to_string();
+  EXPECT_GT(rtt->count(), 0);
+}
+
+TEST_F(Cluster, FiveNodesJoinAndSeeEachOther) {
+  make_cluster(5, 50);
+  EXPECT_TRUE(wait_until([&] { return converged(all(), 5); }, 8000ms));
+  for (auto &n : nodes) {
+    auto ms = n->host->members();
+    ASSERT_TRUE(ms.ok());
+    for (const auto &m : *ms) EXPECT_EQ(m.state, wire::NodeState::Alive);
+  }
+}
+
+TEST_F(Cluster, KilledNodeIsDetectedDead) {
+  make_cluster(4, 60);
+  ASSERT_TRUE(wait_until([&] { return converged(all(), 4); }, 8000ms));
+  ASSERT_TRUE(nodes[3]->host->shutdown().ok());  // no leave: a crash as the others see it
+  const auto start = Clock::now();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        for (int i = 0; i < 3; ++i) {
+          if (state_of(*nodes[static_cast<size_t>(i)]->host, "n3") != wire::NodeState::Dead) return false;
+        }
+        return true;
+      },
+      15000ms));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(nodes[static_cast<size_t>(i)]->rec->left("n3"), wire::NodeState::Dead);
+  }
+  std::printf("dead detected after %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count()));
+}
+
+TEST_F(Cluster, LeavingNodeIsMarkedLeft) {
+  make_cluster(3, 70);
+  ASSERT_TRUE(wait_until([&] { return converged(all(), 3); }, 8000ms));
+  auto st = nodes[2]->host->leave(scaled(5000ms));
+  ASSERT_TRUE(st.ok()) << st.error().to_string();
+  ASSERT_TRUE(nodes[2]->host->shutdown().ok());
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return state_of(*nodes[0]->host, "n2") == wire::NodeState::Left &&
+               state_of(*nodes[1]->host, "n2") == wire::NodeState::Left;
+      },
+      5000ms));
+  EXPECT_EQ(nodes[0]->rec->left("n2"), wire::NodeState::Left);
+  EXPECT_EQ(members_of(*nodes[0]->host), 2);
+}
+
+TEST_F(Cluster, MetadataUpdateReachesPeers) {
+  make_cluster(3, 80);
+  ASSERT_TRUE(wait_until([&] { return converged(all(), 3); }, 8000ms));
+  nodes[1]->rec->set_meta(wire::to_bytes("role=db"));
+  auto st = nodes[1]->host->update_node(scaled(5000ms));
+  ASSERT_TRUE(st.ok()) << st.error().to_string();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto m0 = nodes[0]->host->member("n1");
+        auto m2 = nodes[2]->host->member("n1");
+        return m0.ok() && *m0 && (*m0)->meta == wire::to_bytes("role=db") && m2.ok() && *m2 &&
+               (*m2)->meta == wire::to_bytes("role=db");
+      },
+      5000ms));
+  EXPECT_EQ(nodes[0]->rec->update("n1"), wire::to_bytes("role=db"));
+}
+
+TEST_F(Cluster, UserMessagesBothWays) {
+  make_cluster(2, 90);
+  ASSERT_TRUE(wait_until([&] { return converged(all(), 2); }, 5000ms));
+  auto &a = *nodes[0];
+  auto &b = *nodes[1];
+  ASSERT_TRUE(a.host->send_reliable(b.host->advertise(), wire::to_bytes("reliable a->b")).ok());
+  ASSERT_TRUE(b.host->send_reliable(a.host->advertise(), wire::to_bytes("reliable b->a")).ok());
+  EXPECT_TRUE(wait_until([&] { return b.rec->got_msg("reliable a->b") && a.rec->got_msg("reliable b->a"); }, 3000ms));
+  // Best effort is UDP: resend until seen (loopback drops nothing in practice).
+  EXPECT_TRUE(wait_until(
+      [&] {
+        (void)a.host->send_best_effort(b.host->advertise(), wire::to_bytes("udp a->b"));
+        (void)b.host->send_best_effort(a.host->advertise(), wire::to_bytes("udp b->a"));
+        return b.rec->got_msg("udp a->b") && a.rec->got_msg("udp b->a");
+      },
+      3000ms));
+  // Gossiped user broadcasts too.
+  ASSERT_TRUE(a.host->queue_broadcast(wire::to_bytes("gossip a")).ok());
+  EXPECT_TRUE(wait_until([&] { return b.rec->got_msg("gossip a"); }, 3000ms));
+  // A large reliable message (several TCP reads on the receiving side).
+  std::string big(300000, 'x');
+  big[0] = 'B';
+  ASSERT_TRUE(a.host->send_reliable(b.host->advertise(), wire::to_bytes(big)).ok());
+  EXPECT_TRUE(wait_until([&] { return b.rec->got_msg(big); }, 3000ms));
+  // To a port nobody listens on: an error, not a hang.
+  auto dead = b.host->advertise();
+  dead.ip = {127, 0, 0, 99};
+  EXPECT_FALSE(a.host->send_reliable(dead, wire::to_bytes("nobody")).ok());
+}
+
+TEST_F(Cluster, EncryptedClusterKeepsAWrongKeyOut) {
+  const wire::Bytes key(16, 0x42);
+  make_cluster(3, 100, [&](protocol::Config &c) { c.secret_key = key; });
+  ASSERT_TRUE(wait_until([&] { return converged(all(), 3); }, 8000ms));
+  auto cfg = fast_config("intruder", "127.0.0.110");
+  cfg.secret_key = wire::Bytes(16, 0x17);
+  auto &x = add(cfg);
+  auto j = x.host->join({nodes[0]->host->advertise()});
+  EXPECT_FALSE(j.ok());
+  // And a node without any key is refused as well.
+  auto &y = add(fast_config("plain", "127.0.0.111"));
+  EXPECT_FALSE(y.host->join({nodes[0]->host->advertise()}).ok());
+  // Give gossip time to (not) spread them, then check nobody let them in.
+  ASSERT_TRUE(nodes[1]->host->send_reliable(nodes[2]->host->advertise(), wire::to_bytes("sync")).ok());
+  EXPECT_FALSE(wait_until(
+      [&] {
+        for (int i = 0; i < 3; ++i) {
+          if (members_of(*nodes[static_cast<size_t>(i)]->host) != 3) return true;
+        }
+        return members_of(*x.host) != 1 || members_of(*y.host) != 1;
+      },
+      300ms));
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(state_of(*nodes[static_cast<size_t>(i)]->host, "intruder"), std::nullopt);
+}
+
+TEST_F(Cluster, LabelsSeparateClusters) {
+  auto blue = [](protocol::Config &c) { c.label = "blue"; };
+  make_cluster(2, 120, blue);
+  ASSERT_TRUE(wait_until([&] { return converged(all(), 2); }, 5000ms));
+  auto cfg = fast_config("green", "127.0.0.125");
+  cfg.label = "green";
+  auto &g = add(cfg);
+  EXPECT_FALSE(g.host->join({nodes[0]->host->advertise()}).ok());
+  auto &u = add(fast_config("unlabeled", "127.0.0.126"));
+  EXPECT_FALSE(u.host->join({nodes[0]->host->advertise()}).ok());
+  // A second blue node joins fine.
+  auto cfg2 = fast_config("blue2", "127.0.0.127");
+  cfg2.label = "blue";
+  auto &b2 = add(cfg2);
+  ASSERT_TRUE(b2.host->join({nodes[1]->host->advertise()}).ok());
+  EXPECT_TRUE(wait_until([&] { return members_of(*nodes[0]->host) == 3 && members_of(*b2.host) == 3; }, 5000ms));
+  EXPECT_EQ(state_of(*nodes[0]->host, "green"), std::nullopt);
+  EXPECT_EQ(state_of(*nodes[0]->host, "unlabeled"), std::nullopt);
+  EXPECT_EQ(members_of(*g.host), 1);
+}
+
+// 50 nodes, one runtime (one loop thread), distinct loopback addresses. Bound: everyone sees all
+// 50 alive within 20 s (x ML_TEST_TIMEOUT_SCALE); it takes well under 2 s unsanitised.
+TEST_F(Cluster, FiftyNodesOnOneRuntimeConverge) {
+  constexpr int kNodes = 50;
+  const int before = thread_count();
+  auto slower = [](protocol::Config &c) {
+    c.probe_interval = 300ms;
+    c.probe_timeout = 150ms;
+    c.gossip_interval = 50ms;
+    c.push_pull_interval = 3s;  // x2 above 32 nodes (pushPullScale)
+  };
+  const auto start = Clock::now();
+  for (int i = 0; i < kNodes; ++i) {
+    auto cfg = fast_config("n" + std::to_string(i), "127.0.1." + std::to_string(10 + i));
+    slower(cfg);
+    add(cfg);
+    ASSERT_TRUE(nodes.back()->host);
+  }
+  EXPECT_EQ(thread_count(), before);  // no thread per node
+  // Join in parallel through the async form: no thread per join either.
+  std::atomic<int> joined{0}, failed{0};
+  for (int i = 1; i < kNodes; ++i) {
+    ASSERT_TRUE(nodes[static_cast<size_t>(i)]
+                    ->host
+                    ->join_async({nodes[0]->host->advertise()},
+                                 [&](const protocol::OpDone &d) { ++(d.status ? joined : failed); })
+                    .ok());
+  }
+  ASSERT_TRUE(wait_until([&] { return joined + failed == kNodes - 1; }, 10000ms));
+  EXPECT_EQ(failed.load(), 0);
+  const bool ok = wait_until([&] { return converged(all(), kNodes); }, 20000ms);
+  uint64_t send_errors = 0, truncated = 0, sent = 0, received = 0;
+  for (auto &n : nodes) {
+    auto st = n->host->transport_stats();
+    auto m = n->host->metrics();
+    if (st) send_errors += st->udp_send_errors, truncated += st->udp_truncated;
+    if (m) sent += m->udp_sent, received += m->udp_received;
+  }
+  std::printf("50 nodes converged in %lld ms (udp sent %llu, received %llu, send errors %llu)\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count()),
+              static_cast<unsigned long long>(sent), static_cast<unsigned long long>(received),
+              static_cast<unsigned long long>(send_errors));
+  EXPECT_EQ(send_errors, 0u);
+  EXPECT_EQ(truncated, 0u);
+  EXPECT_TRUE(ok);
+  if (!ok) {
+    for (auto &n : nodes) {
+      auto m = n->host->metrics();
+      std::printf("%s: %d members, udp sent %llu recv %llu dropped %llu\n", n->host->name().c_str(),
+                  members_of(*n->host), (unsigned long long)m->udp_sent, (unsigned long long)m->udp_received,
+                  (unsigned long long)m->packets_dropped);
+    }
+  }
+}
+
+// No busy polling: a quiet cluster of 10 nodes on one runtime costs next to no CPU while it only
+// probes (one timer per node, the loop asleep in epoll in between).
+TEST_F(Cluster, QuietClusterDoesNotSpin) {
+  make_cluster(10, 170, [](protocol::Config &c) {
+    c.probe_interval = 500ms;
+    c.probe_timeout = 200ms;
+    c.gossip_interval = 200ms;
+    // Gossip alone can miss a node in a small cluster (memberlist's retransmit limit is low at
+    // n = 10); anti-entropy makes convergence certain.
+    c.push_pull_interval = 1s;
+  });
+  const bool ok = wait_until([&] { return converged(all(), 10); }, 8000ms);
+  if (!ok) {
+    for (auto &n : nodes) {
+      auto ms = n->host->members();
+      std::string names;
+      for (auto &m : *ms) names += m.name + " ";
+      std::printf("%s sees %zu: %s\n", n->host->name().c_str(), ms->size(), names.c_str());
+    }
+  }
+  ASSERT_TRUE(ok);
+  auto cpu = [] {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return std::chrono::seconds(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           std::chrono::microseconds(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+  };
+  const auto cpu0 = cpu();
+  const auto wall0 = Clock::now();
+  // Sleep, not poll: this measures the runtime alone.
+  std::this_thread::sleep_for(1s);
+  const auto used = cpu() - cpu0;
+  const auto wall = Clock::now() - wall0;
+  std::printf("10 quiet nodes: %lld us CPU in %lld ms\n", static_cast<long long>(used.count()),
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(wall).count()));
+  EXPECT_LT(used, scaled(150ms));  // a spinning loop would burn ~1 s
+}
+
+TEST_F(Cluster, IPv6Loopback) {
+  if (!ipv6_loopback_available()) GTEST_SKIP() << "[::1] cannot be bound here";
+  add(fast_config("v6a", "::1"));
+  add(fast_config("v6b", "::1"));
+  ASSERT_TRUE(nodes[0]->host && nodes[1]->host);
+  EXPECT_EQ(nodes[0]->host->advertise().ip.size(), 16u);
+  auto peer = net::parse_endpoint("[::1]:" + std::to_string(nodes[0]->host->port()), 0);
+  ASSERT_TRUE(peer.ok());
+  auto j = nodes[1]->host->join({*peer});
+  ASSERT_TRUE(j.ok()) << j.error().to_string();
+  EXPECT_TRUE(wait_until([&] { return converged(all(), 2); }, 5000ms));
+  ASSERT_TRUE(nodes[0]->host->send_reliable(nodes[1]->host->advertise(), wire::to_bytes("over v6")).ok());
+  EXPECT_TRUE(wait_until([&] { return nodes[1]->rec->got_msg("over v6"); }, 3000ms));
+}
+
+// Several threads hammer the API at once; under ThreadSanitizer this shows no race, and the
+// deadline shows no deadlock.
+TEST_F(Cluster, BurstOfCallsFromManyThreads) {
+  make_cluster(3, 130);
+  ASSERT_TRUE(wait_until([&] { return converged(all(), 3); }, 8000ms));
+  std::atomic<int> errors{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      auto &me = *nodes[static_cast<size_t>(t % 3)];
+      auto &peer = *nodes[static_cast<size_t>((t + 1) % 3)];
+      for (int i = 0; i < 40 && !stop; ++i) {
+        if (!me.host->members().ok()) ++errors;
+        if (!me.host->metrics().ok()) ++errors;
+        if (!me.host->health_score().ok()) ++errors;
+        if (!me.host->send_best_effort(peer.host->advertise(), wire::to_bytes("burst")).ok()) ++errors;
+        if (i % 8 == 0) {
+          me.rec->set_meta(wire::to_bytes("t" + std::to_string(t) + "-" + std::to_string(i)));
+          if (!me.host->update_node(scaled(5000ms)).ok()) ++errors;
+          if (!me.host->send_reliable(peer.host->advertise(), wire::to_bytes("burst-r")).ok()) ++errors;
+        }
+      }
+    });
+  }
+  std::atomic<bool> finished{false};
+  std::thread watchdog([&] {
+    if (!wait_until([&] { return finished.load(); }, 30000ms)) stop = true;
+  });
+  for (auto &t : threads) t.join();
+  finished = true;
+  watchdog.join();
+  EXPECT_FALSE(stop.load()) << "the burst did not finish in time";
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_TRUE(wait_until([&] { return converged(all(), 3); }, 5000ms));
+}
+
+// Delegates may call back into their own host: snapshots run inline, sends are queued, blocking
+// calls and shutdown are refused rather than deadlocking.
+TEST_F(Cluster, CallbacksMayCallBack) {
+  struct Reentrant : protocol::Delegate {
+    net::NodeHost *host = nullptr;
+    protocol::Endpoint reply_to;
+    std::atomic<int> members_seen{0};
+    std::atomic<bool> join_refused{false}, shutdown_refused{false}, in_cb{false};
+    std::atomic<bool> ping_sent{false};
+    void notify_msg(wire::ByteView msg) override {
+      if (std::string(msg.begin(), msg.end()) != "poke") return;
+      auto ms = host->members();
+      if (ms.ok()) members_seen = static_cast<int>(ms->size());
+      in_cb = host->in_callback();
+      join_refused = !host->join({reply_to}).ok();
+      shutdown_refused = !host->shutdown().ok();
+      ping_sent = host->send_best_effort(reply_to, wire::to_bytes("pong")).ok();
+      (void)host->join_async({reply_to}, nullptr);  // queued, runs after this callback
+    }
+  } re;
+  auto &b = add(fast_config("b", "127.0.0.141"));
+  net::HostOptions o;
+  o.config = fast_config("a", "127.0.0.140");
+  o.runtime = rt;
+  o.delegates.delegate = &re;
+  auto a = net::NodeHost::create(o);
+  ASSERT_TRUE(a.ok());
+  re.host = a->get();
+  re.reply_to = b.host->advertise();
+  ASSERT_TRUE((*a)->join({b.host->advertise()}).ok());
+  ASSERT_TRUE(b.host->send_reliable((*a)->advertise(), wire::to_bytes("poke")).ok());
+  EXPECT_TRUE(wait_until([&] { return b.rec->got_msg("pong"); }, 3000ms));
+  EXPECT_EQ(re.members_seen.load(), 2);
+  EXPECT_TRUE(re.in_cb.load());
+  EXPECT_TRUE(re.join_refused.load());
+  EXPECT_TRUE(re.shutdown_refused.load());
+  EXPECT_TRUE(re.ping_sent.load());
+  EXPECT_FALSE((*a)->is_shut_down());
+  EXPECT_FALSE((*a)->in_callback());
+  a.value().reset();
+}
+
+// A misuse that must not crash: a delegate destroys its own host (on a private runtime) from
+// inside a callback. The shutdown completes after the callback, the runtime's thread ends, and
+// the port is released.
+TEST_F(Cluster, HostDestroyedFromItsOwnCallback) {
+  struct SelfDestruct : protocol::Delegate {
+    std::unique_ptr<net::NodeHost> host;  // touched on the loop thread once started
+    std::atomic<bool> destroyed{false};
+    void notify_msg(wire::ByteView) override {
+      if (!host) return;
+      host.reset();
+      destroyed = true;
+    }
+  } sd;
+  auto &b = add(fast_config("b", "127.0.0.181"));
+  net::HostOptions o;
+  o.config = fast_config("a", "127.0.0.180");
+  o.delegates.delegate = &sd;
+  auto a = net::NodeHost::create(o);  // private runtime
+  ASSERT_TRUE(a.ok());
+  const auto a_ep = (*a)->advertise();
+  EXPECT_EQ(thread_count(), threads_before + 2);
+  {
+    // Hand the host over on its own loop thread (where the delegate will read it).
+    auto art = (*a)->runtime();
+    ASSERT_TRUE(art->call([&] { sd.host = std::move(a.value()); }).ok());
+  }
+  ASSERT_TRUE(b.host->send_reliable(a_ep, wire::to_bytes("die")).ok());
+  EXPECT_TRUE(wait_until([&] { return sd.destroyed.load(); }, 3000ms));
+  EXPECT_TRUE(wait_until([&] { return thread_count() == threads_before + 1; }, 3000ms));
+  EXPECT_TRUE(wait_until([&] { return try_bind(SOCK_DGRAM, "127.0.0.180", a_ep.port) == 0; }, 3000ms));
+}
+
+// Each node on a private runtime (the default): its thread goes away with it.
+TEST_F(Cluster, PrivateRuntimesStopWithTheirNode) {
+  {
+    auto a = start_node(fast_config("a", "127.0.0.150"));
+    auto b = start_node(fast_config("b", "127.0.0.151"));
+    ASSERT_TRUE(a.host && b.host);
+    EXPECT_NE(a.host->runtime(), b.host->runtime());
+    EXPECT_EQ(thread_count(), threads_before + 3);  // the fixture's runtime plus two
+    ASSERT_TRUE(b.host->join({a.host->advertise()}).ok());
+    EXPECT_TRUE(wait_until([&] { return members_of(*a.host) == 2 && members_of(*b.host) == 2; }, 5000ms));
+  }
+  EXPECT_EQ(thread_count(), threads_before + 1);
+}
+
+// ------------------------------------------------------------------- external transport
+
+// An in-process "network" for hosts in external-transport mode: datagrams and streams are
+// handed from one host's callbacks to the other host's inputs.
+class Loopback {
+ public:
+  struct Peer {
+    std::unique_ptr<Recorder> rec = std::make_unique<Recorder>();
+    std::unique_ptr<net::NodeHost> host;
+    protocol::Endpoint ep;
+  };
+
+  net::ExternalCallbacks callbacks(Peer *me) {
+    net::ExternalCallbacks cb;
+    cb.send_packet = [this, me](const protocol::Endpoint &to, wire::ByteView data) {
+      if (auto *p = find(to)) (void)p->host->deliver_packet(me->ep, data);
+      ++packets;
+    };
+    cb.open_stream = [this, me](uint64_t id, const protocol::Endpoint &to, protocol::Time, wire::ByteView data,
+                                bool expect_reply) {
+      Peer *opener = me;
+      Peer *p = find(to);
+      if (!p) {
+        (void)opener->host->stream_end(id, wire::make_error(wire::Errc::Truncated, "connection refused"));
+        return;
+      }
+      auto rid = p->host->accept_stream(opener->ep);
+      if (!rid) {
+        (void)opener->host->stream_end(id, rid.error());
+        return;
+      }
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        pairs_[{p, *rid}] = Pair{opener, id, expect_reply};
+      }
+      (void)p->host->stream_data(*rid, data);
+      (void)p->host->stream_end(*rid, wire::Ok{});  // the opener has written everything
+      if (!expect_reply) (void)opener->host->stream_end(id, wire::Ok{});
+      ++streams;
+    };
+    cb.reply_stream = [this, me](uint64_t id, wire::ByteView data) {
+      auto pr = take({me, id});
+      if (!pr || !pr->expect_reply) return;
+      if (!data.empty()) (void)pr->opener->host->stream_data(pr->opener_id, data);
+      (void)pr->opener->host->stream_end(pr->opener_id, wire::Ok{});
+    };
+    cb.close_stream = [this, me](uint64_t id) {
+      auto pr = take({me, id});
+      if (pr && pr->expect_reply) (void)pr->opener->host->stream_end(pr->opener_id, wire::Ok{});
+      ++closes;
+    };
+    return cb;
+  }
+
+  Peer &add(const std::shared_ptr<Runtime> &rt, const std::string &name, uint16_t fake_port) {
+    auto owned = std::make_unique<Peer>();
+    Peer &p = *owned;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      peers_.push_back(std::move(owned));
+    }
+    auto cfg = fast_config(name);
+    cfg.advertise_addr = "127.0.0.1";  // an identifier only: nothing is bound in this mode
+    cfg.advertise_port = fake_port;
+    net::HostOptions o;
+    o.config = cfg;
+    o.runtime = rt;
+    o.delegates = p.rec->delegates();
+    o.external = callbacks(&p);
+    p.ep = protocol::Endpoint{{127, 0, 0, 1}, fake_port, name};
+    auto h = net::NodeHost::create(o);
+    EXPECT_TRUE(h.ok()) << h.error().to_string();
+    if (h) {
+      std::lock_guard<std::mutex> lk(mu_);
+      p.host = std::move(h.value());
+    }
+    return p;
+  }
+  void clear() {
+    for (auto &p : peers_) {
+      if (p->host) (void)p->host->shutdown();
+    }
+    peers_.clear();
+  }
+
+  std::atomic<int> packets{0}, streams{0}, closes{0};
+
+ private:
+  struct Pair {
+    Peer *opener;
+    uint64_t opener_id;
+    bool expect_reply;
+  };
+  Peer *find(const protocol::Endpoint &to) {
+    std::lock_guard<std::mutex> lk(mu_);
+    for (auto &p : peers_) {
+      if (p->host && p->ep.ip == to.ip && p->ep.port == to.port && !p->host->is_shut_down()) return p.get();
+    }
+    return nullptr;
+  }
+  std::optional<Pair> take(std::pair<Peer *, uint64_t> key) {
+    std::lock_guard<std::mutex> lk(mu_);
+    auto it = pairs_.find(key);
+    if (it == pairs_.end()) return std::nullopt;
+    Pair p = it->second;
+    pairs_.erase(it);
+    return p;
+  }
+
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Peer>> peers_;
+  std::map<std::pair<Peer *, uint64_t>, Pair> pairs_;
+};
+
+TEST_F(Cluster, ExternalTransportJoin) {
+  Loopback net;
+  auto &a = net.add(rt, "ext-a", 1001);
+  auto &b = net.add(rt, "ext-b", 1002);
+  ASSERT_TRUE(a.host && b.host);
+  EXPECT_EQ(a.host->port(), 0);
+  auto j = b.host->join({a.ep});
+  ASSERT_TRUE(j.ok()) << j.error().to_string();
+  EXPECT_TRUE(wait_until([&] { return members_of(*a.host) == 2 && members_of(*b.host) == 2; }, 5000ms));
+  // Probes and gossip go through send_packet; reliable messages through streams.
+  ASSERT_TRUE(a.host->send_reliable(b.ep, wire::to_bytes("ext reliable")).ok());
+  EXPECT_TRUE(wait_until([&] { return b.rec->got_msg("ext reliable"); }, 3000ms));
+  EXPECT_TRUE(wait_until([&] { return net.packets.load() > 10; }, 3000ms));
+  auto rtt = a.host->ping("ext-b", b.ep);
+  EXPECT_TRUE(rtt.ok());
+  // Not a socket host: no port, and the socket-mode-only inputs are refused on socket hosts.
+  auto &s = add(fast_config("sock", "127.0.0.160"));
+  EXPECT_FALSE(s.host->deliver_packet(a.ep, wire::to_bytes("x")).ok());
+  // A crashed external node is detected by the other.
+  ASSERT_TRUE(b.host->shutdown().ok());
+  EXPECT_TRUE(wait_until([&] { return state_of(*a.host, "ext-b") == wire::NodeState::Dead; }, 15000ms));
+  net.clear();
+}
+
+}  // namespace

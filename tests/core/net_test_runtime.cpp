@@ -1,0 +1,281 @@
+// core/net: the runtime (loop thread, post/call, shutdown), the timer, and the address rules.
+#include <pthread.h>
+#include <signal.h>
+
+#include <fstream>
+
+#include "net_test_util.hpp"
+#include "net/transport.hpp"
+
+using namespace nettest;
+using memberlist::net::Runtime;
+
+namespace {
+
+std::shared_ptr<Runtime> make_runtime() {
+  auto r = Runtime::create();
+  EXPECT_TRUE(r.ok()) << r.error().to_string();
+  return r ? r.value() : nullptr;
+}
+
+TEST(Runtime, PostRunsTasksInOrderOnTheLoopThread) {
+  auto rt = make_runtime();
+  ASSERT_TRUE(rt);
+  std::vector<int> seen;  // loop thread only
+  std::atomic<bool> all_on_loop{true};
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(rt->post([&, i] {
+      if (!rt->in_loop_thread()) all_on_loop = false;
+      seen.push_back(i);
+    }));
+  }
+  auto n = rt->call([&] { return seen.size(); });  // queued after the posts
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1000u);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], i);
+  EXPECT_TRUE(all_on_loop);
+  EXPECT_FALSE(rt->in_loop_thread());
+  EXPECT_TRUE(rt->shutdown().ok());
+}
+
+TEST(Runtime, CallOnTheLoopThreadRunsInline) {
+  auto rt = make_runtime();
+  ASSERT_TRUE(rt);
+  auto r = rt->call([&] {
+    // A nested call would deadlock if it queued and waited; it runs inline instead.
+    auto inner = rt->call([&] { return rt->in_loop_thread() ? 42 : -1; });
+    return inner.ok() ? *inner : -2;
+  });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, 42);
+  auto v = rt->call([] {});  // void -> Status
+  EXPECT_TRUE(v.ok());
+  EXPECT_TRUE(rt->shutdown().ok());
+}
+
+TEST(Runtime, ExceptionsBecomeErrors) {
+  auto rt = make_runtime();
+  ASSERT_TRUE(rt);
+  auto r = rt->call([]() -> int { throw std::runtime_error("boom"); });
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("boom"), std::string::npos);
+  ASSERT_TRUE(rt->post([] { throw 1; }));
+  ASSERT_TRUE(rt->call([] {}).ok());
+  EXPECT_EQ(rt->task_exceptions(), 1u);
+  EXPECT_TRUE(rt->shutdown().ok());
+}
+
+TEST(Runtime, ShutdownRunsQueuedTasksThenRefusesWork) {
+  const int before = thread_count();
+  auto rt = make_runtime();
+  ASSERT_TRUE(rt);
+  EXPECT_EQ(thread_count(), before + 1);
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(rt->post([&] { ++ran; }));
+  EXPECT_TRUE(rt->shutdown().ok());  // uv_loop_close() == 0
+  EXPECT_EQ(ran.load(), 100);
+  EXPECT_FALSE(rt->running());
+  EXPECT_FALSE(rt->post([] {}));
+  auto r = rt->call([] { return 1; });
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(rt->shutdown().ok());  // idempotent
+  EXPECT_EQ(thread_count(), before);
+}
+
+TEST(Runtime, ShutdownFromTheLoopThreadIsRefused) {
+  auto rt = make_runtime();
+  ASSERT_TRUE(rt);
+  auto r = rt->call([&] { return rt->shutdown(); });
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r.value().ok());
+  EXPECT_TRUE(rt->shutdown().ok());
+}
+
+TEST(Runtime, ShutdownReportsALeakedHandle) {
+  auto rt = make_runtime();
+  ASSERT_TRUE(rt);
+  static uv_timer_t leaked;  // opened and never closed by its "owner"
+  ASSERT_TRUE(rt->call([&] { return uv_timer_init(rt->loop(), &leaked); }).value() == 0);
+  auto st = rt->shutdown();
+  EXPECT_FALSE(st.ok());  // the runtime closed it so the loop could end, and says so
+}
+
+TEST(Runtime, LoopThreadBlocksSigpipe) {
+  auto rt = make_runtime();
+  ASSERT_TRUE(rt);
+  auto blocked = rt->call([] {
+    sigset_t cur;
+    pthread_sigmask(SIG_BLOCK, nullptr, &cur);
+    return sigismember(&cur, SIGPIPE) == 1;
+  });
+  ASSERT_TRUE(blocked.ok());
+  EXPECT_TRUE(*blocked);
+  // No handler was installed for it.
+  struct sigaction sa;
+  sigaction(SIGPIPE, nullptr, &sa);
+  EXPECT_EQ(sa.sa_handler, SIG_DFL);
+  EXPECT_TRUE(rt->shutdown().ok());
+}
+
+TEST(Runtime, ManyThreadsCallAtOnce) {
+  auto rt = make_runtime();
+  ASSERT_TRUE(rt);
+  int counter = 0;  // touched on the loop thread only
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) {
+        auto r = rt->call([&] { return ++counter; });
+        EXPECT_TRUE(r.ok());
+        rt->post([&] { ++counter; });
+      }
+    });
+  }
+  for (auto &t : threads) t.join();
+  auto total = rt->call([&] { return counter; });
+  ASSERT_TRUE(total.ok());
+  EXPECT_EQ(*total, 8 * 500 * 2);
+  EXPECT_TRUE(rt->shutdown().ok());
+}
+
+TEST(Runtime, DestructorStopsTheThread) {
+  const int before = thread_count();
+  {
+    auto rt = make_runtime();
+    ASSERT_TRUE(rt);
+    ASSERT_TRUE(rt->call([] {}).ok());
+  }
+  EXPECT_EQ(thread_count(), before);
+}
+
+// A timer armed a few milliseconds ahead fires at or after its time, and promptly: sub-10 ms
+// intervals work (the node's probe and gossip timers rely on it).
+TEST(Runtime, TimerHonoursShortIntervals) {
+  auto rt = make_runtime();
+  ASSERT_TRUE(rt);
+  struct State {
+    net::Timer timer;
+    int fired = 0;
+    Clock::time_point target{};
+    std::vector<Clock::duration> late;
+    bool early = false;
+  };
+  auto s = std::make_shared<State>();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  constexpr int kRounds = 50;
+  ASSERT_TRUE(rt->call([&] {
+                  EXPECT_TRUE(s->timer
+                                  .init(rt->loop(),
+                                        [&, s] {
+                                          const auto now = Clock::now();
+                                          if (now < s->target) s->early = true;
+                                          s->late.push_back(now - s->target);
+                                          if (++s->fired == kRounds) {
+                                            s->timer.close();
+                                            std::lock_guard<std::mutex> lk(mu);
+                                            done = true;
+                                            cv.notify_all();
+                                            return;
+                                          }
+                                          s->target = Clock::now() + 3ms;
+                                          s->timer.arm_at(s->target);
+                                        })
+                                  .ok());
+                  s->target = Clock::now() + 3ms;
+                  s->timer.arm_at(s->target);
+                }).ok());
+  const auto start = Clock::now();
+  {
+    std::unique_lock<std::mutex> lk(mu);
+    ASSERT_TRUE(cv.wait_for(lk, scaled(10000ms), [&] { return done; }));
+  }
+  const auto took = Clock::now() - start;
+  EXPECT_FALSE(s->early);
+  std::sort(s->late.begin(), s->late.end());
+  const auto median = s->late[s->late.size() / 2];
+  // 50 rounds of 3 ms: ~150-200 ms; a 10 ms floor would make it >= 500 ms.
+  EXPECT_LT(took, scaled(450ms));
+  EXPECT_LT(median, scaled(3ms));
+  EXPECT_TRUE(rt->shutdown().ok());
+}
+
+// ------------------------------------------------------------------------------- addresses
+
+TEST(Address, ParseEndpoint) {
+  auto a = net::parse_endpoint("127.0.0.5:7000", 1);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->ip, (wire::Bytes{127, 0, 0, 5}));
+  EXPECT_EQ(a->port, 7000);
+  EXPECT_EQ(a->name, "");
+  auto b = net::parse_endpoint("node-b/127.0.0.6", 7946);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->name, "node-b");
+  EXPECT_EQ(b->port, 7946);
+  auto c = net::parse_endpoint("[::1]:8000", 1);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->ip.size(), 16u);
+  EXPECT_EQ(c->port, 8000);
+  auto d = net::parse_endpoint("::1", 9);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->port, 9);
+  auto m = net::parse_endpoint("[::ffff:127.0.0.1]:5", 9);  // mapped -> IPv4
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->ip, (wire::Bytes{127, 0, 0, 1}));
+  EXPECT_FALSE(net::parse_endpoint("localhost:80", 1).ok());  // no name resolution here
+  EXPECT_FALSE(net::parse_endpoint("127.0.0.1:99999", 1).ok());
+  EXPECT_FALSE(net::parse_endpoint("[::1", 1).ok());
+  EXPECT_EQ(protocol::to_string(*c), "[::1]:8000");
+}
+
+TEST(Address, AdvertiseRules) {
+  protocol::Config c;
+  c.name = "n";
+  const std::vector<wire::Bytes> ifs = {{127, 0, 0, 1}, {169, 254, 1, 1}, {8, 8, 4, 4}, {192, 168, 1, 7},
+                                        wire::Bytes(16, 0)};
+  // advertise_addr "": the bind IP with the bound port.
+  c.bind_port = 0;
+  auto a = net::choose_advertise(c, wire::Bytes{127, 0, 0, 9}, 4242, ifs);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->ip, (wire::Bytes{127, 0, 0, 9}));
+  EXPECT_EQ(a->port, 4242);
+  EXPECT_EQ(a->name, "n");
+  // 0.0.0.0: a private IPv4 first, then any other non-loopback one, else 127.0.0.1.
+  a = net::choose_advertise(c, wire::Bytes{0, 0, 0, 0}, 4242, ifs);
+  EXPECT_EQ(a->ip, (wire::Bytes{192, 168, 1, 7}));
+  a = net::choose_advertise(c, wire::Bytes{0, 0, 0, 0}, 4242, {{127, 0, 0, 1}, {8, 8, 4, 4}});
+  EXPECT_EQ(a->ip, (wire::Bytes{8, 8, 4, 4}));
+  a = net::choose_advertise(c, wire::Bytes{0, 0, 0, 0}, 4242, {{127, 0, 0, 1}, {169, 254, 0, 3}});
+  EXPECT_EQ(a->ip, (wire::Bytes{127, 0, 0, 1}));
+  // ::  -> a global IPv6, else a usable IPv4, else ::1.
+  wire::Bytes global6(16, 0);
+  global6[0] = 0x20;
+  global6[1] = 0x01;
+  global6[15] = 5;
+  a = net::choose_advertise(c, wire::Bytes(16, 0), 1, {global6, {10, 1, 2, 3}});
+  EXPECT_EQ(a->ip, global6);
+  a = net::choose_advertise(c, wire::Bytes(16, 0), 1, {{10, 1, 2, 3}});
+  EXPECT_EQ(a->ip, (wire::Bytes{10, 1, 2, 3}));
+  a = net::choose_advertise(c, wire::Bytes(16, 0), 1, {});
+  ASSERT_EQ(a->ip.size(), 16u);
+  EXPECT_EQ(a->ip[15], 1);
+  // advertise_addr set: that IP; its port unless bind_port was 0 (dynamic) or advertise_port 0.
+  c.advertise_addr = "127.0.0.77";
+  c.advertise_port = 9000;
+  c.bind_port = 7946;
+  a = net::choose_advertise(c, wire::Bytes{127, 0, 0, 1}, 7946, ifs);
+  EXPECT_EQ(a->ip, (wire::Bytes{127, 0, 0, 77}));
+  EXPECT_EQ(a->port, 9000);
+  c.bind_port = 0;
+  a = net::choose_advertise(c, wire::Bytes{127, 0, 0, 1}, 5555, ifs);
+  EXPECT_EQ(a->port, 5555);
+  c.bind_port = 7946;
+  c.advertise_port = 0;
+  a = net::choose_advertise(c, wire::Bytes{127, 0, 0, 1}, 7946, ifs);
+  EXPECT_EQ(a->port, 7946);
+  c.advertise_addr = "not-an-ip";
+  EXPECT_FALSE(net::choose_advertise(c, wire::Bytes{127, 0, 0, 1}, 7946, ifs).ok());
+}
+
+}  // namespace
