@@ -1,0 +1,203 @@
+/* 2- and 5-node clusters on loopback: join, membership, events, user messages (best effort and
+ * reliable), metadata propagation, failure detection (dead) and graceful leave (left). */
+#define _POSIX_C_SOURCE 200809L
+#include "helpers.h"
+
+typedef struct {
+  node_t *n;
+  int value;
+  int which; /* 0 joins >=, 1 best effort >=, 2 reliable >=, 3 updates >= */
+} counter_cond_t;
+
+static int counter_reached(void *arg) {
+  counter_cond_t *c = (counter_cond_t *)arg;
+  int v = 0;
+  switch (c->which) {
+    case 0: v = LOAD(c->n->joins); break;
+    case 1: v = LOAD(c->n->best_effort_msgs); break;
+    case 2: v = LOAD(c->n->reliable_msgs); break;
+    case 3: v = LOAD(c->n->updates); break;
+  }
+  return v >= c->value;
+}
+
+typedef struct {
+  node_t *n;
+  int about;
+  int state; /* expected 1 + ml_state_t */
+} leave_cond_t;
+
+static int leave_seen(void *arg) {
+  leave_cond_t *c = (leave_cond_t *)arg;
+  return LOAD(c->n->leave_state[c->about]) == c->state;
+}
+
+typedef struct {
+  node_t *observer;
+  const char *name;
+  const char *meta;
+} meta_cond_t;
+
+static int meta_seen(void *arg) {
+  meta_cond_t *c = (meta_cond_t *)arg;
+  ml_members_t *list = NULL;
+  size_t i, len = 0;
+  int found = 0;
+  if (ml_memberlist_members(c->observer->ml, &list) != ML_OK) return 0;
+  for (i = 0; i < ml_members_count(list); ++i) {
+    const ml_member_t *m = ml_members_get(list, i);
+    if (strcmp(ml_member_name(m), c->name) == 0) {
+      const uint8_t *meta = ml_member_meta(m, &len);
+      found = len == strlen(c->meta) && memcmp(meta, c->meta, len) == 0;
+    }
+  }
+  ml_members_destroy(list);
+  return found;
+}
+
+static void wait_counter(node_t *n, int which, int value) {
+  counter_cond_t c;
+  c.n = n;
+  c.which = which;
+  c.value = value;
+  assert_true(wait_until(counter_reached, &c, 10000));
+}
+
+static void test_two_nodes(void **state) {
+  node_t nodes[2];
+  members_cond_t all;
+  leave_cond_t lc;
+  meta_cond_t mc;
+  ml_members_t *list = NULL;
+  uint8_t vsn[6];
+  (void)state;
+
+  start_node(&nodes[0], NULL, fast_config(&nodes[0], 0, NULL));
+  start_node(&nodes[1], NULL, fast_config(&nodes[1], 1, NULL));
+  join_node(&nodes[1], &nodes[0]);
+
+  all.nodes = nodes;
+  all.count = 2;
+  all.expected = 2;
+  assert_true(wait_until(all_see, &all, 10000));
+  wait_counter(&nodes[0], 0, 2); /* itself and node-1 */
+  wait_counter(&nodes[1], 0, 2);
+
+  assert_int_equal(ml_memberlist_members(nodes[0].ml, &list), ML_OK);
+  assert_int_equal(ml_members_count(list), 2);
+  assert_null(ml_members_get(list, 2));
+  ml_member_versions(ml_members_get(list, 0), vsn);
+  assert_true(vsn[1] >= vsn[2] && vsn[2] >= vsn[0]);
+  assert_int_equal(ml_member_state(ml_members_get(list, 0)), ML_STATE_ALIVE);
+  assert_true(ml_member_incarnation(ml_members_get(list, 0)) >= 1);
+  ml_members_destroy(list);
+
+  /* User messages both ways. */
+  assert_int_equal(ml_memberlist_send_best_effort(nodes[0].ml, "node-1", (const uint8_t *)"be:hi", 5), ML_OK);
+  assert_int_equal(ml_memberlist_send_best_effort(nodes[1].ml, "node-0", (const uint8_t *)"be:ho", 5), ML_OK);
+  wait_counter(&nodes[1], 1, 1);
+  wait_counter(&nodes[0], 1, 1);
+  assert_int_equal(ml_memberlist_send_reliable(nodes[0].ml, "node-1", (const uint8_t *)"rl:hi", 5), ML_OK);
+  assert_int_equal(ml_memberlist_send_reliable(nodes[1].ml, "node-0", (const uint8_t *)"rl:ho", 5), ML_OK);
+  wait_counter(&nodes[1], 2, 1);
+  wait_counter(&nodes[0], 2, 1);
+  assert_int_equal(ml_memberlist_send_to_address(nodes[0].ml, nodes[1].addr, (const uint8_t *)"be:addr", 7),
+                   ML_OK);
+  wait_counter(&nodes[1], 1, 2);
+
+  /* Ping by name and address. */
+  {
+    int64_t rtt = -1;
+    assert_int_equal(ml_memberlist_ping(nodes[0].ml, "node-1", nodes[1].addr, &rtt), ML_OK);
+    assert_true(rtt > 0);
+  }
+
+  /* Metadata update propagates (and fires an update event). */
+  memcpy(nodes[0].meta, "role=db", 7);
+  nodes[0].meta_len = 7;
+  assert_int_equal(ml_memberlist_update_node(nodes[0].ml, 5000), ML_OK);
+  mc.observer = &nodes[1];
+  mc.name = "node-0";
+  mc.meta = "role=db";
+  assert_true(wait_until(meta_seen, &mc, 10000));
+  wait_counter(&nodes[1], 3, 1);
+
+  /* node-1 leaves: node-0 sees it as left. */
+  assert_int_equal(ml_memberlist_leave(nodes[1].ml, 5000), ML_OK);
+  lc.n = &nodes[0];
+  lc.about = 1;
+  lc.state = 1 + ML_STATE_LEFT;
+  assert_true(wait_until(leave_seen, &lc, 10000));
+  all.count = 1;
+  all.expected = 1;
+  assert_true(wait_until(all_see, &all, 10000));
+
+  stop_node(&nodes[1]);
+  stop_node(&nodes[0]);
+}
+
+static void test_five_nodes_shared_runtime(void **state) {
+  enum { N = 5 };
+  node_t nodes[N];
+  ml_runtime_t *rt = NULL;
+  members_cond_t all;
+  leave_cond_t lc;
+  char err[256];
+  int i;
+  (void)state;
+
+  assert_int_equal(ml_runtime_create(&rt, err, sizeof err), ML_OK);
+  for (i = 0; i < N; ++i) start_node(&nodes[i], rt, fast_config(&nodes[i], i, NULL));
+  /* The runtime refuses to stop while memberlists live on it. */
+  assert_int_equal(ml_runtime_destroy(rt), ML_ERR_INVALID_ARGUMENT);
+  for (i = 1; i < N; ++i) join_node(&nodes[i], &nodes[i == 1 ? 0 : i - 1]);
+
+  all.nodes = nodes;
+  all.count = N;
+  all.expected = N;
+  assert_true(wait_until(all_see, &all, 15000));
+  for (i = 0; i < N; ++i) wait_counter(&nodes[i], 0, N);
+
+  /* A message from every node to the next. */
+  for (i = 0; i < N; ++i) {
+    char to[32];
+    snprintf(to, sizeof to, "node-%d", (i + 1) % N);
+    assert_int_equal(ml_memberlist_send_reliable(nodes[i].ml, to, (const uint8_t *)"rl:x", 4), ML_OK);
+  }
+  for (i = 0; i < N; ++i) wait_counter(&nodes[i], 2, 1);
+
+  /* node-4 stops without leaving: the others declare it dead. */
+  assert_int_equal(ml_memberlist_shutdown(nodes[4].ml), ML_OK);
+  for (i = 0; i < 4; ++i) {
+    lc.n = &nodes[i];
+    lc.about = 4;
+    lc.state = 1 + ML_STATE_DEAD;
+    assert_true(wait_until(leave_seen, &lc, 15000));
+  }
+  all.count = 4;
+  all.expected = 4;
+  assert_true(wait_until(all_see, &all, 15000));
+
+  /* node-3 leaves: the others mark it left. */
+  assert_int_equal(ml_memberlist_leave(nodes[3].ml, 5000), ML_OK);
+  for (i = 0; i < 3; ++i) {
+    lc.n = &nodes[i];
+    lc.about = 3;
+    lc.state = 1 + ML_STATE_LEFT;
+    assert_true(wait_until(leave_seen, &lc, 15000));
+  }
+  all.count = 3;
+  all.expected = 3;
+  assert_true(wait_until(all_see, &all, 15000));
+
+  for (i = N - 1; i >= 0; --i) stop_node(&nodes[i]);
+  assert_int_equal(ml_runtime_destroy(rt), ML_OK);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_two_nodes),
+      cmocka_unit_test(test_five_nodes_shared_runtime),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
