@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
+#include <optional>
 #include <limits>
 #include <tuple>
 
@@ -137,10 +139,27 @@ static_assert(schema_sorted<Ping>() && schema_sorted<IndirectPingReq>() && schem
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
+// Writes into space the caller has already sized (encode_body makes room for an upper bound
+// of the struct's encoding first, then trims).
 struct Sink {
-  Bytes *out;
-  void write(const char *p, size_t n) { out->insert(out->end(), p, p + n); }
+  uint8_t *p;
+  void write(const char *data, size_t n) {
+    if (n == 0) return;  // data may be null then (an empty vector's)
+    std::memcpy(p, data, n);
+    p += n;
+  }
 };
+
+// Upper bounds of a value's encoded size (header + payload).
+size_t bound(const std::string &v) { return 5 + v.size(); }
+size_t bound(const Bytes &v) { return 5 + v.size(); }
+size_t bound(const OptBytes &v) { return v ? 5 + v->size() : 1; }
+size_t bound(bool) { return 1; }
+template <class I>
+  requires std::is_integral_v<I>
+size_t bound(I) {
+  return 9;
+}
 using Packer = msgpack::packer<Sink>;
 
 void put(Packer &p, uint8_t v, IntStyle) { p.pack_uint8(v); }
@@ -182,110 +201,349 @@ template <class M> bool is_empty(const M &v) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Decoding
+// Decoding: msgpack-c's visitor parser (msgpack::parse with a visitor) walks the bytes once and
+// the visitor writes each value straight into its field. No object tree, no zone; strings are
+// read in place. The parser allocates nothing for counts read from the input (it only keeps one
+// stack entry per nesting level, and the visitor stops it past max_msgpack_depth), so a header
+// that claims 4 billion elements costs nothing and ends as "truncated".
 
-using Obj = msgpack::object;
 namespace T = msgpack::type;
 
-Error type_error(std::string_view what, const Obj &o) {
+Error type_error(std::string_view what, T::object_type got) {
   return make_error(Errc::Malformed, std::string("expected ") + std::string(what) + ", got msgpack type " +
-                                         std::to_string(static_cast<int>(o.type)));
+                                         std::to_string(static_cast<int>(got)));
 }
 
-template <class U>
-Status get_unsigned(const Obj &o, U &out) {
-  switch (o.type) {
-    case T::NIL: out = 0; return Ok{};
-    case T::POSITIVE_INTEGER:
-      if (o.via.u64 > std::numeric_limits<U>::max()) {
-        return make_error(Errc::OutOfRange, "value " + std::to_string(o.via.u64) + " overflows the field");
-      }
-      out = static_cast<U>(o.via.u64);
-      return Ok{};
-    case T::NEGATIVE_INTEGER:
-      return make_error(Errc::OutOfRange, "negative value for an unsigned field");
-    default: return type_error("an integer", o);
+// What each field type is called in a type error.
+template <class M> constexpr std::string_view kind_name() {
+  if constexpr (std::is_same_v<M, bool>) {
+    return "a bool";
+  } else if constexpr (std::is_integral_v<M>) {
+    return "an integer";
+  } else if constexpr (std::is_same_v<M, std::string>) {
+    return "a string";
+  } else {
+    return "bytes";
   }
 }
+template <class M> constexpr bool is_bytes = std::is_same_v<M, Bytes> || std::is_same_v<M, OptBytes>;
 
-Status get(const Obj &o, uint8_t &v) { return get_unsigned(o, v); }
-Status get(const Obj &o, uint16_t &v) { return get_unsigned(o, v); }
-Status get(const Obj &o, uint32_t &v) { return get_unsigned(o, v); }
-Status get(const Obj &o, int64_t &v) {
-  switch (o.type) {
-    case T::NIL: v = 0; return Ok{};
-    case T::POSITIVE_INTEGER:
-      if (o.via.u64 > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        return make_error(Errc::OutOfRange, "value overflows a Go int");
-      }
-      v = static_cast<int64_t>(o.via.u64);
-      return Ok{};
-    case T::NEGATIVE_INTEGER: v = o.via.i64; return Ok{};
-    default: return type_error("an integer", o);
-  }
-}
-Status get(const Obj &o, bool &v) {
-  switch (o.type) {
-    case T::NIL: v = false; return Ok{};
-    case T::BOOLEAN: v = o.via.boolean; return Ok{};
-    case T::POSITIVE_INTEGER:  // Go's decoders take fixint 0/1 for a bool
-      if (o.via.u64 <= 1) {
-        v = o.via.u64 == 1;
-        return Ok{};
-      }
-      return make_error(Errc::OutOfRange, "integer other than 0/1 for a bool");
-    default: return type_error("a bool", o);
-  }
-}
-Status get(const Obj &o, std::string &v) {
-  switch (o.type) {
-    case T::NIL: v.clear(); return Ok{};
-    case T::STR: v.assign(o.via.str.ptr, o.via.str.size); return Ok{};
-    case T::BIN: v.assign(o.via.bin.ptr, o.via.bin.size); return Ok{};
-    default: return type_error("a string", o);
-  }
-}
-// nil -> is_nil; raw string, bin, or an array of small ints -> bytes.
-Status get_bytes(const Obj &o, Bytes &v, bool &is_nil) {
-  is_nil = false;
-  switch (o.type) {
-    case T::NIL: v.clear(); is_nil = true; return Ok{};
-    case T::STR: v.assign(o.via.str.ptr, o.via.str.ptr + o.via.str.size); return Ok{};
-    case T::BIN: v.assign(o.via.bin.ptr, o.via.bin.ptr + o.via.bin.size); return Ok{};
-    case T::ARRAY:
-      v.clear();
-      v.reserve(o.via.array.size);
-      for (uint32_t i = 0; i < o.via.array.size; ++i) {
-        uint8_t b = 0;
-        if (auto st = get_unsigned(o.via.array.ptr[i], b); !st) return st;
-        v.push_back(b);
-      }
-      return Ok{};
-    default: return type_error("bytes", o);
-  }
-}
-Status get(const Obj &o, Bytes &v) {
-  bool is_nil = false;
-  return get_bytes(o, v, is_nil);
-}
-Status get(const Obj &o, OptBytes &v) {
-  Bytes b;
-  bool is_nil = false;
-  if (auto st = get_bytes(o, b, is_nil); !st) return st;
-  if (is_nil) {
+// One scalar into one field, with Go's decoders' conversions (WIRE.md §3.3).
+template <class M> Status set_nil(M &v) {
+  if constexpr (std::is_same_v<M, OptBytes>) {
     v.reset();
   } else {
-    v = std::move(b);
+    v = M{};
   }
   return Ok{};
 }
-
-template <class S, class M>
-Status get_field(const Obj &o, S &v, const Field<S, M> &f) {
-  auto st = get(o, v.*(f.member));
-  if (!st) return make_error(st.error().code, std::string(f.name) + ": " + st.error().message);
-  return st;
+template <class M> Status set_bool(M &v, bool b) {
+  if constexpr (std::is_same_v<M, bool>) {
+    v = b;
+    return Ok{};
+  } else {
+    return type_error(kind_name<M>(), T::BOOLEAN);
+  }
 }
+template <class M> Status set_uint(M &v, uint64_t u) {
+  if constexpr (std::is_same_v<M, bool>) {  // Go's decoders take fixint 0/1 for a bool
+    if (u > 1) return make_error(Errc::OutOfRange, "integer other than 0/1 for a bool");
+    v = u == 1;
+    return Ok{};
+  } else if constexpr (std::is_same_v<M, int64_t>) {
+    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return make_error(Errc::OutOfRange, "value overflows a Go int");
+    }
+    v = static_cast<int64_t>(u);
+    return Ok{};
+  } else if constexpr (std::is_integral_v<M>) {
+    if (u > std::numeric_limits<M>::max()) {
+      return make_error(Errc::OutOfRange, "value " + std::to_string(u) + " overflows the field");
+    }
+    v = static_cast<M>(u);
+    return Ok{};
+  } else {
+    return type_error(kind_name<M>(), T::POSITIVE_INTEGER);
+  }
+}
+template <class M> Status set_negative(M &v, int64_t i) {
+  if constexpr (std::is_same_v<M, int64_t>) {
+    v = i;
+    return Ok{};
+  } else if constexpr (std::is_integral_v<M> && !std::is_same_v<M, bool>) {
+    return make_error(Errc::OutOfRange, "negative value for an unsigned field");
+  } else {
+    return type_error(kind_name<M>(), T::NEGATIVE_INTEGER);
+  }
+}
+template <class M> Status set_raw(M &v, const char *p, uint32_t n, T::object_type type) {
+  if constexpr (std::is_same_v<M, std::string>) {
+    v.assign(p, n);
+    return Ok{};
+  } else if constexpr (std::is_same_v<M, Bytes>) {
+    v.assign(reinterpret_cast<const uint8_t *>(p), reinterpret_cast<const uint8_t *>(p) + n);
+    return Ok{};
+  } else if constexpr (std::is_same_v<M, OptBytes>) {
+    v.emplace(reinterpret_cast<const uint8_t *>(p), reinterpret_cast<const uint8_t *>(p) + n);
+    return Ok{};
+  } else {
+    return type_error(kind_name<M>(), type);
+  }
+}
+// A value of a type no field takes (float, ext), or a container where a scalar belongs.
+template <class M> Status set_other(M &, T::object_type type) { return type_error(kind_name<M>(), type); }
+
+// The byte in a bytes field given as an array of small integers.
+Status byte_from_uint(uint64_t u, uint8_t &b) {
+  if (u > 0xff) return make_error(Errc::OutOfRange, "value " + std::to_string(u) + " overflows the field");
+  b = static_cast<uint8_t>(u);
+  return Ok{};
+}
+
+template <class S> constexpr size_t kFieldCount = std::tuple_size_v<std::decay_t<decltype(Schema<S>::fields)>>;
+
+// Calls f(field) for the field at runtime index idx of Schema<S>::fields.
+template <class S, class F, size_t... I>
+void with_field(size_t idx, F &&f, std::index_sequence<I...>) {
+  (void)(((I == idx) && (f(std::get<I>(Schema<S>::fields)), true)) || ...);
+}
+template <class S, class F>
+void with_field(int idx, F &&f) {
+  with_field<S>(static_cast<size_t>(idx), f, std::make_index_sequence<kFieldCount<S>>{});
+}
+
+template <class S>
+constexpr auto kFieldNames = [] {
+  std::array<std::string_view, kFieldCount<S>> a{};
+  size_t i = 0;
+  for_each_field(Schema<S>::fields, [&](const auto &f) { a[i++] = f.name; });
+  return a;
+}();
+
+// Index in Schema<S>::fields of the map key `key`, or -1. Go writes keys in the schema's
+// (sorted) order, so the field after the previous match is tried first.
+template <class S>
+int field_by_name(std::string_view key, int hint) {
+  const auto &names = kFieldNames<S>;
+  const auto same = [&](std::string_view n) {
+    return n.size() == key.size() && std::memcmp(n.data(), key.data(), key.size()) == 0;
+  };
+  if (static_cast<size_t>(hint) < names.size() && same(names[static_cast<size_t>(hint)])) return hint;
+  for (size_t k = 0; k < names.size(); ++k) {
+    if (same(names[k])) return static_cast<int>(k);
+  }
+  return -1;
+}
+// Index of the field at position pos of an array-encoded struct (Go declaration order).
+template <class S>
+int field_by_decl(uint64_t pos) {
+  int found = -1, i = 0;
+  for_each_field(Schema<S>::fields, [&](const auto &f) {
+    if (static_cast<uint64_t>(f.decl) == pos) found = i;
+    ++i;
+  });
+  return found;
+}
+
+// The visitor for one struct. Depth counts open containers: the struct's own map (or array)
+// is depth 1, so its field values are visited at depth 1 and the elements of a bytes field
+// sent as an array at depth 2. Everything else (unknown keys' values, containers nested in
+// keys) is walked and ignored. A value that does not fit its field is remembered (the first
+// one) and parsing goes on, so that a syntax, size or depth error anywhere in the object
+// takes precedence, as when the object was parsed whole before conversion.
+template <class S>
+class StructVisitor {
+ public:
+  StructVisitor(S &out, size_t max_depth) : v_(out), max_depth_(max_depth) {}
+
+  bool visit_nil() {
+    if (depth_ == 0) return true;  // a nil struct: all zero
+    return scalar([&](auto &m) { return set_nil(m); }, [&](uint8_t &b) { return b = 0, Status(Ok{}); });
+  }
+  bool visit_boolean(bool b) {
+    if (depth_ == 0) return top_scalar(T::BOOLEAN);
+    return scalar([&](auto &m) { return set_bool(m, b); }, [](uint8_t &) { return Status(type_error("an integer", T::BOOLEAN)); });
+  }
+  bool visit_positive_integer(uint64_t u) {
+    if (depth_ == 0) return top_scalar(T::POSITIVE_INTEGER);
+    return scalar([&](auto &m) { return set_uint(m, u); }, [&](uint8_t &b) { return byte_from_uint(u, b); });
+  }
+  // msgpack-c reports every signed family (int8..int64) here, whatever the sign.
+  bool visit_negative_integer(int64_t i) {
+    if (i >= 0) return visit_positive_integer(static_cast<uint64_t>(i));
+    if (depth_ == 0) return top_scalar(T::NEGATIVE_INTEGER);
+    return scalar([&](auto &m) { return set_negative(m, i); },
+                  [](uint8_t &) { return Status(make_error(Errc::OutOfRange, "negative value for an unsigned field")); });
+  }
+  bool visit_float32(float) { return other(T::FLOAT32); }
+  bool visit_float64(double) { return other(T::FLOAT64); }
+  bool visit_ext(const char *, uint32_t) { return other(T::EXT); }
+  bool visit_str(const char *p, uint32_t n) { return raw(p, n, T::STR); }
+  bool visit_bin(const char *p, uint32_t n) { return raw(p, n, T::BIN); }
+
+  bool start_array(uint32_t n) {
+    if (!enter()) return false;
+    if (depth_ == 2 && in_value_ && field_ >= 0 && !err_) {
+      with_field<S>(field_, [&](const auto &f) {
+        using M = std::decay_t<decltype(v_.*(f.member))>;
+        if constexpr (is_bytes<M>) {
+          Bytes &b = bytes_of(v_.*(f.member));
+          b.clear();
+          b.reserve(std::min<size_t>(n, 64));
+          bytes_array_ = true;
+        } else {
+          fail(f, set_other(v_.*(f.member), T::ARRAY));
+        }
+      });
+    } else if (depth_ == 3 && bytes_array_ && !err_) {
+      fail_byte(type_error("an integer", T::ARRAY));
+    }
+    return true;
+  }
+  bool start_array_item() {
+    if (depth_ == 1) {
+      in_value_ = true;
+      field_ = field_by_decl<S>(item_++);
+    }
+    return true;
+  }
+  bool end_array_item() {
+    if (depth_ == 1) in_value_ = false;
+    return true;
+  }
+  bool end_array() {
+    if (depth_ == 2) bytes_array_ = false;
+    --depth_;
+    return true;
+  }
+
+  bool start_map(uint32_t) {
+    if (!enter()) return false;
+    if (depth_ == 2 && in_value_ && field_ >= 0 && !err_) {
+      with_field<S>(field_, [&](const auto &f) { fail(f, set_other(v_.*(f.member), T::MAP)); });
+    } else if (depth_ == 3 && bytes_array_ && !err_) {
+      fail_byte(type_error("an integer", T::MAP));
+    }
+    return true;
+  }
+  bool start_map_key() {
+    if (depth_ == 1) {
+      in_key_ = true;
+      field_ = -1;
+    }
+    return true;
+  }
+  bool end_map_key() {
+    if (depth_ == 1) in_key_ = false;
+    return true;
+  }
+  bool start_map_value() {
+    if (depth_ == 1) in_value_ = true;
+    return true;
+  }
+  bool end_map_value() {
+    if (depth_ == 1) {
+      in_value_ = false;
+      if (field_ >= 0) hint_ = field_ + 1;
+    }
+    return true;
+  }
+  bool end_map() {
+    --depth_;
+    return true;
+  }
+
+  void parse_error(size_t, size_t) {}
+  void insufficient_bytes(size_t, size_t) { truncated_ = true; }
+  bool referenced() const { return false; }
+  void set_referenced(bool) {}
+
+  // Whether it stopped the parse, and after a complete parse the first value that did not fit.
+  bool too_deep() const { return too_deep_; }
+  bool truncated() const { return truncated_; }
+  std::optional<Error> &conversion_error() { return err_; }
+
+ private:
+
+  bool enter() {
+    if (depth_ + 1 > max_depth_) {
+      too_deep_ = true;
+      return false;
+    }
+    ++depth_;
+    if (depth_ == 2 && in_key_) field_ = -1;  // a container as a map key names no field
+    return true;
+  }
+  // The struct itself is a scalar other than nil.
+  bool top_scalar(T::object_type type) {
+    if (!err_) err_ = type_error("a map for " + std::string(Schema<S>::name), type);
+    return true;
+  }
+  template <class F>
+  void fail(const F &f, Status st) {
+    if (!st && !err_) {
+      err_ = make_error(st.error().code, std::string(Schema<S>::name) + "." + std::string(f.name) + ": " +
+                                             st.error().message);
+    }
+  }
+  void fail_byte(Error e) {
+    with_field<S>(field_, [&](const auto &f) { fail(f, Status(std::move(e))); });
+  }
+  static Bytes &bytes_of(Bytes &b) { return b; }
+  static Bytes &bytes_of(OptBytes &b) { return b.emplace(); }
+
+  // A scalar: a field's value at depth 1, or a byte of a bytes field sent as an array.
+  template <class SetField, class SetByte>
+  bool scalar(SetField &&set_field, SetByte &&set_byte) {
+    if (err_) return true;
+    if (depth_ == 1 && in_value_ && field_ >= 0) {
+      with_field<S>(field_, [&](const auto &f) { fail(f, set_field(v_.*(f.member))); });
+    } else if (depth_ == 2 && bytes_array_) {
+      uint8_t b = 0;
+      Status st = set_byte(b);
+      if (!st) {
+        fail_byte(std::move(st.error()));
+      } else {
+        with_field<S>(field_, [&](const auto &f) {
+          using M = std::decay_t<decltype(v_.*(f.member))>;
+          if constexpr (std::is_same_v<M, Bytes>) {
+            (v_.*(f.member)).push_back(b);
+          } else if constexpr (std::is_same_v<M, OptBytes>) {
+            (v_.*(f.member))->push_back(b);
+          }
+        });
+      }
+    }
+    return true;
+  }
+  bool raw(const char *p, uint32_t n, T::object_type type) {
+    if (depth_ == 0) return top_scalar(type);
+    if (depth_ == 1 && in_key_) {
+      field_ = field_by_name<S>(std::string_view(p, n), hint_);
+      return true;
+    }
+    return scalar([&](auto &m) { return set_raw(m, p, n, type); },
+                  [&](uint8_t &) { return Status(type_error("an integer", type)); });
+  }
+  bool other(T::object_type type) {
+    if (depth_ == 0) return top_scalar(type);
+    return scalar([&](auto &m) { return set_other(m, type); },
+                  [&](uint8_t &) { return Status(type_error("an integer", type)); });
+  }
+
+  S &v_;
+  size_t max_depth_;
+  size_t depth_ = 0;
+  bool in_key_ = false;
+  bool in_value_ = false;
+  bool bytes_array_ = false;
+  bool too_deep_ = false;
+  bool truncated_ = false;
+  int field_ = -1;
+  int hint_ = 0;
+  uint64_t item_ = 0;
+  std::optional<Error> err_;
+};
 
 size_t opt_size(const OptBytes &b) { return b ? b->size() : 0; }
 
@@ -299,65 +557,6 @@ template <> Status check_bounds(const PushNodeState &n, const Limits &l) {
     return make_error(Errc::LimitExceeded, "pushNodeState: Meta over max_meta");
   }
   return Ok{};
-}
-
-template <class S>
-Status from_object(const Obj &o, S &v, const Limits &limits) {
-  v = S{};
-  const auto &fields = Schema<S>::fields;
-  Status st = Ok{};
-  if (o.type == T::MAP) {
-    for (uint32_t i = 0; i < o.via.map.size && st; ++i) {
-      const auto &kv = o.via.map.ptr[i];
-      std::string_view key;
-      if (kv.key.type == T::STR) {
-        key = {kv.key.via.str.ptr, kv.key.via.str.size};
-      } else if (kv.key.type == T::BIN) {
-        key = {kv.key.via.bin.ptr, kv.key.via.bin.size};
-      } else {
-        continue;  // not a field name: skipped like any unknown key
-      }
-      for_each_field(fields, [&](const auto &f) {
-        if (st && f.name == key) st = get_field(kv.val, v, f);
-      });
-    }
-  } else if (o.type == T::ARRAY) {  // positional, Go declaration order; extra elements ignored
-    for (uint32_t i = 0; i < o.via.array.size && st; ++i) {
-      for_each_field(fields, [&](const auto &f) {
-        if (st && f.decl == static_cast<int>(i)) st = get_field(o.via.array.ptr[i], v, f);
-      });
-    }
-  } else if (o.type != T::NIL) {
-    return type_error(std::string("a map for ") + std::string(Schema<S>::name), o);
-  }
-  if (!st) return make_error(st.error().code, std::string(Schema<S>::name) + "." + st.error().message);
-  return check_bounds(v, limits);
-}
-
-// Every count and length the parser may allocate for is bounded by what is actually there: an
-// array of n elements needs at least n bytes, so n > remaining means the input is truncated.
-Status unpack_one(msgpack::zone &z, ByteView data, size_t *offset, const Limits &limits, Obj &out) {
-  if (*offset > data.size()) return make_error(Errc::Truncated, "offset past end of input");
-  const size_t remaining = data.size() - *offset;
-  if (remaining == 0) return make_error(Errc::Truncated, "no msgpack object");
-  msgpack::unpack_limit lim(remaining, remaining / 2, remaining, remaining, remaining,
-                            limits.max_msgpack_depth);
-  auto reference = [](T::object_type, size_t, void *) { return true; };  // zero-copy strings
-  try {
-    out = msgpack::unpack(z, reinterpret_cast<const char *>(data.data()), data.size(), *offset,
-                          reference, nullptr, lim);
-    return Ok{};
-  } catch (const msgpack::depth_size_overflow &) {
-    return make_error(Errc::LimitExceeded, "msgpack nesting deeper than max_msgpack_depth");
-  } catch (const msgpack::size_overflow &) {
-    return make_error(Errc::Truncated, "msgpack container or string longer than the input");
-  } catch (const msgpack::insufficient_bytes &) {
-    return make_error(Errc::Truncated, "msgpack object truncated");
-  } catch (const std::bad_alloc &) {
-    return make_error(Errc::LimitExceeded, "out of memory decoding msgpack");
-  } catch (const std::exception &e) {
-    return make_error(Errc::Malformed, std::string("invalid msgpack: ") + e.what());
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -395,7 +594,11 @@ void dump_value(std::string &out, I v) {
 
 template <class S>
 void encode_body(Bytes &out, const S &v, IntStyle style) {
-  Sink sink{&out};
+  size_t max = 5;  // map header
+  for_each_field(Schema<S>::fields, [&](const auto &f) { max += 5 + f.name.size() + bound(v.*(f.member)); });
+  const size_t start = out.size();
+  out.resize(start + max);
+  Sink sink{out.data() + start};
   Packer p(sink);
   uint32_t n = 0;
   for_each_field(Schema<S>::fields, [&](const auto &f) { n += !(f.omitempty && is_empty(v.*(f.member))); });
@@ -405,16 +608,36 @@ void encode_body(Bytes &out, const S &v, IntStyle style) {
     put_raw(p, f.name.data(), f.name.size());
     put(p, v.*(f.member), style);
   });
+  out.resize(static_cast<size_t>(sink.p - out.data()));
 }
 
 template <class S>
 Status decode_body(ByteView data, size_t *offset, S &v, const Limits &limits) {
-  msgpack::zone z(1024);
-  Obj o;
-  if (auto st = unpack_one(z, data, offset, limits, o); !st) {
-    return make_error(st.error().code, std::string(Schema<S>::name) + ": " + st.error().message);
+  const auto fail = [](Errc c, std::string_view msg) {
+    return make_error(c, std::string(Schema<S>::name) + ": " + std::string(msg));
+  };
+  if (*offset > data.size()) return fail(Errc::Truncated, "offset past end of input");
+  if (*offset == data.size()) return fail(Errc::Truncated, "no msgpack object");
+  v = S{};
+  StructVisitor<S> vis(v, limits.max_msgpack_depth);
+  size_t off = *offset;
+  bool parsed = false;
+  try {
+    parsed = msgpack::parse(reinterpret_cast<const char *>(data.data()), data.size(), off, vis);
+  } catch (const std::bad_alloc &) {
+    return fail(Errc::LimitExceeded, "out of memory decoding msgpack");
+  } catch (const std::exception &e) {
+    return fail(Errc::Malformed, std::string("invalid msgpack: ") + e.what());
   }
-  return from_object(o, v, limits);
+  if (!parsed) {
+    if (vis.too_deep()) return fail(Errc::LimitExceeded, "msgpack nesting deeper than max_msgpack_depth");
+    if (vis.truncated()) return fail(Errc::Truncated, "msgpack object truncated");
+    return fail(Errc::Malformed, "invalid msgpack: a type byte no encoder writes");
+  }
+  if (auto &e = vis.conversion_error()) return std::move(*e);
+  if (auto st = check_bounds(v, limits); !st) return st;
+  *offset = off;
+  return Ok{};
 }
 
 template <class S>

@@ -92,7 +92,7 @@ StreamDecoder::State StreamDecoder::feed(ByteView chunk) {
   const size_t room = cap - std::min(cap, buf_.size());
   const size_t take = std::min(chunk.size(), room);
   buf_.insert(buf_.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
-  step();
+  step(buf_);
   if (take < chunk.size() && state_ == State::NeedMore) {
     return fail(make_error(Errc::LimitExceeded, "stream message over max_stream_bytes"));
   }
@@ -156,11 +156,21 @@ Result<bool> StreamDecoder::parse_body(ByteView data, bool complete) {
       }
       case kPPNodes: {
         auto &pp = std::get<PushPull>(message_);
+        // Each node state takes at least one byte, so this never reserves for absent data.
+        if (pp.nodes.empty()) {
+          pp.nodes.reserve(std::min(static_cast<size_t>(header_.nodes), data.size() - body_off_));
+        }
         while (pp.nodes.size() < static_cast<size_t>(header_.nodes)) {
-          auto n = try_decode<PushNodeState>(data, &body_off_, complete, lim);
-          if (!n) return n.error();
-          if (!*n) return false;
-          pp.nodes.push_back(std::move(**n));
+          // Decoded in place; a node that is not complete yet is dropped and decoded again
+          // when more bytes come.
+          size_t o = body_off_;
+          auto st = decode_body(data, &o, pp.nodes.emplace_back(), lim);
+          if (!st) {
+            pp.nodes.pop_back();
+            if (st.error().code == Errc::Truncated && !complete) return false;
+            return st.error();
+          }
+          body_off_ = o;
         }
         body_stage_ = kPPUser;
         break;
@@ -236,8 +246,7 @@ StreamDecoder::State StreamDecoder::finish(ByteView msg) {
   return state_;
 }
 
-StreamDecoder::State StreamDecoder::step() {
-  ByteView all(buf_);
+StreamDecoder::State StreamDecoder::step(ByteView all) {
   if (phase_ == Phase::Label) {
     ByteView rest = all.subspan(pos_);
     if (rest.empty()) return state_;
@@ -292,7 +301,14 @@ StreamDecoder::State StreamDecoder::step() {
 
 Result<StreamMessage> StreamDecoder::decode(ByteView all, const StreamIn &opts) {
   StreamDecoder d(opts);
-  switch (d.feed(all)) {
+  // The whole message is at hand: parse it in place instead of copying it into buf_ (feed's
+  // rule kept: what ends within the cap is decoded whatever follows it).
+  const size_t cap = opts.limits.max_stream_bytes + 5;
+  d.step(all.first(std::min(all.size(), cap)));
+  if (all.size() > cap && d.state_ == State::NeedMore) {
+    return make_error(Errc::LimitExceeded, "stream message over max_stream_bytes");
+  }
+  switch (d.state_) {
     case State::Done: return std::move(d.message());
     case State::Failed: return d.error();
     case State::NeedMore: break;

@@ -60,7 +60,7 @@ class StreamDecoder {
  private:
   enum class Phase { Label, Type, Body };
   State fail(Error e);
-  State step();
+  State step(ByteView all);  // all: buf_, or the caller's buffer in decode()
   State finish(ByteView msg);
   // Parses the message body in data (type byte at data[0]); complete == no more bytes will come.
   Result<bool> parse_body(ByteView data, bool complete);
