@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <limits>
@@ -299,13 +300,48 @@ struct PingAdapter final : protocol::PingDelegate {
   }
 };
 
-// The core has no logging hook yet: the registration is kept (and user_free called at destroy),
-// but fn is never called.
-struct LogRegistration {
-  ml_log_level_t min_level;
+struct LogRegistration final : protocol::Logger {
+  int min_level;
   ml_log_fn fn;
   UserData ud;
-  LogRegistration(ml_log_level_t l, ml_log_fn f, void *user, ml_user_free_fn uf) : min_level(l), fn(f), ud(user, uf) {}
+  LogRegistration(int l, ml_log_fn f, void *user, ml_user_free_fn uf) : min_level(l), fn(f), ud(user, uf) {}
+  bool enabled(protocol::LogLevel level) const override { return static_cast<int>(level) >= min_level; }
+  void log(protocol::LogLevel level, const std::string &msg) override {
+    if (!enabled(level)) return;
+    ml_log_level_t l = ML_LOG_ERROR;
+    switch (level) {
+      case protocol::LogLevel::Debug: l = ML_LOG_DEBUG; break;
+      case protocol::LogLevel::Info: l = ML_LOG_INFO; break;
+      case protocol::LogLevel::Warn: l = ML_LOG_WARN; break;
+      case protocol::LogLevel::Error: l = ML_LOG_ERROR; break;
+    }
+    fn(ud.user, l, msg.c_str());
+  }
+};
+
+// The external transport: net::ExternalCallbacks calling the C functions.
+struct TransportRegistration {
+  ml_transport_t t;
+  UserData ud;
+  TransportRegistration(const ml_transport_t &tr, void *user, ml_user_free_fn uf) : t(tr), ud(user, uf) {}
+  net::ExternalCallbacks callbacks() {
+    net::ExternalCallbacks cb;
+    cb.send_packet = [this](const protocol::Endpoint &to, wire::ByteView data) {
+      const std::string addr = protocol::to_string(to);
+      t.send_packet(ud.user, addr.c_str(), to.name.c_str(), data.data(), data.size());
+    };
+    cb.open_stream = [this](uint64_t id, const protocol::Endpoint &to, protocol::Time deadline, wire::ByteView data,
+                            bool expect_reply) {
+      const std::string addr = protocol::to_string(to);
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const int64_t timeout_ms = left.count() < 1 ? 1 : static_cast<int64_t>(left.count());
+      t.open_stream(ud.user, id, addr.c_str(), to.name.c_str(), timeout_ms, data.data(), data.size(),
+                    expect_reply ? 1 : 0);
+    };
+    cb.reply_stream = [this](uint64_t id, wire::ByteView data) { t.reply_stream(ud.user, id, data.data(), data.size()); };
+    cb.close_stream = [this](uint64_t id) { t.close_stream(ud.user, id); };
+    return cb;
+  }
 };
 
 struct Registrations {
@@ -316,6 +352,7 @@ struct Registrations {
   std::unique_ptr<AliveAdapter> alive;
   std::unique_ptr<PingAdapter> ping;
   std::unique_ptr<LogRegistration> log;
+  std::unique_ptr<TransportRegistration> transport;
 };
 
 }  // namespace
@@ -365,6 +402,8 @@ ML_EXPORT const char *ml_err_string(ml_err_t err) {
     case ML_ERR_KEY: return "bad key";
     case ML_ERR_NO_MEMORY: return "out of memory";
     case ML_ERR_INTERNAL: return "internal error";
+    case ML_ERR_NOT_SUPPORTED: return "not supported in this mode";
+    case ML_ERR_BUSY: return "still in use";
     default: return "unknown error";
   }
 }
@@ -386,7 +425,7 @@ ML_EXPORT ml_err_t ml_runtime_create(ml_runtime_t **out, char *errstr, size_t er
 ML_EXPORT ml_err_t ml_runtime_destroy(ml_runtime_t *rt) {
   return guard(nullptr, 0, [&]() -> ml_err_t {
     if (rt == nullptr) return ML_OK;
-    if (rt->users.load() != 0) return ML_ERR_INVALID_ARGUMENT;
+    if (rt->users.load() != 0) return ML_ERR_BUSY;
     if (rt->rt->in_loop_thread()) return ML_ERR_IN_CALLBACK;
     auto st = rt->rt->shutdown();
     delete rt;
@@ -507,7 +546,18 @@ ML_EXPORT ml_err_t ml_config_set_log(ml_config_t *cfg, ml_log_level_t min_level,
     if (cfg == nullptr || fn == nullptr) return ML_ERR_INVALID_ARGUMENT;
     const int level = enum_value(min_level);
     if (level < ML_LOG_DEBUG || level > ML_LOG_ERROR) return ML_ERR_INVALID_ARGUMENT;
-    cfg->regs.log = std::make_unique<LogRegistration>(min_level, fn, user, user_free);
+    cfg->regs.log = std::make_unique<LogRegistration>(level, fn, user, user_free);
+    return ML_OK;
+  });
+}
+ML_EXPORT ml_err_t ml_config_set_transport(ml_config_t *cfg, const ml_transport_t *transport, void *user,
+                                           ml_user_free_fn user_free) {
+  return guard(nullptr, 0, [&]() -> ml_err_t {
+    if (cfg == nullptr || transport == nullptr || transport->send_packet == nullptr ||
+        transport->open_stream == nullptr || transport->reply_stream == nullptr || transport->close_stream == nullptr) {
+      return ML_ERR_INVALID_ARGUMENT;
+    }
+    cfg->regs.transport = std::make_unique<TransportRegistration>(*transport, user, user_free);
     return ML_OK;
   });
 }
@@ -661,14 +711,15 @@ ml_err_t do_shutdown(ml_memberlist_t *ml) {
   return ML_OK;
 }
 
+// Parses and resolves (host names: getaddrinfo, on the calling thread) the join addresses.
 std::vector<protocol::Endpoint> parse_addresses(const char *const *addrs, size_t n, uint16_t default_port,
                                                 std::string &errors) {
   std::vector<protocol::Endpoint> out;
   for (size_t i = 0; i < n; ++i) {
     if (addrs[i] == nullptr) continue;
-    auto e = net::parse_endpoint(addrs[i], default_port);
+    auto e = net::resolve_endpoints(addrs[i], default_port);
     if (e) {
-      out.push_back(std::move(e.value()));
+      for (auto &ep : e.value()) out.push_back(std::move(ep));
     } else {
       if (!errors.empty()) errors += "; ";
       errors += std::string(addrs[i]) + ": " + e.error().message;
@@ -704,7 +755,7 @@ ML_EXPORT ml_err_t ml_memberlist_create(ml_memberlist_t **out, ml_runtime_t *rt,
       std::lock_guard kl(kst.mu);
       if (kst.attached) {
         write_str(errstr, errstr_size, "the keyring is already used by another memberlist");
-        return ML_ERR_INVALID_ARGUMENT;
+        return ML_ERR_BUSY;
       }
       // The node starts encrypting at once with the keyring's primary; the full ring is
       // installed right after create().
@@ -713,6 +764,16 @@ ML_EXPORT ml_err_t ml_memberlist_create(ml_memberlist_t **out, ml_runtime_t *rt,
     if (auto v = o.config.validate(); !v) return fail(v.error(), ML_ERR_INVALID_CONFIG, errstr, errstr_size);
     if (rt != nullptr) o.runtime = rt->rt;
     const auto &regs = cfg->regs;
+    if (regs.transport) {
+      if (!net::parse_ip(o.config.advertise_addr) || o.config.advertise_port == 0) {
+        write_str(errstr, errstr_size,
+                  "external transport: advertise_addr must be an IP address and advertise_port not 0 (got '" +
+                      o.config.advertise_addr + "' port " + std::to_string(o.config.advertise_port) + ")");
+        return ML_ERR_INVALID_CONFIG;
+      }
+      o.external = regs.transport->callbacks();
+    }
+    o.delegates.logger = regs.log.get();
     o.delegates.delegate = regs.delegate.get();
     o.delegates.events = regs.events.get();
     o.delegates.conflict = regs.conflict.get();
@@ -730,7 +791,9 @@ ML_EXPORT ml_err_t ml_memberlist_create(ml_memberlist_t **out, ml_runtime_t *rt,
     // The delegates are in use from here on: the registrations move to the memberlist.
     ml->regs = std::move(cfg->regs);
     ml->host = std::shared_ptr<net::NodeHost>(std::move(host.value()));
-    ml->default_port = cfg->cfg.bind_port != 0 ? cfg->cfg.bind_port : ml->host->port();
+    ml->default_port = regs.transport            ? ml->host->advertise().port
+                       : cfg->cfg.bind_port != 0 ? cfg->cfg.bind_port
+                                                 : ml->host->port();
     {
       std::shared_ptr<KeyringState> sp = ml->keyring.st;
       std::weak_ptr<net::NodeHost> wh = ml->host;
@@ -940,6 +1003,63 @@ ML_EXPORT ml_err_t ml_memberlist_ping(ml_memberlist_t *ml, const char *name, con
     if (!r) return ml->host->is_shut_down() ? ML_ERR_CLOSED : ML_ERR_TIMEOUT;
     if (rtt_ns_out != nullptr) *rtt_ns_out = static_cast<int64_t>(r->count());
     return ML_OK;
+  });
+}
+
+// ------------------------------------------------------------------- external-transport input
+namespace {
+ml_err_t external_status(ml_memberlist_t *ml, const wire::Status &s) {
+  if (s) return ML_OK;
+  if (ml->host->is_shut_down()) return ML_ERR_CLOSED;
+  return ML_ERR_INTERNAL;
+}
+ml_err_t check_external(ml_memberlist_t *ml) {
+  if (ml == nullptr) return ML_ERR_INVALID_ARGUMENT;
+  if (!ml->regs.transport) return ML_ERR_NOT_SUPPORTED;
+  if (ml->closed.load() || ml->host->is_shut_down()) return ML_ERR_CLOSED;
+  return ML_OK;
+}
+}  // namespace
+
+ML_EXPORT ml_err_t ml_memberlist_deliver_packet(ml_memberlist_t *ml, const char *from, const uint8_t *data,
+                                                size_t len) {
+  return guard(nullptr, 0, [&]() -> ml_err_t {
+    if (from == nullptr || (data == nullptr && len != 0)) return ML_ERR_INVALID_ARGUMENT;
+    if (auto rc = check_external(ml); rc != ML_OK) return rc;
+    auto ep = net::parse_endpoint(from, 0);
+    if (!ep) return ML_ERR_INVALID_ARGUMENT;
+    return external_status(ml, ml->host->deliver_packet(*ep, wire::ByteView(data, len)));
+  });
+}
+
+ML_EXPORT ml_err_t ml_memberlist_accept_stream(ml_memberlist_t *ml, const char *from, uint64_t *id_out) {
+  return guard(nullptr, 0, [&]() -> ml_err_t {
+    if (id_out != nullptr) *id_out = 0;
+    if (from == nullptr || id_out == nullptr) return ML_ERR_INVALID_ARGUMENT;
+    if (auto rc = check_external(ml); rc != ML_OK) return rc;
+    auto ep = net::parse_endpoint(from, 0);
+    if (!ep) return ML_ERR_INVALID_ARGUMENT;
+    auto r = ml->host->accept_stream(*ep);
+    if (!r) return external_status(ml, r.error());
+    *id_out = *r;
+    return ML_OK;
+  });
+}
+
+ML_EXPORT ml_err_t ml_memberlist_stream_data(ml_memberlist_t *ml, uint64_t id, const uint8_t *data, size_t len) {
+  return guard(nullptr, 0, [&]() -> ml_err_t {
+    if (data == nullptr && len != 0) return ML_ERR_INVALID_ARGUMENT;
+    if (auto rc = check_external(ml); rc != ML_OK) return rc;
+    return external_status(ml, ml->host->stream_data(id, wire::ByteView(data, len)));
+  });
+}
+
+ML_EXPORT ml_err_t ml_memberlist_stream_end(ml_memberlist_t *ml, uint64_t id, const char *error) {
+  return guard(nullptr, 0, [&]() -> ml_err_t {
+    if (auto rc = check_external(ml); rc != ML_OK) return rc;
+    wire::Status st = wire::Ok{};
+    if (error != nullptr) st = wire::make_error(wire::Errc::Truncated, error);
+    return external_status(ml, ml->host->stream_end(id, std::move(st)));
   });
 }
 

@@ -1,6 +1,7 @@
 #include "net/address.hpp"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <uv.h>
 
 #include <algorithm>
@@ -95,6 +96,52 @@ wire::Result<protocol::Endpoint> parse_endpoint(std::string_view s, uint16_t def
     e.port = static_cast<uint16_t>(p);
   }
   return e;
+}
+
+wire::Result<std::vector<protocol::Endpoint>> resolve_endpoints(std::string_view s, uint16_t default_port) {
+  auto literal = parse_endpoint(s, default_port);
+  if (literal) return std::vector<protocol::Endpoint>{std::move(literal.value())};
+  const std::string orig(s);
+  std::string name;
+  if (auto slash = s.find('/'); slash != std::string_view::npos) {
+    name = std::string(s.substr(0, slash));
+    s = s.substr(slash + 1);
+  }
+  // Only "host" or "host:port" can be a name; anything else was a malformed literal.
+  const auto colons = std::count(s.begin(), s.end(), ':');
+  if (s.empty() || s.front() == '[' || colons > 1) return literal.error();
+  std::string host(s.substr(0, s.find(':')));
+  uint16_t port = default_port;
+  if (colons == 1) {
+    const std::string_view ps = s.substr(s.find(':') + 1);
+    if (ps.empty() || ps.size() > 5 || ps.find_first_not_of("0123456789") != std::string_view::npos ||
+        std::stoul(std::string(ps)) > 65535) {
+      return make_error(Errc::Malformed, "address '" + orig + "': bad port");
+    }
+    port = static_cast<uint16_t>(std::stoul(std::string(ps)));
+  }
+  if (host.empty() || host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") !=
+                          std::string::npos) {
+    return make_error(Errc::Malformed, "address '" + orig + "': neither an IP literal nor a host name");
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo *res = nullptr;
+  if (const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0) {
+    return make_error(Errc::Malformed, "address '" + orig + "': lookup of '" + host + "' failed: " + gai_strerror(rc));
+  }
+  std::vector<protocol::Endpoint> out;
+  for (const addrinfo *ai = res; ai != nullptr; ai = ai->ai_next) {
+    auto e = from_sockaddr(ai->ai_addr);
+    if (!e) continue;
+    e->port = port;
+    e->name = name;
+    if (std::find(out.begin(), out.end(), *e) == out.end()) out.push_back(std::move(*e));
+  }
+  freeaddrinfo(res);
+  if (out.empty()) return make_error(Errc::Malformed, "address '" + orig + "': '" + host + "' has no IP address");
+  return out;
 }
 
 bool to_sockaddr(const protocol::Endpoint &e, bool v6_socket, sockaddr_storage *out) {

@@ -28,6 +28,12 @@ std::string ip_to_string(wire::ByteView ip);  // "10.0.0.1", "::1"
 // default_port.
 wire::Result<protocol::Endpoint> parse_endpoint(std::string_view s, uint16_t default_port);
 
+// The same syntax with host names as well ("localhost:7946", "db/node1.example:7946"): an IP
+// literal is taken as it is; a name is resolved (getaddrinfo: IPv4 and IPv6, duplicates dropped)
+// into one endpoint per address, each carrying the given node name. BLOCKS for the lookup: call
+// it off the loop thread.
+wire::Result<std::vector<protocol::Endpoint>> resolve_endpoints(std::string_view s, uint16_t default_port);
+
 // Socket addresses. An IPv4 endpoint given to an IPv6 socket (v6_socket) becomes ::ffff:a.b.c.d.
 bool to_sockaddr(const protocol::Endpoint &e, bool v6_socket, sockaddr_storage *out);
 std::optional<protocol::Endpoint> from_sockaddr(const sockaddr *sa);  // mapped IPv6 -> IPv4

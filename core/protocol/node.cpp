@@ -422,6 +422,7 @@ struct Node::Impl {
     }
     if (r->state != NodeState::Alive) return;
     if (r->name == cfg.name) {
+      log(LogLevel::Warn, [&] { return "Refuting a suspect message (from: " + s.from + ")"; });
       refute(*r, s.incarnation);
       return;
     }
@@ -502,6 +503,7 @@ struct Node::Impl {
     if (dead_or_left(r->state)) return;
     if (r->name == cfg.name) {
       if (!leaving) {
+        log(LogLevel::Warn, [&] { return "Refuting a dead message (from: " + d.from + ")"; });
         refute(*r, d.incarnation);
         return;
       }
@@ -513,7 +515,16 @@ struct Node::Impl {
     r->incarnation = d.incarnation;
     r->state = d.node == d.from ? NodeState::Left : NodeState::Dead;
     r->state_change = now;
+    if (r->state == NodeState::Dead && d.from == cfg.name) {
+      log(LogLevel::Info, [&] { return "Marking " + d.node + " as failed, suspect timeout reached"; });
+    }
     if (dg.events) dg.events->notify_leave(to_member(*r));
+  }
+
+  // Delegates::logger; `make` builds the text only when the level is wanted.
+  template <class F>
+  void log(LogLevel level, F &&make) {
+    if (dg.logger && dg.logger->enabled(level)) dg.logger->log(level, "memberlist: " + make());
   }
 
   // refute: a higher incarnation than the accusation, gossiped as alive.
@@ -636,6 +647,7 @@ struct Node::Impl {
     }
     const state::Member *r = members.find(p.target);
     if (!r) return;
+    log(LogLevel::Info, [&] { return "Suspect " + r->name + " has failed, no acks received"; });
     suspect_node(now, wire::Suspect{r->incarnation, r->name, cfg.name});
   }
 
@@ -1033,14 +1045,19 @@ void Node::handle_packet(Time now, const Endpoint &from, ByteView datagram) {
   auto contents = wire::decode_packet(datagram, in);
   if (!contents) {
     ++s.m.packets_dropped;
+    s.log(LogLevel::Error, [&] { return "Dropped a packet from=" + to_string(from) + ": " + contents.error().message; });
     return;
   }
   s.m.packets_dropped += contents->errors.size();
+  for (const auto &e : contents->errors) {
+    s.log(LogLevel::Warn, [&] { return "Dropped a message from=" + to_string(from) + ": " + e.message; });
+  }
   for (auto &msg : contents->messages) s.handle_message(now, from, msg);
 }
 
-void Node::handle_stream(Time now, StreamId id, const Endpoint &, wire::StreamMessage msg) {
+void Node::handle_stream(Time now, StreamId id, const Endpoint &from, wire::StreamMessage msg) {
   Impl &s = *impl_;
+  s.log(LogLevel::Debug, [&] { return "Stream connection from=" + to_string(from); });
   if (!running()) {
     s.effects.emplace_back(ReplyStream{id, {}});
     return;
@@ -1071,9 +1088,10 @@ void Node::handle_stream(Time now, StreamId id, const Endpoint &, wire::StreamMe
       msg);
 }
 
-void Node::handle_stream_error(Time, StreamId id, const Endpoint &, const wire::Error &err) {
+void Node::handle_stream_error(Time, StreamId id, const Endpoint &from, const wire::Error &err) {
   Impl &s = *impl_;
   ++s.m.packets_dropped;
+  s.log(LogLevel::Error, [&] { return "Failed to receive a stream from=" + to_string(from) + ": " + err.message; });
   s.reply_stream(id, wire::encode(wire::ErrResp{err.message}));
 }
 
@@ -1104,6 +1122,13 @@ void Node::stream_result(Time now, StreamId id, wire::Result<std::optional<wire:
         } else if (auto bad = s.merge_remote(now, *pp)) {
           err = *bad;
         }
+      }
+      if (err) {
+        const bool join = os.kind == Impl::StreamKind::Join;
+        s.log(join ? LogLevel::Warn : LogLevel::Error, [&] {
+          return join ? "Failed to join " + to_string(os.to) + ": " + *err
+                      : "Push/Pull with " + to_string(os.to) + " failed: " + *err;
+        });
       }
       if (os.kind == Impl::StreamKind::Join) {
         auto j = s.joins.find(os.op);

@@ -98,6 +98,15 @@ class PingDelegate {
   virtual Bytes ack_payload() { return {}; }
   virtual void notify_ping_complete(const Member & /*other*/, Duration /*rtt*/, ByteView /*payload*/) {}
 };
+// Log lines in memberlist's words ("memberlist: Refuting a suspect message (from: b)"), without
+// its "[WARN] " prefix: the level comes separately. Called from inside inputs, like delegates.
+enum class LogLevel { Debug = 0, Info = 1, Warn = 2, Error = 3 };
+class Logger {
+ public:
+  virtual ~Logger() = default;
+  virtual bool enabled(LogLevel /*level*/) const { return true; }  // skip formatting otherwise
+  virtual void log(LogLevel level, const std::string &msg) = 0;
+};
 // A user broadcast queued through the node (memberlist's Broadcast interface, for the
 // TransmitLimitedQueue the node keeps on the user's behalf).
 struct Delegates {
@@ -107,6 +116,7 @@ struct Delegates {
   MergeDelegate *merge = nullptr;
   AliveDelegate *alive = nullptr;
   PingDelegate *ping = nullptr;
+  Logger *logger = nullptr;
 };
 
 // ---- effects

@@ -102,6 +102,19 @@ static void test_standalone_keyring_on_config(void **state) {
   assert_int_equal(ml_keyring_remove(kr, k2, sizeof k2), ML_OK);
   assert_int_equal(ml_keyring_count(ml_memberlist_keyring(nodes[0].ml)), 1);
 
+  /* A keyring backs one memberlist at a time. */
+  {
+    node_t other;
+    ml_config_t *c2 = fast_config(&other, 2, NULL);
+    char err[256] = "";
+    assert_int_equal(ml_config_set_keyring(c2, kr), ML_OK);
+    assert_int_equal(ml_memberlist_create(&other.ml, NULL, c2, err, sizeof err), ML_ERR_BUSY);
+    assert_null(other.ml);
+    assert_true(strlen(err) > 0);
+    ml_config_destroy(c2);
+    assert_int_equal(LOAD(other.frees), 2);
+  }
+
   /* The caller's reference may go first; the node keeps its own. */
   ml_keyring_destroy(kr);
   assert_int_equal(ml_keyring_count(ml_memberlist_keyring(nodes[0].ml)), 1);

@@ -113,7 +113,8 @@ static void test_handles_null(void **state) {
 /* A callback that tries to block / shut down its own memberlist. */
 typedef struct {
   ml_memberlist_t *volatile ml;
-  int shutdown_rc, leave_rc, members_rc, done;
+  ml_runtime_t *rt;
+  int shutdown_rc, destroy_rc, runtime_destroy_rc, leave_rc, members_rc, done;
 } cb_probe_t;
 static void probing_msg(void *user, const uint8_t *msg, size_t len) {
   cb_probe_t *p = (cb_probe_t *)user;
@@ -122,6 +123,8 @@ static void probing_msg(void *user, const uint8_t *msg, size_t len) {
   (void)len;
   if (p->ml == NULL || LOAD(p->done)) return;
   p->shutdown_rc = ml_memberlist_shutdown(p->ml);
+  p->destroy_rc = ml_memberlist_destroy(p->ml);
+  p->runtime_destroy_rc = ml_runtime_destroy(p->rt);
   p->leave_rc = ml_memberlist_leave(p->ml, 10);
   p->members_rc = ml_memberlist_members(p->ml, &list); /* snapshots run inline */
   ml_members_destroy(list);
@@ -215,18 +218,26 @@ static void test_in_callback(void **state) {
   cfg = fast_config(&b, 1, NULL);
   assert_int_equal(ml_config_set_delegate(cfg, &delegate, &probe, NULL), ML_OK); /* replaces: frees once */
   assert_int_equal(LOAD(b.frees), 1);
-  start_node(&b, NULL, cfg);
+  {
+    char err[128];
+    assert_int_equal(ml_runtime_create(&probe.rt, err, sizeof err), ML_OK);
+  }
+  start_node(&b, probe.rt, cfg);
   probe.ml = b.ml;
   join_node(&a, &b);
   assert_int_equal(ml_memberlist_send_reliable(a.ml, "node-1", (const uint8_t *)"rl:probe", 8), ML_OK);
   assert_true(wait_until(probe_done, &probe, 10000));
   assert_int_equal(probe.shutdown_rc, ML_ERR_IN_CALLBACK);
+  assert_int_equal(probe.destroy_rc, ML_ERR_IN_CALLBACK); /* and nothing was freed */
+  assert_int_equal(probe.runtime_destroy_rc, ML_ERR_BUSY);
+  assert_int_equal(ml_memberlist_num_members(b.ml), 2);
   assert_int_equal(probe.leave_rc, ML_ERR_IN_CALLBACK);
   assert_int_equal(probe.members_rc, ML_OK);
   assert_int_equal(ml_memberlist_shutdown(b.ml), ML_OK);
   assert_int_equal(ml_memberlist_destroy(b.ml), ML_OK);
   assert_int_equal(LOAD(b.frees), 2);
   b.ml = NULL;
+  assert_int_equal(ml_runtime_destroy(probe.rt), ML_OK);
   stop_node(&a);
 }
 

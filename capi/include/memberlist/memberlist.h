@@ -68,6 +68,10 @@ typedef int32_t ml_err_t;
 #define ML_ERR_KEY (-12)              /* key size not 16/24/32, removing the primary key, ... */
 #define ML_ERR_NO_MEMORY (-13)
 #define ML_ERR_INTERNAL (-14)         /* a bug: please report it with the error text */
+#define ML_ERR_NOT_SUPPORTED (-15)    /* not in this mode (an external-transport input on a memberlist
+                                         with its own sockets) */
+#define ML_ERR_BUSY (-16)             /* still in use: a runtime with memberlists on it, a keyring
+                                         already backing another memberlist */
 
 /* A short English name of the code ("invalid argument"); static storage, never NULL. */
 const char *ml_err_string(ml_err_t err);
@@ -80,7 +84,8 @@ typedef struct ml_runtime ml_runtime_t;
 /* Starts a runtime. *out is owned by the caller: ml_runtime_destroy. */
 ml_err_t ml_runtime_create(ml_runtime_t **out, char *errstr, size_t errstr_size);
 /* Stops the loop and joins its thread. Every memberlist on it must be destroyed first
- * (ML_ERR_INVALID_ARGUMENT otherwise, and nothing is stopped). NULL is a no-op. */
+ * (ML_ERR_BUSY otherwise, and nothing is stopped). From a callback on its own loop thread:
+ * ML_ERR_IN_CALLBACK. NULL is a no-op. */
 ml_err_t ml_runtime_destroy(ml_runtime_t *rt);
 
 /* ---------------------------------------------------------------------------------------- */
@@ -187,6 +192,9 @@ typedef enum ml_log_level {
   ML_LOG_WARN = 2,
   ML_LOG_ERROR = 3
 } ml_log_level_t;
+/* A log line in memberlist's words, without its "[WARN] " prefix ("memberlist: Refuting a suspect
+ * message (from: node-2)"); memberlist's prefixes are [DEBUG] [INFO] [WARN] [ERR]. `msg` is valid
+ * during the call only. Runs on the loop thread, like every callback. */
 typedef void (*ml_log_fn)(void *user, ml_log_level_t level, const char *msg);
 
 /* Registrations on a configuration, taken over by ml_memberlist_create. Replacing one calls the
@@ -197,14 +205,59 @@ ml_err_t ml_config_set_conflict(ml_config_t *cfg, ml_conflict_fn fn, void *user,
 ml_err_t ml_config_set_merge(ml_config_t *cfg, ml_merge_fn fn, void *user, ml_user_free_fn user_free);
 ml_err_t ml_config_set_alive(ml_config_t *cfg, ml_alive_fn fn, void *user, ml_user_free_fn user_free);
 ml_err_t ml_config_set_ping(ml_config_t *cfg, const ml_ping_delegate_t *ping, void *user, ml_user_free_fn user_free);
+/* Lines below min_level are neither formatted nor delivered. */
 ml_err_t ml_config_set_log(ml_config_t *cfg, ml_log_level_t min_level, ml_log_fn fn, void *user, ml_user_free_fn user_free);
+
+/* ---------------------------------------------------------------------------------------- */
+/* External transport: the embedding program moves the bytes                               */
+
+/* With a transport registered, the memberlist opens no socket: it hands datagrams and streams to
+ * these callbacks and the embedder feeds what arrives into ml_memberlist_deliver_packet /
+ * accept_stream / stream_data / stream_end. The library still frames, encrypts, decodes, bounds
+ * and times out everything; the embedder only carries datagrams and byte streams (Go's
+ * memberlist.Transport: WriteToAddress = send_packet, DialAddressTimeout + write + read =
+ * open_stream, PacketCh = deliver_packet, StreamCh = accept_stream + stream_data + stream_end).
+ *
+ * The configuration must then set "advertise_addr" (an IP literal) and "advertise_port" (not 0):
+ * they are advertised as they are (Go: Transport.FinalAdvertiseAddr). bind_addr/bind_port are
+ * ignored. Addresses are "ip:port" ("[::1]:7946" for IPv6); `name` is the node's name when known,
+ * else "" (Go's Address.Name).
+ *
+ * Streams: every stream, outbound or inbound, has an id unique within this memberlist and ends
+ * with exactly one call of reply_stream or close_stream for that id; after it the id is dead and
+ * input for it is ignored.
+ * - Outbound (open_stream): dial `addr`, write `data`. If expect_reply, pass every byte read back
+ *   to ml_memberlist_stream_data(id, ...) and call ml_memberlist_stream_end(id, NULL) at EOF (or
+ *   with an error text on a read error); otherwise call ml_memberlist_stream_end(id, NULL) once
+ *   `data` is written (or with an error text). The exchange must end within timeout_ms; the
+ *   library gives up on it then (close_stream). A failed dial: ml_memberlist_stream_end(id, text).
+ * - Inbound: for each connection call ml_memberlist_accept_stream (gets the id), pass what is read
+ *   to ml_memberlist_stream_data and call ml_memberlist_stream_end(id, NULL) at EOF. The library
+ *   answers with reply_stream(id, data, len) (write data, possibly empty, then close) or
+ *   close_stream(id) (close without writing).
+ *
+ * Callbacks run on the loop thread, must not block and must copy `data` (valid during the call
+ * only). They may call the four inputs (those only queue work), for this or another memberlist.
+ * After ml_memberlist_shutdown returns, no callback runs again and the inputs return
+ * ML_ERR_CLOSED; the embedder must not call them on a destroyed handle. */
+typedef struct ml_transport {
+  void (*send_packet)(void *user, const char *addr, const char *name, const uint8_t *data, size_t len);
+  void (*open_stream)(void *user, uint64_t id, const char *addr, const char *name, int64_t timeout_ms,
+                      const uint8_t *data, size_t len, int expect_reply);
+  void (*reply_stream)(void *user, uint64_t id, const uint8_t *data, size_t len);
+  void (*close_stream)(void *user, uint64_t id);
+} ml_transport_t;
+
+/* Registers an external transport (`transport` is copied; every function is required). */
+ml_err_t ml_config_set_transport(ml_config_t *cfg, const ml_transport_t *transport, void *user,
+                                 ml_user_free_fn user_free);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Keyring: shared live between the caller and the running node                            */
 
 typedef struct ml_keyring ml_keyring_t;
 
-/* A keyring backs at most one memberlist at a time. While it does, its operations run on that
+/* A keyring backs at most one memberlist at a time (ml_memberlist_create: ML_ERR_BUSY). While it does, its operations run on that
  * memberlist's loop (the node's live keyring); from one of that memberlist's own callbacks they
  * return ML_ERR_IN_CALLBACK (ml_keyring_count/get: 0). After the memberlist shuts down the
  * keyring holds the node's last keys and works standalone again.
@@ -233,9 +286,13 @@ typedef struct ml_memberlist ml_memberlist_t;
  * ml_memberlist_local. */
 ml_err_t ml_memberlist_create(ml_memberlist_t **out, ml_runtime_t *rt, const ml_config_t *cfg, char *errstr,
                               size_t errstr_size);
-/* Joins through `n` addresses ("host", "host:port", "name/host:port"); waits for every push/pull.
- * *contacted_out (may be NULL) = how many succeeded. ML_OK if at least one did; otherwise
- * ML_ERR_JOIN_FAILED with every failure (including a merge delegate's own text) in errstr. */
+/* Joins through `n` addresses ("host", "host:port", "name/host:port"; host is an IP literal,
+ * "[v6]", or a DNS name, resolved on the calling thread, every address it resolves to being
+ * contacted; a missing port is the node's own bind port, or with an external transport its
+ * advertise port); waits for every push/pull.
+ * *contacted_out (may be NULL) = how many push/pulls succeeded. ML_OK if at least one did; then
+ * errstr names the addresses that could not be parsed or resolved, if any. Otherwise ML_ERR_JOIN_FAILED with every failure (lookup,
+ * dial, a merge delegate's own text) in errstr. */
 ml_err_t ml_memberlist_join(ml_memberlist_t *ml, const char *const *addrs, size_t n, int *contacted_out,
                             char *errstr, size_t errstr_size);
 /* Gossips our leave and waits up to timeout_ms (0 = no limit) for it to spread. */
@@ -266,6 +323,18 @@ ml_err_t ml_memberlist_send_to_address(ml_memberlist_t *ml, const char *addr, co
 ml_err_t ml_memberlist_queue_broadcast(ml_memberlist_t *ml, const char *name, const uint8_t *msg, size_t len);
 /* Pings `name` at `addr` ("host:port"); *rtt_ns_out gets the round trip. */
 ml_err_t ml_memberlist_ping(ml_memberlist_t *ml, const char *name, const char *addr, int64_t *rtt_ns_out);
+
+/* External-transport input (see ml_transport_t). Any thread, including the transport's own
+ * callbacks; they never block (the work is queued on the loop). `from` is "ip:port". Errors:
+ * ML_ERR_NOT_SUPPORTED without an external transport, ML_ERR_CLOSED after shutdown,
+ * ML_ERR_INVALID_ARGUMENT for NULLs or an unparsable `from`. Bytes are copied. */
+ml_err_t ml_memberlist_deliver_packet(ml_memberlist_t *ml, const char *from, const uint8_t *data, size_t len);
+/* An inbound stream from `from`: *id_out gets its id. */
+ml_err_t ml_memberlist_accept_stream(ml_memberlist_t *ml, const char *from, uint64_t *id_out);
+ml_err_t ml_memberlist_stream_data(ml_memberlist_t *ml, uint64_t id, const uint8_t *data, size_t len);
+/* The embedder's side of stream `id` ended: error NULL = EOF (or, outbound without a reply
+ * expected, "written"); otherwise what went wrong (reported in join errors and logs). */
+ml_err_t ml_memberlist_stream_end(ml_memberlist_t *ml, uint64_t id, const char *error);
 
 /* The node's keyring (shared live). Borrowed: valid until ml_memberlist_destroy. */
 ml_keyring_t *ml_memberlist_keyring(ml_memberlist_t *ml);

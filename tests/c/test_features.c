@@ -1,0 +1,222 @@
+/* Labels, compression, and key rotation on a running cluster.
+ * - Two clusters with different labels on one network (127.0.0.x) stay apart: a join across
+ *   fails, a message across is dropped (counted), each cluster keeps exactly its own members.
+ * - Compression on and off in one cluster: nodes with and without enable_compression join and
+ *   exchange large compressible messages (packets and streams) intact both ways.
+ * - Key rotation while running: a 3-node cluster on key A installs key B everywhere, makes it
+ *   primary, removes A, and keeps working; a newcomer with only A is kept out, one with B joins.
+ *   (test_encryption covers the keyring API itself and a wrong key at join.) */
+#define _POSIX_C_SOURCE 200809L
+#include "helpers.h"
+
+#define KEY_A_HEX "000102030405060708090a0b0c0d0e0f"
+static const uint8_t KEY_A[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+static const uint8_t KEY_B[32] = {0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba,
+                                  0xbb, 0xbc, 0xbd, 0xbe, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5,
+                                  0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf};
+
+typedef struct {
+  int *counter;
+  int value;
+} count_cond_t;
+static int count_reached(void *arg) {
+  count_cond_t *c = (count_cond_t *)arg;
+  return LOAD(*c->counter) >= c->value;
+}
+static void wait_count(int *counter, int value) {
+  count_cond_t c;
+  c.counter = counter;
+  c.value = value;
+  assert_true(wait_until(count_reached, &c, 10000));
+}
+
+static void wait_members(node_t *nodes, int count, int expected) {
+  members_cond_t c;
+  c.nodes = nodes;
+  c.count = count;
+  c.expected = expected;
+  assert_true(wait_until(all_see, &c, 15000));
+}
+
+static void on_metric(void *ctx, const char *name, double value) {
+  if (strcmp(name, "memberlist.packets.dropped") == 0) *(double *)ctx = value;
+}
+typedef struct {
+  ml_memberlist_t *ml;
+  double above;
+} dropped_cond_t;
+static int dropped_more(void *arg) {
+  dropped_cond_t *c = (dropped_cond_t *)arg;
+  double v = 0;
+  if (ml_memberlist_metrics(c->ml, on_metric, &v) != ML_OK) return 0;
+  return v > c->above;
+}
+
+static ml_config_t *labelled(node_t *n, int index, const char *label) {
+  char err[256];
+  ml_config_t *cfg = fast_config(n, index, NULL);
+  assert_int_equal(ml_config_set(cfg, "label", label, err, sizeof err), ML_OK);
+  return cfg;
+}
+
+static void test_labels_keep_clusters_apart(void **state) {
+  node_t x[2], y[2];
+  char err[512];
+  const char *addrs[1];
+  int contacted = 9;
+  dropped_cond_t dc;
+  (void)state;
+
+  start_node(&x[0], NULL, labelled(&x[0], 0, "cluster-x"));
+  start_node(&x[1], NULL, labelled(&x[1], 1, "cluster-x"));
+  start_node(&y[0], NULL, labelled(&y[0], 2, "cluster-y"));
+  start_node(&y[1], NULL, labelled(&y[1], 3, "cluster-y"));
+  join_node(&x[1], &x[0]);
+  join_node(&y[1], &y[0]);
+  wait_members(x, 2, 2);
+  wait_members(y, 2, 2);
+
+  /* A join across the label boundary fails (the other side closes the stream unanswered). */
+  addrs[0] = y[0].addr;
+  err[0] = '\0';
+  assert_int_equal(ml_memberlist_join(x[0].ml, addrs, 1, &contacted, err, sizeof err), ML_ERR_JOIN_FAILED);
+  assert_int_equal(contacted, 0);
+  assert_true(strlen(err) > 0);
+
+  /* A packet across is dropped and counted, never delivered. */
+  dc.ml = y[0].ml;
+  dc.above = 0;
+  assert_int_equal(ml_memberlist_metrics(y[0].ml, on_metric, &dc.above), ML_OK);
+  assert_int_equal(ml_memberlist_send_to_address(x[0].ml, y[0].addr, (const uint8_t *)"be:x", 4), ML_OK);
+  assert_true(wait_until(dropped_more, &dc, 10000));
+  assert_int_equal(LOAD(y[0].best_effort_msgs), 0);
+
+  /* Same label, same message: delivered. Each cluster still holds its own two members. */
+  assert_int_equal(ml_memberlist_send_to_address(y[1].ml, y[0].addr, (const uint8_t *)"be:y", 4), ML_OK);
+  wait_count(&y[0].best_effort_msgs, 1);
+  assert_int_equal(LOAD(y[0].best_effort_msgs), 1);
+  assert_int_equal(ml_memberlist_num_members(x[0].ml), 2);
+  assert_int_equal(ml_memberlist_num_members(x[1].ml), 2);
+  assert_int_equal(ml_memberlist_num_members(y[0].ml), 2);
+  assert_int_equal(ml_memberlist_num_members(y[1].ml), 2);
+
+  stop_node(&y[1]);
+  stop_node(&y[0]);
+  stop_node(&x[1]);
+  stop_node(&x[0]);
+}
+
+static void test_compression_on_and_off(void **state) {
+  node_t n[3];
+  char err[256];
+  uint8_t big[1200];
+  int i;
+  (void)state;
+
+  /* node-0 and node-1 compress, node-2 does not: every pair must understand each other. */
+  for (i = 0; i < 3; ++i) {
+    ml_config_t *cfg = fast_config(&n[i], i, NULL);
+    assert_int_equal(ml_config_set(cfg, "enable_compression", i < 2 ? "true" : "false", err, sizeof err), ML_OK);
+    start_node(&n[i], NULL, cfg);
+  }
+  join_node(&n[1], &n[0]);
+  join_node(&n[2], &n[1]);
+  wait_members(n, 3, 3);
+
+  /* Large, very compressible messages, both ways between a compressing and a plain node. */
+  memset(big, 'z', sizeof big);
+  memcpy(big, "be:", 3);
+  assert_int_equal(ml_memberlist_send_best_effort(n[0].ml, "node-2", big, sizeof big), ML_OK);
+  assert_int_equal(ml_memberlist_send_best_effort(n[2].ml, "node-0", big, sizeof big), ML_OK);
+  memcpy(big, "rl:", 3);
+  assert_int_equal(ml_memberlist_send_reliable(n[0].ml, "node-2", big, sizeof big), ML_OK);
+  assert_int_equal(ml_memberlist_send_reliable(n[2].ml, "node-1", big, sizeof big), ML_OK);
+  wait_count(&n[2].best_effort_msgs, 1);
+  wait_count(&n[0].best_effort_msgs, 1);
+  wait_count(&n[2].reliable_msgs, 1);
+  wait_count(&n[1].reliable_msgs, 1);
+
+  /* A metadata update from the plain node reaches the compressing ones (gossip + push/pull). */
+  memcpy(n[2].meta, "plain", 5);
+  n[2].meta_len = 5;
+  assert_int_equal(ml_memberlist_update_node(n[2].ml, 5000), ML_OK);
+  wait_count(&n[0].updates, 1);
+  wait_count(&n[1].updates, 1);
+
+  for (i = 2; i >= 0; --i) stop_node(&n[i]);
+}
+
+static void rotate(ml_keyring_t *kr, int step) {
+  switch (step) {
+    case 0: assert_int_equal(ml_keyring_add(kr, KEY_B, sizeof KEY_B), ML_OK); break;
+    case 1: assert_int_equal(ml_keyring_use(kr, KEY_B, sizeof KEY_B), ML_OK); break;
+    case 2: assert_int_equal(ml_keyring_remove(kr, KEY_A, sizeof KEY_A), ML_OK); break;
+  }
+}
+
+static void test_key_rotation_while_running(void **state) {
+  enum { N = 3 };
+  node_t n[N], old_key, new_key;
+  ml_config_t *cfg;
+  ml_keyring_t *kr = NULL;
+  char err[512];
+  const char *addrs[1];
+  int i, step, contacted = 0, sent = 0;
+  uint8_t key[32];
+  (void)state;
+
+  for (i = 0; i < N; ++i) start_node(&n[i], NULL, fast_config(&n[i], i, KEY_A_HEX));
+  join_node(&n[1], &n[0]);
+  join_node(&n[2], &n[0]);
+  wait_members(n, N, N);
+
+  /* Rotate: add B everywhere, then make it primary everywhere, then drop A everywhere. Between
+   * the steps the cluster keeps talking: a reliable message round the ring after each. */
+  for (step = 0; step < 3; ++step) {
+    for (i = 0; i < N; ++i) rotate(ml_memberlist_keyring(n[i].ml), step);
+    for (i = 0; i < N; ++i) {
+      char to[16];
+      snprintf(to, sizeof to, "node-%d", (i + 1) % N);
+      assert_int_equal(ml_memberlist_send_reliable(n[i].ml, to, (const uint8_t *)"rl:k", 4), ML_OK);
+    }
+    ++sent;
+    for (i = 0; i < N; ++i) wait_count(&n[i].reliable_msgs, sent);
+  }
+  for (i = 0; i < N; ++i) {
+    assert_int_equal(ml_keyring_count(ml_memberlist_keyring(n[i].ml)), 1);
+    assert_int_equal(ml_keyring_get(ml_memberlist_keyring(n[i].ml), 0, key, sizeof key), 32);
+    assert_memory_equal(key, KEY_B, 32);
+  }
+  /* Still one cluster: gossip and probes run on key B alone. */
+  assert_int_equal(ml_memberlist_update_node(n[0].ml, 5000), ML_OK);
+  wait_members(n, N, N);
+
+  /* A newcomer still on key A is kept out... */
+  start_node(&old_key, NULL, fast_config(&old_key, 3, KEY_A_HEX));
+  addrs[0] = n[0].addr;
+  err[0] = '\0';
+  assert_int_equal(ml_memberlist_join(old_key.ml, addrs, 1, &contacted, err, sizeof err), ML_ERR_JOIN_FAILED);
+  assert_int_equal(contacted, 0);
+  /* ...one with key B (through a standalone keyring) gets in. */
+  assert_int_equal(ml_keyring_create(&kr, KEY_B, sizeof KEY_B), ML_OK);
+  cfg = fast_config(&new_key, 4, NULL);
+  assert_int_equal(ml_config_set_keyring(cfg, kr), ML_OK);
+  start_node(&new_key, NULL, cfg);
+  join_node(&new_key, &n[1]);
+  wait_members(n, N, N + 1);
+  assert_int_equal(ml_memberlist_num_members(old_key.ml), 1);
+  ml_keyring_destroy(kr);
+
+  stop_node(&new_key);
+  stop_node(&old_key);
+  for (i = N - 1; i >= 0; --i) stop_node(&n[i]);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_labels_keep_clusters_apart),
+      cmocka_unit_test(test_compression_on_and_off),
+      cmocka_unit_test(test_key_rotation_while_running),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

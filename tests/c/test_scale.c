@@ -1,0 +1,185 @@
+/* Larger clusters.
+ * - 32 nodes on 127.0.0.10-41, spread over 4 shared runtimes: join, converge, a metadata update
+ *   reaches everyone, user messages both ways, a killed node (shutdown without leave) becomes
+ *   dead everywhere, a leaving node left everywhere.
+ * - 200 nodes on ONE shared runtime (one loop thread) join through one seed and converge: every
+ *   node sees all 200 within 60 s (stretched under sanitizers/valgrind, see helpers.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "helpers.h"
+
+typedef struct {
+  node_t *nodes;
+  int count;
+  int skip; /* index not to check, or -1 */
+  int about;
+  int state; /* 1 + ml_state_t */
+} all_leave_cond_t;
+
+static int all_saw_leave(void *arg) {
+  all_leave_cond_t *c = (all_leave_cond_t *)arg;
+  int i;
+  for (i = 0; i < c->count; ++i) {
+    if (i == c->skip || c->nodes[i].ml == NULL) continue;
+    if (LOAD(c->nodes[i].leave_state[c->about]) != c->state) return 0;
+  }
+  return 1;
+}
+
+typedef struct {
+  node_t *nodes;
+  int count;
+  const char *name;
+  const char *meta;
+} all_meta_cond_t;
+
+static int all_see_meta(void *arg) {
+  all_meta_cond_t *c = (all_meta_cond_t *)arg;
+  int i;
+  for (i = 0; i < c->count; ++i) {
+    ml_members_t *list = NULL;
+    size_t j, len = 0;
+    int found = 0;
+    if (c->nodes[i].ml == NULL) continue;
+    if (ml_memberlist_members(c->nodes[i].ml, &list) != ML_OK) return 0;
+    for (j = 0; j < ml_members_count(list); ++j) {
+      const ml_member_t *m = ml_members_get(list, j);
+      if (strcmp(ml_member_name(m), c->name) == 0) {
+        const uint8_t *meta = ml_member_meta(m, &len);
+        found = len == strlen(c->meta) && memcmp(meta, c->meta, len) == 0;
+      }
+    }
+    ml_members_destroy(list);
+    if (!found) return 0;
+  }
+  return 1;
+}
+
+typedef struct {
+  int *counter;
+  int value;
+} count_cond_t;
+static int count_reached(void *arg) {
+  count_cond_t *c = (count_cond_t *)arg;
+  return LOAD(*c->counter) >= c->value;
+}
+
+static void test_32_nodes(void **state) {
+  enum { N = 32, RUNTIMES = 4 };
+  node_t *nodes = calloc(N, sizeof *nodes);
+  ml_runtime_t *rts[RUNTIMES];
+  members_cond_t all;
+  all_leave_cond_t lc;
+  all_meta_cond_t mc;
+  count_cond_t cc;
+  char err[256];
+  int i;
+  (void)state;
+  assert_non_null(nodes);
+
+  for (i = 0; i < RUNTIMES; ++i) assert_int_equal(ml_runtime_create(&rts[i], err, sizeof err), ML_OK);
+  for (i = 0; i < N; ++i) start_node(&nodes[i], rts[i % RUNTIMES], fast_config(&nodes[i], i, NULL));
+  for (i = 1; i < N; ++i) join_node(&nodes[i], &nodes[i < 4 ? 0 : i / 2]);
+
+  all.nodes = nodes;
+  all.count = N;
+  all.expected = N;
+  assert_true(wait_until(all_see, &all, 30000));
+
+  /* Metadata of node-7 reaches all 32. */
+  memcpy(nodes[7].meta, "zone=b", 6);
+  nodes[7].meta_len = 6;
+  assert_int_equal(ml_memberlist_update_node(nodes[7].ml, 5000), ML_OK);
+  mc.nodes = nodes;
+  mc.count = N;
+  mc.name = "node-7";
+  mc.meta = "zone=b";
+  assert_true(wait_until(all_see_meta, &mc, 30000));
+
+  /* User messages both ways between the first and the last node. */
+  assert_int_equal(ml_memberlist_send_reliable(nodes[0].ml, "node-31", (const uint8_t *)"rl:0", 4), ML_OK);
+  assert_int_equal(ml_memberlist_send_reliable(nodes[31].ml, "node-0", (const uint8_t *)"rl:31", 5), ML_OK);
+  assert_int_equal(ml_memberlist_send_best_effort(nodes[0].ml, "node-31", (const uint8_t *)"be:0", 4), ML_OK);
+  assert_int_equal(ml_memberlist_send_best_effort(nodes[31].ml, "node-0", (const uint8_t *)"be:31", 5), ML_OK);
+  cc.value = 1;
+  cc.counter = &nodes[31].reliable_msgs;
+  assert_true(wait_until(count_reached, &cc, 10000));
+  cc.counter = &nodes[0].reliable_msgs;
+  assert_true(wait_until(count_reached, &cc, 10000));
+  cc.counter = &nodes[31].best_effort_msgs;
+  assert_true(wait_until(count_reached, &cc, 10000));
+  cc.counter = &nodes[0].best_effort_msgs;
+  assert_true(wait_until(count_reached, &cc, 10000));
+
+  /* node-31 is killed: everyone else marks it dead. */
+  assert_int_equal(ml_memberlist_shutdown(nodes[31].ml), ML_OK);
+  lc.nodes = nodes;
+  lc.count = N;
+  lc.skip = 31;
+  lc.about = 31;
+  lc.state = 1 + ML_STATE_DEAD;
+  assert_true(wait_until(all_saw_leave, &lc, 30000));
+
+  /* node-30 leaves: everyone else marks it left. */
+  assert_int_equal(ml_memberlist_leave(nodes[30].ml, 5000), ML_OK);
+  lc.skip = 30;
+  lc.about = 30;
+  lc.state = 1 + ML_STATE_LEFT;
+  lc.count = 30; /* node-31 is gone */
+  assert_true(wait_until(all_saw_leave, &lc, 30000));
+  all.count = 30;
+  all.expected = 30;
+  assert_true(wait_until(all_see, &all, 30000));
+
+  for (i = N - 1; i >= 0; --i) stop_node(&nodes[i]);
+  for (i = 0; i < RUNTIMES; ++i) assert_int_equal(ml_runtime_destroy(rts[i]), ML_OK);
+  free(nodes);
+}
+
+static void test_200_nodes_one_runtime(void **state) {
+  enum { N = 200 };
+  node_t *nodes = calloc(N, sizeof *nodes);
+  ml_runtime_t *rt = NULL;
+  members_cond_t all;
+  char err[256];
+  long long start;
+  int i;
+  /* Calmer timers than fast_config: 200 nodes share one loop thread. */
+  static const char *const kv[][2] = {
+      {"probe_interval", "500ms"}, {"probe_timeout", "250ms"}, {"gossip_interval", "100ms"},
+      {"suspicion_mult", "4"},     {"push_pull_interval", "1s"},
+  };
+  (void)state;
+  assert_non_null(nodes);
+
+  assert_int_equal(ml_runtime_create(&rt, err, sizeof err), ML_OK);
+  for (i = 0; i < N; ++i) {
+    ml_config_t *cfg = fast_config(&nodes[i], i, NULL);
+    size_t k;
+    for (k = 0; k < sizeof kv / sizeof kv[0]; ++k) {
+      assert_int_equal(ml_config_set(cfg, kv[k][0], kv[k][1], err, sizeof err), ML_OK);
+    }
+    start_node(&nodes[i], rt, cfg);
+  }
+  start = now_ms();
+  for (i = 1; i < N; ++i) join_node(&nodes[i], &nodes[0]);
+  printf("200 joins took %lld ms\n", now_ms() - start);
+
+  /* The bound: every node sees all 200 within 60 s of the first join. */
+  all.nodes = nodes;
+  all.count = N;
+  all.expected = N;
+  assert_true(wait_until(all_see, &all, 60000));
+  printf("200 nodes on one runtime converged %lld ms after the first join\n", now_ms() - start);
+
+  for (i = N - 1; i >= 0; --i) stop_node(&nodes[i]);
+  assert_int_equal(ml_runtime_destroy(rt), ML_OK);
+  free(nodes);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_32_nodes),
+      cmocka_unit_test(test_200_nodes_one_runtime),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
