@@ -1,0 +1,403 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+	"github.com/spf13/cobra"
+)
+
+type agentOpts struct {
+	name         string
+	bind         string
+	advertise    string
+	join         []string
+	joinTimeout  time.Duration
+	keys         []string
+	label        string
+	profile      string
+	httpAddr     string
+	meta         string
+	compression  bool
+	verbose      bool
+	leaveTimeout time.Duration
+}
+
+func newAgentCmd() *cobra.Command {
+	o := agentOpts{}
+	host, _ := os.Hostname()
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run a member: join a cluster, print membership changes, serve the member list",
+		Long: `Run a member. It joins the cluster through --join (any member's gossip address),
+prints one line per membership change as it happens:
+
+  2026-11-24T23:50:01.123Z join   b 127.0.0.1:7947
+  2026-11-24T23:50:09.481Z leave  c 127.0.0.1:7948
+
+("leave" is memberlist's NotifyLeave: the node left gracefully or was declared dead),
+and serves its view on --http for "memberlist members". SIGINT or SIGTERM leaves the
+cluster gracefully (bounded by --leave-timeout) and exits 0; a second signal exits at once.`,
+		Example: `  memberlist agent --name a --bind 127.0.0.1:7946 --http 127.0.0.1:7980
+  memberlist agent --name b --bind 127.0.0.1:7947 --join 127.0.0.1:7946 --http unix:/tmp/b.sock
+  memberlist agent --name c --bind 127.0.0.1:0 --join 127.0.0.1:7946 --key "$(memberlist keygen)"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAgent(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.name, "name", host, "node name, unique in the cluster")
+	f.StringVar(&o.bind, "bind", "0.0.0.0:7946", "gossip address host:port (UDP and TCP); port 0 picks a free port")
+	f.StringVar(&o.advertise, "advertise", "", "address host:port other members use to reach this node (default: the bind address)")
+	f.StringSliceVar(&o.join, "join", nil, "address host:port of an existing member (repeatable, or comma-separated)")
+	f.DurationVar(&o.joinTimeout, "join-timeout", 0, "keep retrying --join for this long (0: one attempt)")
+	f.StringArrayVar(&o.keys, "key", nil, "base64 AES key (16, 24 or 32 bytes) to encrypt gossip; repeat for a keyring, the first is primary")
+	f.StringVar(&o.label, "label", "", "cluster label: traffic carrying another label is dropped")
+	f.StringVar(&o.profile, "profile", "lan", "timing profile: lan, wan or local")
+	f.StringVar(&o.httpAddr, "http", "127.0.0.1:7980", `serve the member list on this address: host:port, or unix:/path for a unix socket; "" disables`)
+	f.StringVar(&o.meta, "meta", "", "node metadata (at most 512 bytes), shown by 'members'")
+	f.BoolVar(&o.compression, "compression", true, "compress gossip (LZW)")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "print memberlist's own log on stderr")
+	f.DurationVar(&o.leaveTimeout, "leave-timeout", 5*time.Second, "how long to wait for the leave to propagate on SIGINT/SIGTERM")
+	_ = cmd.RegisterFlagCompletionFunc("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"lan\tLAN timings (DefaultLANConfig)", "wan\tWAN timings (DefaultWANConfig)", "local\tloopback timings (DefaultLocalConfig)"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+// buildConfig turns the flags into a memberlist.Config (no delegates yet).
+func buildConfig(o agentOpts) (*memberlist.Config, error) {
+	var c *memberlist.Config
+	switch o.profile {
+	case "lan":
+		c = memberlist.DefaultLANConfig()
+	case "wan":
+		c = memberlist.DefaultWANConfig()
+	case "local":
+		c = memberlist.DefaultLocalConfig()
+	default:
+		return nil, fmt.Errorf("--profile must be lan, wan or local, not %q", o.profile)
+	}
+	if o.name == "" {
+		return nil, errors.New("--name is required")
+	}
+	c.Name = o.name
+	host, port, err := splitHostPort(o.bind, "--bind")
+	if err != nil {
+		return nil, err
+	}
+	c.BindAddr, c.BindPort, c.AdvertisePort = host, port, port
+	if o.advertise != "" {
+		h, p, err := splitHostPort(o.advertise, "--advertise")
+		if err != nil {
+			return nil, err
+		}
+		c.AdvertiseAddr, c.AdvertisePort = h, p
+	}
+	if len(o.keys) > 0 {
+		keys := make([][]byte, 0, len(o.keys))
+		for _, s := range o.keys {
+			k, err := base64.StdEncoding.DecodeString(s)
+			if err != nil {
+				return nil, fmt.Errorf("--key: not base64: %v", err)
+			}
+			keys = append(keys, k)
+		}
+		kr, err := memberlist.NewKeyring(keys, keys[0])
+		if err != nil {
+			return nil, fmt.Errorf("--key: %v", err)
+		}
+		c.Keyring = kr
+	}
+	c.Label = o.label
+	c.EnableCompression = o.compression
+	if len(o.meta) > memberlist.MetaMaxSize {
+		return nil, fmt.Errorf("--meta is %d bytes, at most %d allowed", len(o.meta), memberlist.MetaMaxSize)
+	}
+	if o.verbose {
+		c.LogOutput = os.Stderr
+	} else {
+		c.LogOutput = io.Discard
+	}
+	return c, nil
+}
+
+func splitHostPort(s, flag string) (string, int, error) {
+	h, p, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s %q: %v", flag, s, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("%s %q: bad port", flag, s)
+	}
+	if h == "" {
+		h = "0.0.0.0"
+	}
+	return h, port, nil
+}
+
+// printer writes timestamped lines; safe for concurrent use.
+type printer struct {
+	mu  sync.Mutex
+	out io.Writer
+}
+
+func (p *printer) printf(format string, args ...any) { p.at(time.Now(), format, args...) }
+
+// at prints a line stamped with the given time.
+func (p *printer) at(t time.Time, format string, args ...any) {
+	line := t.UTC().Format("2006-01-02T15:04:05.000Z") + " " + fmt.Sprintf(format, args...) + "\n"
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	io.WriteString(p.out, line)
+}
+
+// events implements memberlist.EventDelegate without ever blocking the caller (memberlist
+// may call it from its own threads): callbacks copy the node into an unbounded queue that
+// one goroutine prints in order.
+type events struct {
+	mu    sync.Mutex
+	queue []event
+	wake  chan struct{}
+}
+
+type event struct {
+	at   time.Time
+	kind string
+	name string
+	addr string
+	meta string
+}
+
+func newEvents() *events { return &events{wake: make(chan struct{}, 1)} }
+
+func (e *events) push(kind string, n *memberlist.Node) {
+	e.mu.Lock()
+	e.queue = append(e.queue, event{at: time.Now(), kind: kind, name: n.Name, addr: n.Address(), meta: string(n.Meta)})
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (e *events) NotifyJoin(n *memberlist.Node)   { e.push("join", n) }
+func (e *events) NotifyLeave(n *memberlist.Node)  { e.push("leave", n) }
+func (e *events) NotifyUpdate(n *memberlist.Node) { e.push("update", n) }
+
+// run prints events until ctx is done, then prints what is still queued.
+func (e *events) run(ctx context.Context, p *printer) {
+	flush := func() {
+		e.mu.Lock()
+		q := e.queue
+		e.queue = nil
+		e.mu.Unlock()
+		for _, ev := range q {
+			if ev.meta != "" {
+				p.at(ev.at, "%-6s %s %s meta=%q", ev.kind, ev.name, ev.addr, ev.meta)
+			} else {
+				p.at(ev.at, "%-6s %s %s", ev.kind, ev.name, ev.addr)
+			}
+		}
+	}
+	for {
+		select {
+		case <-e.wake:
+			flush()
+		case <-ctx.Done():
+			flush()
+			return
+		}
+	}
+}
+
+// delegate serves the node metadata (changeable over HTTP).
+type delegate struct {
+	mu   sync.Mutex
+	meta []byte
+}
+
+func (d *delegate) NodeMeta(limit int) []byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.meta) > limit {
+		return d.meta[:limit]
+	}
+	return append([]byte(nil), d.meta...)
+}
+func (d *delegate) NotifyMsg([]byte)                    {}
+func (d *delegate) GetBroadcasts(int, int) [][]byte     { return nil }
+func (d *delegate) LocalState(bool) []byte              { return nil }
+func (d *delegate) MergeRemoteState(buf []byte, _ bool) {}
+
+func runAgent(ctx context.Context, o agentOpts, stdout, stderr io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	conf, err := buildConfig(o)
+	if err != nil {
+		return err
+	}
+	p := &printer{out: stdout}
+	ev := newEvents()
+	del := &delegate{meta: []byte(o.meta)}
+	conf.Events = ev
+	conf.Delegate = del
+
+	// Listen for HTTP before joining so a bad --http fails fast.
+	var ln net.Listener
+	if o.httpAddr != "" {
+		ln, err = listen(o.httpAddr)
+		if err != nil {
+			return fmt.Errorf("--http: %v", err)
+		}
+		defer ln.Close()
+	}
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
+	m, err := memberlist.Create(conf)
+	if err != nil {
+		return fmt.Errorf("create: %v", err)
+	}
+	evCtx, stopEvents := context.WithCancel(context.Background())
+	evDone := make(chan struct{})
+	go func() { ev.run(evCtx, p); close(evDone) }()
+	defer func() { stopEvents(); <-evDone }()
+
+	self := m.LocalNode()
+	httpDesc := "off"
+	if ln != nil {
+		httpDesc = describe(ln)
+	}
+	p.printf("agent  %s gossip=%s http=%s profile=%s encrypted=%t label=%q", self.Name, self.Address(), httpDesc, o.profile, conf.EncryptionEnabled(), o.label)
+
+	var srv *http.Server
+	if ln != nil {
+		srv = &http.Server{Handler: handler(m, del, p), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+	}
+
+	if len(o.join) > 0 {
+		if err := join(m, o.join, o.joinTimeout, sigs, p); err != nil {
+			if srv != nil {
+				srv.Close()
+			}
+			_ = m.Shutdown()
+			return err
+		}
+	}
+
+	var sig os.Signal
+	select {
+	case sig = <-sigs:
+	case <-ctx.Done():
+	}
+	if sig != nil {
+		p.printf("signal %v: leaving (timeout %v)", sig, o.leaveTimeout)
+	} else {
+		p.printf("stopping: leaving (timeout %v)", o.leaveTimeout)
+	}
+	go func() { // a second signal: give up on a clean leave
+		if s, ok := <-sigs; ok {
+			fmt.Fprintf(stderr, "signal %v again: exiting now\n", s)
+			os.Exit(130)
+		}
+	}()
+	leaveErr := m.Leave(o.leaveTimeout)
+	if srv != nil {
+		srv.Close()
+	}
+	if err := m.Shutdown(); err != nil {
+		return fmt.Errorf("shutdown: %v", err)
+	}
+	stopEvents() // print what the leave produced before the final line
+	<-evDone
+	if leaveErr != nil {
+		p.printf("left   %s (leave: %v)", self.Name, leaveErr)
+	} else {
+		p.printf("left   %s", self.Name)
+	}
+	return nil
+}
+
+func join(m *memberlist.Memberlist, addrs []string, timeout time.Duration, sigs chan os.Signal, p *printer) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		n, err := m.Join(addrs)
+		if err == nil || n > 0 {
+			p.printf("joined %d node(s) via %s", n, strings.Join(addrs, ","))
+			return nil
+		}
+		if !time.Now().Before(deadline) {
+			return fmt.Errorf("join %s: %v", strings.Join(addrs, ","), err)
+		}
+		p.printf("join   failed, retrying: %v", err)
+		select {
+		case s := <-sigs:
+			sigs <- s // let the main loop see it
+			return fmt.Errorf("join interrupted by %v", s)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func listen(addr string) (net.Listener, error) {
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			_ = os.Remove(path) // a stale socket from a previous run
+		}
+		return net.Listen("unix", path)
+	}
+	return net.Listen("tcp", addr)
+}
+
+func describe(ln net.Listener) string {
+	if ln.Addr().Network() == "unix" {
+		return "unix:" + ln.Addr().String()
+	}
+	return ln.Addr().String()
+}
+
+func handler(m *memberlist.Memberlist, del *delegate, p *printer) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/members", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(viewOf(m))
+	})
+	mux.HandleFunc("PUT /v1/meta", func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(io.LimitReader(r.Body, memberlist.MetaMaxSize+1))
+		if err != nil || len(b) > memberlist.MetaMaxSize {
+			http.Error(w, fmt.Sprintf("metadata must be at most %d bytes", memberlist.MetaMaxSize), http.StatusBadRequest)
+			return
+		}
+		del.mu.Lock()
+		del.meta = b
+		del.mu.Unlock()
+		if err := m.UpdateNode(5 * time.Second); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		p.printf("meta   %s set to %q", m.LocalNode().Name, b)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return mux
+}

@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The tests run the built binary. ML_GO_MODFILE=go.real.mod builds it against
+// hashicorp/memberlist instead of libmemberlist (the same source either way).
+
+var binPath string
+
+// realBinPath is the CLI built on hashicorp/memberlist (go.real.mod), for the mixed test.
+var realBinPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "memberlist-cli-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "memberlist")
+	args := []string{"build", "-o", binPath}
+	if mf := os.Getenv("ML_GO_MODFILE"); mf != "" { // relative to the module root, go/cmd
+		if !filepath.IsAbs(mf) {
+			mf = filepath.Join("..", mf)
+		}
+		args = append(args, "-modfile="+mf)
+	}
+	cmd := exec.Command("go", append(args, ".")...)
+	cmd.Dir = "."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	realBinPath = filepath.Join(dir, "memberlist-hashicorp")
+	cmd = exec.Command("go", "build", "-o", realBinPath, "-modfile=../go.real.mod", ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build -modfile=../go.real.mod: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is a running agent whose stdout lines are collected.
+type proc struct {
+	t     *testing.T
+	name  string
+	cmd   *exec.Cmd
+	mu    sync.Mutex
+	lines []string
+	grew  chan struct{}
+	done  chan struct{}
+	err   error
+}
+
+func startAgent(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	return startAgentBin(t, binPath, name, args...)
+}
+
+func startAgentBin(t *testing.T, bin, name string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"agent", "--name", name, "--profile", "local", "--bind", "127.0.0.1:0", "--http", "127.0.0.1:0"}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = &prefixWriter{t: t, prefix: name + " stderr: "}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{t: t, name: name, cmd: cmd, grew: make(chan struct{}, 1), done: make(chan struct{})}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.lines = append(p.lines, sc.Text())
+			p.mu.Unlock()
+			select {
+			case p.grew <- struct{}{}:
+			default:
+			}
+		}
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, strings.Join(p.output(), "\n"))
+		}
+	})
+	return p
+}
+
+type prefixWriter struct {
+	t      *testing.T
+	prefix string
+}
+
+func (w *prefixWriter) Write(b []byte) (int, error) {
+	w.t.Log(w.prefix + strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
+
+func (p *proc) output() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.lines...)
+}
+
+// waitLine waits until a line matches re and returns its submatches.
+func (p *proc) waitLine(re string, timeout time.Duration) []string {
+	p.t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.After(timeout)
+	for {
+		for _, l := range p.output() {
+			if m := rx.FindStringSubmatch(l); m != nil {
+				return m
+			}
+		}
+		select {
+		case <-p.grew:
+		case <-p.done:
+			for _, l := range p.output() {
+				if m := rx.FindStringSubmatch(l); m != nil {
+					return m
+				}
+			}
+			p.t.Fatalf("%s exited (%v) without printing a line matching %q", p.name, p.err, re)
+		case <-deadline:
+			p.t.Fatalf("%s: no line matching %q within %v", p.name, re, timeout)
+		}
+	}
+}
+
+func (p *proc) signalAndWait(sig syscall.Signal, timeout time.Duration) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+		if p.err != nil {
+			p.t.Fatalf("%s exited with %v after %v", p.name, p.err, sig)
+		}
+	case <-time.After(timeout):
+		p.t.Fatalf("%s did not exit within %v of %v", p.name, timeout, sig)
+	}
+}
+
+var startRe = `agent +(\S+) gossip=(\S+) http=(\S+)`
+
+func runCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, binPath, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("memberlist %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestAgentsMembersAndLeave(t *testing.T) {
+	a := startAgent(t, "a", "--meta", "role=seed")
+	am := a.waitLine(startRe, 10*time.Second)
+	aGossip, aHTTP := am[2], am[3]
+
+	sock := filepath.Join(t.TempDir(), "b.sock")
+	b := startAgent(t, "b", "--join", aGossip, "--http", "unix:"+sock)
+	bm := b.waitLine(startRe, 10*time.Second)
+	bGossip := bm[2]
+	b.waitLine(`joined 1 node\(s\) via `+regexp.QuoteMeta(aGossip), 10*time.Second)
+
+	// Each agent prints the other's join, timestamped, with its address.
+	ts := `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z `
+	a.waitLine(ts+`join +b `+regexp.QuoteMeta(bGossip)+`$`, 10*time.Second)
+	b.waitLine(ts+`join +a `+regexp.QuoteMeta(aGossip)+` meta="role=seed"$`, 10*time.Second)
+
+	// members over TCP and over the unix socket: the same two nodes.
+	out := runCLI(t, "members", "--agent", aHTTP, "--wait-for", "2", "--timeout", "10s")
+	for _, want := range []string{"NAME", "a *", "b ", aGossip, bGossip, "role=seed", "2 members, seen by a"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("members via %s: no %q in\n%s", aHTTP, want, out)
+		}
+	}
+	out = runCLI(t, "members", "--agent", "unix:"+sock, "--json")
+	for _, want := range []string{`"self": "b"`, `"name": "a"`, `"name": "b"`, `"meta": "role=seed"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("members --json via unix socket: no %q in\n%s", want, out)
+		}
+	}
+
+	// SIGINT: b leaves gracefully and exits 0; a sees it go.
+	b.signalAndWait(syscall.SIGINT, 15*time.Second)
+	b.waitLine(`left +b$`, time.Second)
+	a.waitLine(ts+`leave +b `, 10*time.Second)
+	runCLI(t, "members", "--agent", aHTTP, "--wait-for", "1", "--timeout", "10s")
+	if _, err := os.Stat(sock); err == nil {
+		t.Errorf("unix socket %s left behind", sock)
+	}
+	a.signalAndWait(syscall.SIGTERM, 15*time.Second)
+	a.waitLine(`left +a$`, time.Second)
+}
+
+// TestMixedAgents: the CLI on this build's package and the same CLI on hashicorp/memberlist,
+// in one encrypted, labelled cluster, joined each way; each one's members command sees both.
+func TestMixedAgents(t *testing.T) {
+	key := strings.TrimSpace(runCLI(t, "keygen"))
+	flags := []string{"--key", key, "--label", "mixed"}
+	a := startAgent(t, "a", flags...)
+	am := a.waitLine(startRe, 10*time.Second)
+	r := startAgentBin(t, realBinPath, "r", append(flags, "--join", am[2])...)
+	rm := r.waitLine(startRe, 10*time.Second)
+	c := startAgent(t, "c", append(flags, "--join", rm[2])...)
+	cm := c.waitLine(startRe, 10*time.Second)
+	for _, h := range []string{am[3], rm[3], cm[3]} {
+		out := runCLI(t, "members", "--agent", h, "--wait-for", "3", "--timeout", "15s")
+		for _, want := range []string{am[2], rm[2], cm[2]} {
+			if !strings.Contains(out, want) {
+				t.Errorf("members via %s lacks %s:\n%s", h, want, out)
+			}
+		}
+	}
+	r.signalAndWait(syscall.SIGINT, 15*time.Second)
+	a.waitLine(`leave +r `, 10*time.Second)
+	c.waitLine(`leave +r `, 10*time.Second)
+	c.signalAndWait(syscall.SIGTERM, 15*time.Second)
+	a.waitLine(`leave +c `, 10*time.Second)
+	a.signalAndWait(syscall.SIGINT, 15*time.Second)
+}
+
+func TestEncryptedAndLabelledAgents(t *testing.T) {
+	key := strings.TrimSpace(runCLI(t, "keygen"))
+	other := strings.TrimSpace(runCLI(t, "keygen", "--size", "16"))
+	a := startAgent(t, "a", "--key", key, "--label", "blue")
+	aGossip := a.waitLine(startRe+` profile=local encrypted=true label="blue"`, 10*time.Second)[2]
+
+	// Same key and label: joins.
+	b := startAgent(t, "b", "--key", key, "--label", "blue", "--join", aGossip)
+	b.waitLine(`joined 1 node`, 10*time.Second)
+	a.waitLine(`join +b `, 10*time.Second)
+
+	// A wrong key, or a wrong label, cannot join.
+	for _, args := range [][]string{{"--key", other, "--label", "blue"}, {"--key", key, "--label", "green"}, {"--label", "blue"}} {
+		c := startAgent(t, "c", append(args, "--join", aGossip)...)
+		select {
+		case <-c.done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("agent with %v: still running, expected its join to fail", args)
+		}
+		if c.err == nil {
+			t.Errorf("agent with %v: joined a cluster it should not reach\n%s", args, strings.Join(c.output(), "\n"))
+		}
+	}
+	b.signalAndWait(syscall.SIGINT, 15*time.Second)
+	a.signalAndWait(syscall.SIGINT, 15*time.Second)
+}
+
+func TestHelpAndCompletion(t *testing.T) {
+	out := runCLI(t, "--help")
+	for _, want := range []string{"agent", "members", "keygen", "completion"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q:\n%s", want, out)
+		}
+	}
+	out = runCLI(t, "agent", "--help")
+	for _, want := range []string{"--bind", "--join", "--key", "--label", "--profile", "--http"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("agent --help lacks %q", want)
+		}
+	}
+	if out := runCLI(t, "completion", "bash"); !strings.Contains(out, "__start_memberlist") {
+		t.Errorf("completion bash: no __start_memberlist function")
+	}
+	out = runCLI(t, "__complete", "agent", "--profile", "")
+	for _, want := range []string{"lan", "wan", "local"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("profile completion lacks %q:\n%s", want, out)
+		}
+	}
+	// Bad input fails with a message, no stack trace.
+	cmd := exec.Command(binPath, "agent", "--profile", "moon", "--http", "")
+	b, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(b), "--profile must be lan, wan or local") {
+		t.Errorf("bad --profile: err=%v out=%s", err, b)
+	}
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func newMembersCmd() *cobra.Command {
+	var (
+		agent   string
+		asJSON  bool
+		waitFor int
+		timeout time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "members",
+		Short: "Print a running agent's member list",
+		Long: `Print the member list of a running agent, as that agent sees it (live and suspect
+members; dead and departed ones are gone). --wait-for N first waits until the agent
+sees exactly N members.`,
+		Example: `  memberlist members --agent 127.0.0.1:7980
+  memberlist members --agent unix:/tmp/b.sock --json
+  memberlist members --wait-for 5 --timeout 30s`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c := client(agent)
+			deadline := time.Now().Add(timeout)
+			for {
+				v, err := fetchView(cmd.Context(), c)
+				if err != nil {
+					return fmt.Errorf("agent %s: %v", agent, err)
+				}
+				if waitFor <= 0 || len(v.Members) == waitFor {
+					return printView(cmd.OutOrStdout(), v, asJSON)
+				}
+				if time.Now().After(deadline) {
+					_ = printView(cmd.OutOrStdout(), v, asJSON)
+					return fmt.Errorf("agent %s sees %d members, not %d, after %v", agent, len(v.Members), waitFor, timeout)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		},
+	}
+	def := os.Getenv("MEMBERLIST_AGENT")
+	if def == "" {
+		def = "127.0.0.1:7980"
+	}
+	f := cmd.Flags()
+	f.StringVar(&agent, "agent", def, "the agent's --http address (host:port or unix:/path); default $MEMBERLIST_AGENT")
+	f.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	f.IntVar(&waitFor, "wait-for", 0, "wait until the agent sees exactly this many members")
+	f.DurationVar(&timeout, "timeout", 30*time.Second, "give up waiting after this long")
+	return cmd
+}
+
+type agentClient struct {
+	http *http.Client
+	base string
+}
+
+func client(addr string) agentClient {
+	tr := &http.Transport{}
+	base := "http://" + addr
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		}
+		base = "http://agent"
+	}
+	return agentClient{http: &http.Client{Transport: tr, Timeout: 5 * time.Second}, base: base}
+}
+
+func fetchView(ctx context.Context, c agentClient) (View, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var v View
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/members", nil)
+	if err != nil {
+		return v, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return v, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return v, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(b)))
+	}
+	return v, json.NewDecoder(resp.Body).Decode(&v)
+}
+
+func printView(out io.Writer, v View, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tADDRESS\tPROTOCOL\tMETA")
+	for _, m := range v.Members {
+		name := m.Name
+		if m.Self {
+			name += " *"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d (%d-%d)\t%s\n", name, m.Addr, m.Protocol[2], m.Protocol[0], m.Protocol[1], m.Meta)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(out, "%d members, seen by %s (health score %d)\n", len(v.Members), v.Self, v.Health)
+	return err
+}

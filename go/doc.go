@@ -1,0 +1,57 @@
+// Package memberlist is a drop-in replacement for github.com/hashicorp/memberlist (v0.7.0 API)
+// backed by libmemberlist, a C++ implementation of the same SWIM + Lifeguard protocol that is
+// wire-compatible with it: nodes using this package and nodes using hashicorp/memberlist
+// (v0.1.5 through v0.7.0) form one cluster.
+//
+// # Using it in place of hashicorp/memberlist
+//
+// Keep importing "github.com/hashicorp/memberlist" and add to go.mod:
+//
+//	replace github.com/hashicorp/memberlist => /path/to/libmemberlist/go
+//
+// The package is cgo over libmemberlist's C API and finds the library with pkg-config
+// (`#cgo pkg-config: memberlist`). After `cmake --install` plain pkg-config finds it (add
+// <prefix>/lib/pkgconfig to PKG_CONFIG_PATH for a non-standard prefix). Against a build tree,
+// set PKG_CONFIG_PATH=<builddir>/pkgconfig; that memberlist.pc carries an rpath to the built
+// library. CGO_ENABLED=1 is required. The package checks the library version when compiled
+// (against the header) and when loaded (ml_version); a mismatch makes Create fail.
+//
+// # Threading
+//
+// Each Memberlist runs on its own libmemberlist event-loop thread. Every method may be called
+// from any goroutine. Delegates (Delegate, EventDelegate, ConflictDelegate, MergeDelegate,
+// AliveDelegate, PingDelegate) are called on that thread, one call at a time for one
+// Memberlist; they must not block. From inside a delegate, snapshots (Members, LocalNode,
+// NumMembers, GetHealthScore) and non-blocking sends work; Join, Leave, UpdateNode, Ping,
+// SendReliable and Shutdown return an error instead of deadlocking, and so do the Keyring's
+// methods for the keyring of that same Memberlist. A panic in a delegate is recovered and
+// logged; the node keeps running.
+//
+// ChannelEventDelegate queues, in order, the events its channel cannot take at once and sends
+// them from a goroutine; the node waits for the reader only past 1024 queued events (memberlist
+// always waits). Shutdown never waits for a reader and drops what is still queued.
+//
+// Byte slices handed to delegates (NotifyMsg, MergeRemoteState, NotifyPingComplete's payload)
+// are copies the delegate may keep; slices a delegate returns are copied before it returns.
+//
+// # Differences from hashicorp/memberlist
+//
+//   - Config.DisableTcpPingsForNode is not supported: Create fails with an error naming it.
+//   - go-metrics: memberlist's counters and gauges are emitted (with Config.MetricLabels) from
+//     libmemberlist's counters once a second, aggregated, instead of at each event; its timers
+//     (memberlist.gossip, probeNode, pushPullNode) and push/pull size samples are not.
+//   - Config.Transport: nil, a *NetTransport (taken over: libmemberlist binds its one address
+//     and port itself), or any other Transport (MockTransport, your own), which then carries
+//     the packets and streams while libmemberlist does the rest.
+//   - The configuration is validated as a whole by libmemberlist, e.g. ProbeTimeout may not
+//     exceed ProbeInterval; memberlist accepts such configurations.
+//   - Leave after Shutdown returns an error (memberlist panics), and so does metadata over
+//     MetaMaxSize from Delegate.NodeMeta at Create or UpdateNode.
+//   - SendReliable looks the node up by name in the current membership (memberlist dials the
+//     Node's address as given); SendBestEffort and SendToAddress use the address as given.
+//   - Members returns fresh snapshots on every call rather than pointers into live state.
+//   - A Keyring that is empty when Create runs stays detached from the node: keys added later
+//     do not turn encryption on for that node.
+//   - Shutdown releases everything; afterwards Members, LocalNode, NumMembers and
+//     GetHealthScore report the last state and the other methods return errors.
+package memberlist

@@ -1,0 +1,10 @@
+module github.com/libmemberlist/libmemberlist/go
+
+go 1.22
+
+require github.com/hashicorp/go-metrics v0.5.4
+
+require (
+	github.com/hashicorp/go-immutable-radix v1.0.0 // indirect
+	github.com/hashicorp/golang-lru v0.5.0 // indirect
+)

@@ -1,0 +1,10 @@
+package v015
+
+import (
+	"testing"
+
+	"github.com/libmemberlist/interop/mixed/mixtest"
+)
+
+// TestMixedCluster runs libmemberlist and memberlist v0.1.5 nodes in one cluster.
+func TestMixedCluster(t *testing.T) { mixtest.Run(t, ours, Impl) }

@@ -1,0 +1,711 @@
+package memberlist
+
+/*
+#include <stdlib.h>
+#include "bridge.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+var errNodeNamesAreRequired = errors.New("memberlist: node names are required by configuration but one was not provided")
+
+// errShutdown is returned by operations on a Memberlist that has been shut down.
+var errShutdown = errors.New("memberlist: this memberlist has been shut down")
+
+// Memberlist is a running node: a libmemberlist node (its own event-loop thread) behind the API
+// of hashicorp/memberlist.
+type Memberlist struct {
+	config *Config
+	logger *log.Logger
+	cb     *callbackState
+
+	// mu guards c: read-locked by every call into C, write-locked by Shutdown to destroy it.
+	mu sync.RWMutex
+	c  *C.ml_memberlist_t
+
+	shutdownMu sync.Mutex
+	shutdown   atomic.Bool
+
+	// Snapshots taken at Shutdown, served afterwards (the C handle is gone by then).
+	finalMembers []*Node
+	finalLocal   *Node
+	finalHealth  int
+
+	metrics *metricsPump
+}
+
+// Create starts a node from conf: it validates the configuration, builds the keyring from
+// SecretKey, binds BindAddr:BindPort (writing the chosen port back into conf.BindPort and
+// conf.AdvertisePort when BindPort is 0), marks itself alive and starts its timers. It does not
+// contact any other node; see Join.
+func Create(conf *Config) (*Memberlist, error) {
+	if libVersionErr != nil {
+		return nil, libVersionErr
+	}
+	if conf == nil {
+		return nil, fmt.Errorf("memberlist: Create needs a Config")
+	}
+	if conf.ProtocolVersion < ProtocolVersionMin {
+		return nil, fmt.Errorf("protocol version '%d' too low. Must be in range: [%d, %d]",
+			conf.ProtocolVersion, ProtocolVersionMin, ProtocolVersionMax)
+	} else if conf.ProtocolVersion > ProtocolVersionMax {
+		return nil, fmt.Errorf("protocol version '%d' too high. Must be in range: [%d, %d]",
+			conf.ProtocolVersion, ProtocolVersionMin, ProtocolVersionMax)
+	}
+
+	if len(conf.SecretKey) > 0 {
+		if conf.Keyring == nil {
+			keyring, err := NewKeyring(nil, conf.SecretKey)
+			if err != nil {
+				return nil, err
+			}
+			conf.Keyring = keyring
+		} else {
+			if err := conf.Keyring.AddKey(conf.SecretKey); err != nil {
+				return nil, err
+			}
+			if err := conf.Keyring.UseKey(conf.SecretKey); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	if conf.LogOutput != nil && conf.Logger != nil {
+		return nil, fmt.Errorf("cannot specify both LogOutput and Logger; please choose a single log configuration setting")
+	}
+	logger := conf.Logger
+	if logger == nil {
+		dest := conf.LogOutput
+		if dest == nil {
+			dest = os.Stderr
+		}
+		logger = log.New(dest, "", log.LstdFlags)
+	}
+
+	if conf.DisableTcpPingsForNode != nil {
+		return nil, fmt.Errorf("memberlist: Config.DisableTcpPingsForNode is not supported by libmemberlist; use DisableTcpPings")
+	}
+	if len(conf.Label) > LabelMaxSize {
+		return nil, fmt.Errorf("could not use %q as a label: too long", conf.Label)
+	}
+
+	// "[::1]" is accepted for an IPv6 literal (memberlist would fail to parse it and bind every
+	// address instead).
+	bindAddr, bindPort := unbracket(conf.BindAddr), conf.BindPort
+	advAddr, advPort := unbracket(conf.AdvertiseAddr), conf.AdvertisePort
+	var bridge *transportBridge
+	if conf.Transport != nil {
+		if nt, ok := conf.Transport.(*NetTransport); ok {
+			// libmemberlist's own sockets replace the Go ones, on the same address and port.
+			addr, port, err := nt.takeOver()
+			if err != nil {
+				return nil, err
+			}
+			bindAddr, bindPort = addr, port
+		} else {
+			var err error
+			if advAddr, advPort, err = advertiseFor(conf.Transport, conf); err != nil {
+				return nil, err
+			}
+			bridge = newTransportBridge(conf.Transport, logger)
+		}
+	}
+
+	var cfg *C.ml_config_t
+	if rc := C.ml_config_create(&cfg, C.ML_PRESET_LAN); rc != C.ML_OK {
+		return nil, cError("memberlist: config", rc, nil)
+	}
+	defer C.ml_config_destroy(cfg) // after a successful create the registrations have moved on
+
+	errbuf := make([]C.char, errBufSize)
+	for _, e := range conf.entries() {
+		v := e.value
+		switch e.key {
+		case "bind_addr":
+			v = bindAddr
+		case "bind_port":
+			v = strconv.Itoa(bindPort)
+		case "advertise_addr":
+			v = advAddr
+		case "advertise_port":
+			v = strconv.Itoa(advPort)
+		}
+		if err := configSet(cfg, e.key, v, errbuf); err != nil {
+			return nil, fmt.Errorf("memberlist: invalid Config.%s (%q): %v", e.field, v, err)
+		}
+	}
+
+	cb := &callbackState{conf: conf, logger: logger, transport: bridge}
+	if ch, ok := conf.Events.(*ChannelEventDelegate); ok && ch != nil {
+		cb.forwarder = newEventForwarder(ch.Ch)
+	}
+	register := func(what string, set func(C.uintptr_t) C.ml_err_t) error {
+		h := newHandle(cb)
+		if rc := set(C.uintptr_t(h)); rc != C.ML_OK {
+			mlgoFreeHandle(C.uintptr_t(h))
+			return cError("memberlist: register "+what, rc, nil)
+		}
+		return nil
+	}
+	regs := []struct {
+		what string
+		on   bool
+		set  func(C.uintptr_t) C.ml_err_t
+	}{
+		{"delegate", conf.Delegate != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_delegate(cfg, h) }},
+		{"events", conf.Events != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_events(cfg, h) }},
+		{"conflict", conf.Conflict != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_conflict(cfg, h) }},
+		{"merge", conf.Merge != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_merge(cfg, h) }},
+		{"alive", conf.Alive != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_alive(cfg, h) }},
+		{"ping", conf.Ping != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_ping(cfg, h) }},
+		{"log", true, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_log(cfg, C.ML_LOG_DEBUG, h) }},
+		{"transport", bridge != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_transport(cfg, h) }},
+	}
+	for _, r := range regs {
+		if !r.on {
+			continue
+		}
+		if err := register(r.what, r.set); err != nil {
+			return nil, err
+		}
+	}
+
+	if conf.Keyring != nil {
+		if kc := conf.Keyring.handle(); kc != nil {
+			if rc := C.ml_config_set_keyring(cfg, kc); rc != C.ML_OK {
+				return nil, cError("memberlist: keyring", rc, nil)
+			}
+		}
+	}
+
+	var c *C.ml_memberlist_t
+	errbuf[0] = 0
+	cb.release()
+	rc := C.ml_memberlist_create(&c, nil, cfg, &errbuf[0], C.size_t(len(errbuf)))
+	cb.acquire()
+	runtime.KeepAlive(conf.Keyring)
+	if rc != C.ML_OK {
+		if cb.forwarder != nil {
+			cb.forwarder.close()
+		}
+		return nil, fmt.Errorf("could not create memberlist: %v", cError("ml_memberlist_create", rc, errbuf))
+	}
+	m := &Memberlist{config: conf, logger: logger, cb: cb, c: c}
+	if bridge != nil {
+		bridge.start(m)
+	}
+	m.metrics = startMetrics(m)
+
+	if conf.Transport == nil && conf.BindPort == 0 {
+		if local := m.LocalNode(); local != nil {
+			conf.BindPort = int(local.Port)
+			conf.AdvertisePort = int(local.Port)
+			logger.Printf("[DEBUG] memberlist: Using dynamic bind port %d", local.Port)
+		}
+	}
+	return m, nil
+}
+
+func unbracket(addr string) string {
+	if len(addr) > 2 && addr[0] == '[' && addr[len(addr)-1] == ']' {
+		return addr[1 : len(addr)-1]
+	}
+	return addr
+}
+
+func configSet(cfg *C.ml_config_t, key, value string, errbuf []C.char) error {
+	ck, cv := C.CString(key), C.CString(value)
+	defer C.free(unsafe.Pointer(ck))
+	defer C.free(unsafe.Pointer(cv))
+	errbuf[0] = 0
+	rc := C.ml_config_set(cfg, ck, cv, &errbuf[0], C.size_t(len(errbuf)))
+	return cError("ml_config_set "+key, rc, errbuf)
+}
+
+// handle runs f with the C handle under the read lock, or returns errShutdown once the node
+// has been shut down and destroyed.
+func (m *Memberlist) withC(f func(c *C.ml_memberlist_t) error) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.c == nil {
+		return errShutdown
+	}
+	m.cb.release()
+	defer m.cb.acquire()
+	return f(m.c)
+}
+
+// Join contacts every given address ("host", "host:port" or "name/host:port"; the default port
+// is BindPort; host names are resolved) and runs a push/pull state sync with each. It returns
+// how many succeeded; the error is nil if at least one did and otherwise names every failure,
+// including a MergeDelegate's own error text.
+func (m *Memberlist) Join(existing []string) (int, error) {
+	var errs []string
+	var addrs []string
+	for _, exist := range existing {
+		resolved, err := m.resolveJoinAddr(exist)
+		if err != nil {
+			err = fmt.Errorf("failed to resolve %s: %v", exist, err)
+			errs = append(errs, err.Error())
+			m.logger.Printf("[WARN] memberlist: %v", err)
+			continue
+		}
+		addrs = append(addrs, resolved...)
+	}
+	if len(addrs) == 0 {
+		if len(errs) == 0 {
+			errs = append(errs, "no addresses to join")
+		}
+		return 0, joinError(errs)
+	}
+
+	cs := make([]*C.char, len(addrs))
+	for i, a := range addrs {
+		cs[i] = C.CString(a)
+	}
+	defer func() {
+		for _, p := range cs {
+			C.free(unsafe.Pointer(p))
+		}
+	}()
+	// The array of C string pointers lives in C memory: a Go slice of C pointers is fine to pass,
+	// but a C array keeps cgo's pointer rules trivially satisfied.
+	arr := (**C.char)(C.malloc(C.size_t(len(cs)) * C.size_t(unsafe.Sizeof(cs[0]))))
+	defer C.free(unsafe.Pointer(arr))
+	copy(unsafe.Slice(arr, len(cs)), cs)
+
+	var contacted C.int
+	errbuf := make([]C.char, 4096)
+	err := m.withC(func(c *C.ml_memberlist_t) error {
+		rc := C.ml_memberlist_join(c, arr, C.size_t(len(cs)), &contacted, &errbuf[0], C.size_t(len(errbuf)))
+		if rc == C.ML_OK {
+			return nil
+		}
+		if rc == C.ML_ERR_CLOSED {
+			return errShutdown
+		}
+		if rc == C.ML_ERR_IN_CALLBACK {
+			return fmt.Errorf("memberlist: Join cannot be called from a delegate callback")
+		}
+		msg := C.GoString(&errbuf[0])
+		if msg == "" {
+			msg = C.GoString(C.ml_err_string(rc))
+		}
+		return errors.New(msg)
+	})
+	if err != nil {
+		errs = append(errs, err.Error())
+		m.logger.Printf("[DEBUG] memberlist: join failed: %v", err)
+		return int(contacted), joinError(errs)
+	}
+	return int(contacted), nil
+}
+
+func joinError(errs []string) error {
+	if len(errs) == 1 {
+		return fmt.Errorf("1 error occurred:\n\t* %s\n\n", errs[0])
+	}
+	return fmt.Errorf("%d errors occurred:\n\t* %s\n\n", len(errs), strings.Join(errs, "\n\t* "))
+}
+
+// resolveJoinAddr turns "[name/]host[:port]" into "[name/]ip:port" entries for the C API.
+func (m *Memberlist) resolveJoinAddr(s string) ([]string, error) {
+	name := ""
+	hostPort := s
+	if i := strings.Index(s, "/"); i >= 0 {
+		name, hostPort = s[:i], s[i+1:]
+		if name == "" {
+			return nil, fmt.Errorf("empty node name before '/'")
+		}
+	}
+	host, portStr, err := net.SplitHostPort(hostPort)
+	port := m.config.BindPort
+	if err != nil {
+		// No port: the whole thing is the host (an IPv6 literal may still be in brackets).
+		host = strings.TrimSuffix(strings.TrimPrefix(hostPort, "["), "]")
+	} else {
+		p, perr := strconv.ParseUint(portStr, 10, 16)
+		if perr != nil {
+			return nil, fmt.Errorf("invalid port %q", portStr)
+		}
+		port = int(p)
+	}
+	if host == "" {
+		return nil, fmt.Errorf("empty host")
+	}
+	var ips []net.IP
+	if ip := net.ParseIP(host); ip != nil {
+		ips = []net.IP{ip}
+	} else {
+		found, err := net.LookupIP(host)
+		if err != nil {
+			return nil, err
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("no addresses found for %s", host)
+		}
+		ips = found
+	}
+	out := make([]string, 0, len(ips))
+	for _, ip := range ips {
+		a := net.JoinHostPort(ip.String(), strconv.Itoa(port))
+		if name != "" {
+			a = name + "/" + a
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// timeoutMs converts a Go timeout to the C API's milliseconds (0 = no limit).
+func timeoutMs(d time.Duration) C.int64_t {
+	if d <= 0 {
+		return 0
+	}
+	ms := d.Milliseconds()
+	if ms == 0 {
+		ms = 1
+	}
+	return C.int64_t(ms)
+}
+
+// Leave gossips that this node is leaving and waits up to timeout (0 = no limit) for the
+// message to spread, if any other node is alive. The node keeps running until Shutdown.
+// memberlist panics when Leave is called after Shutdown; this returns an error instead.
+func (m *Memberlist) Leave(timeout time.Duration) error {
+	if m.shutdown.Load() {
+		return fmt.Errorf("memberlist: Leave called after Shutdown")
+	}
+	return m.withC(func(c *C.ml_memberlist_t) error {
+		switch rc := C.ml_memberlist_leave(c, timeoutMs(timeout)); rc {
+		case C.ML_OK:
+			return nil
+		case C.ML_ERR_TIMEOUT:
+			return fmt.Errorf("timeout waiting for leave broadcast")
+		case C.ML_ERR_CLOSED:
+			return fmt.Errorf("memberlist: Leave called after Shutdown")
+		case C.ML_ERR_IN_CALLBACK:
+			return fmt.Errorf("memberlist: Leave cannot be called from a delegate callback")
+		default:
+			return cError("memberlist: leave", rc, nil)
+		}
+	})
+}
+
+// UpdateNode re-reads Delegate.NodeMeta and gossips the new metadata, waiting up to timeout
+// (0 = no limit) for it to spread if any other node is alive.
+func (m *Memberlist) UpdateNode(timeout time.Duration) error {
+	return m.withC(func(c *C.ml_memberlist_t) error {
+		switch rc := C.ml_memberlist_update_node(c, timeoutMs(timeout)); rc {
+		case C.ML_OK:
+			return nil
+		case C.ML_ERR_TIMEOUT:
+			return fmt.Errorf("timeout waiting for update broadcast")
+		case C.ML_ERR_TOO_LARGE:
+			return fmt.Errorf("Node meta data provided is longer than the limit")
+		case C.ML_ERR_CLOSED:
+			return errShutdown
+		case C.ML_ERR_IN_CALLBACK:
+			return fmt.Errorf("memberlist: UpdateNode cannot be called from a delegate callback")
+		default:
+			return cError("memberlist: update node", rc, nil)
+		}
+	})
+}
+
+// LocalNode returns this node.
+func (m *Memberlist) LocalNode() *Node {
+	var n *Node
+	err := m.withC(func(c *C.ml_memberlist_t) error {
+		var list *C.ml_members_t
+		if rc := C.ml_memberlist_local(c, &list); rc != C.ML_OK {
+			return cError("memberlist: local", rc, nil)
+		}
+		defer C.ml_members_destroy(list)
+		if C.ml_members_count(list) > 0 {
+			n = nodeFromC(C.ml_members_get(list, 0), false)
+		}
+		return nil
+	})
+	if errors.Is(err, errShutdown) {
+		return m.finalLocal
+	}
+	return n
+}
+
+// Members returns every node that is not dead or left, this one included. The nodes are
+// snapshots; they must not be modified.
+func (m *Memberlist) Members() []*Node {
+	var nodes []*Node
+	err := m.withC(func(c *C.ml_memberlist_t) error {
+		var list *C.ml_members_t
+		if rc := C.ml_memberlist_members(c, &list); rc != C.ML_OK {
+			return cError("memberlist: members", rc, nil)
+		}
+		defer C.ml_members_destroy(list)
+		nodes = nodesFromC(list, false)
+		return nil
+	})
+	if errors.Is(err, errShutdown) {
+		return append([]*Node(nil), m.finalMembers...)
+	}
+	if nodes == nil {
+		nodes = []*Node{}
+	}
+	return nodes
+}
+
+// NumMembers returns the number of nodes that are not dead or left, this one included.
+func (m *Memberlist) NumMembers() (alive int) {
+	err := m.withC(func(c *C.ml_memberlist_t) error {
+		alive = int(C.ml_memberlist_num_members(c))
+		return nil
+	})
+	if errors.Is(err, errShutdown) {
+		return len(m.finalMembers)
+	}
+	return alive
+}
+
+// GetHealthScore returns the Lifeguard awareness score: 0 is healthy, higher is worse.
+func (m *Memberlist) GetHealthScore() int {
+	score := 0
+	err := m.withC(func(c *C.ml_memberlist_t) error {
+		score = int(C.ml_memberlist_health_score(c))
+		return nil
+	})
+	if errors.Is(err, errShutdown) {
+		return m.finalHealth
+	}
+	return score
+}
+
+// ProtocolVersion returns the protocol version this node speaks.
+func (m *Memberlist) ProtocolVersion() uint8 {
+	return m.config.ProtocolVersion
+}
+
+func sendError(op string, rc C.ml_err_t) error {
+	switch rc {
+	case C.ML_OK:
+		return nil
+	case C.ML_ERR_CLOSED:
+		return errShutdown
+	default:
+		return cError("memberlist: "+op, rc, nil)
+	}
+}
+
+// SendBestEffort sends a user message to a node over UDP (not gossiped; no delivery
+// guarantee). The node need not be a member: its name and address are used as given.
+func (m *Memberlist) SendBestEffort(to *Node, msg []byte) error {
+	if to == nil {
+		return fmt.Errorf("memberlist: SendBestEffort needs a node")
+	}
+	return m.SendToAddress(to.FullAddress(), msg)
+}
+
+// SendReliable sends a user message to a member over TCP; delivered if no error is returned.
+// libmemberlist looks the node up by name in the current membership, so the node must be known.
+func (m *Memberlist) SendReliable(to *Node, msg []byte) error {
+	if to == nil {
+		return fmt.Errorf("memberlist: SendReliable needs a node")
+	}
+	if to.Name == "" && m.config.RequireNodeNames {
+		return errNodeNamesAreRequired
+	}
+	cname := C.CString(to.Name)
+	defer C.free(unsafe.Pointer(cname))
+	return m.withC(func(c *C.ml_memberlist_t) error {
+		rc := C.ml_memberlist_send_reliable(c, cname, bytesPtr(msg), C.size_t(len(msg)))
+		runtime.KeepAlive(msg)
+		if rc == C.ML_ERR_NOT_FOUND {
+			return fmt.Errorf("memberlist: SendReliable: %q is not a known member", to.Name)
+		}
+		if rc == C.ML_ERR_IN_CALLBACK {
+			return fmt.Errorf("memberlist: SendReliable cannot be called from a delegate callback")
+		}
+		return sendError("send reliable to "+to.Name, rc)
+	})
+}
+
+// SendTo sends a user message over UDP to an address.
+//
+// Deprecated: use SendBestEffort, or SendToAddress.
+func (m *Memberlist) SendTo(to net.Addr, msg []byte) error {
+	if to == nil {
+		return fmt.Errorf("memberlist: SendTo needs an address")
+	}
+	return m.SendToAddress(Address{Addr: to.String(), Name: ""}, msg)
+}
+
+// SendToAddress sends a user message over UDP to an address.
+func (m *Memberlist) SendToAddress(a Address, msg []byte) error {
+	if a.Name == "" && m.config.RequireNodeNames {
+		return errNodeNamesAreRequired
+	}
+	host, port, err := net.SplitHostPort(a.Addr)
+	if err != nil {
+		return fmt.Errorf("memberlist: bad address %q: %v", a.Addr, err)
+	}
+	if net.ParseIP(host) == nil {
+		ua, err := net.ResolveUDPAddr("udp", a.Addr)
+		if err != nil {
+			return fmt.Errorf("memberlist: cannot resolve %q: %v", a.Addr, err)
+		}
+		host = ua.IP.String()
+	}
+	target := net.JoinHostPort(host, port)
+	if a.Name != "" {
+		target = a.Name + "/" + target
+	}
+	ct := C.CString(target)
+	defer C.free(unsafe.Pointer(ct))
+	return m.withC(func(c *C.ml_memberlist_t) error {
+		rc := C.ml_memberlist_send_to_address(c, ct, bytesPtr(msg), C.size_t(len(msg)))
+		runtime.KeepAlive(msg)
+		return sendError("send to "+a.String(), rc)
+	})
+}
+
+// SendToUDP sends a user message over UDP.
+//
+// Deprecated: use SendBestEffort.
+func (m *Memberlist) SendToUDP(to *Node, msg []byte) error {
+	return m.SendBestEffort(to, msg)
+}
+
+// SendToTCP sends a user message over TCP.
+//
+// Deprecated: use SendReliable.
+func (m *Memberlist) SendToTCP(to *Node, msg []byte) error {
+	return m.SendReliable(to, msg)
+}
+
+// Ping sends one UDP ping to node at addr and waits up to ProbeTimeout for the ack. It returns
+// the round-trip time, or a NoPingResponseError.
+func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
+	if addr == nil {
+		return 0, fmt.Errorf("memberlist: Ping needs an address")
+	}
+	cn, ca := C.CString(node), C.CString(addr.String())
+	defer C.free(unsafe.Pointer(cn))
+	defer C.free(unsafe.Pointer(ca))
+	var rtt C.int64_t
+	err := m.withC(func(c *C.ml_memberlist_t) error {
+		switch rc := C.ml_memberlist_ping(c, cn, ca, &rtt); rc {
+		case C.ML_OK:
+			return nil
+		case C.ML_ERR_TIMEOUT:
+			m.logger.Printf("[DEBUG] memberlist: Failed UDP ping: %v (timeout reached)", node)
+			return NoPingResponseError{node}
+		case C.ML_ERR_IN_CALLBACK:
+			return fmt.Errorf("memberlist: Ping cannot be called from a delegate callback")
+		default:
+			return sendError("ping "+node, rc)
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(rtt), nil
+}
+
+// Shutdown stops the node without telling anyone (peers notice by probing; call Leave first to
+// leave gracefully). Its ports are free when it returns and no delegate is called afterwards.
+// Members, LocalNode, NumMembers and GetHealthScore keep answering with the last state. It is
+// safe to call more than once, but not from a delegate callback (that returns an error).
+func (m *Memberlist) Shutdown() error {
+	m.shutdownMu.Lock()
+	defer m.shutdownMu.Unlock()
+	if m.shutdown.Load() {
+		return nil
+	}
+	m.mu.RLock()
+	c := m.c
+	m.mu.RUnlock()
+	if c == nil {
+		return nil
+	}
+	if m.cb.forwarder != nil {
+		m.cb.forwarder.stopBlocking() // a callback waiting on an unread event channel gives up
+	}
+	m.cb.release()
+	rc := C.ml_memberlist_shutdown(c)
+	m.cb.acquire()
+	if rc != C.ML_OK {
+		if rc == C.ML_ERR_IN_CALLBACK {
+			return fmt.Errorf("memberlist: Shutdown cannot be called from a delegate callback; call it from another goroutine")
+		}
+		return cError("memberlist: shutdown", rc, nil)
+	}
+	m.shutdown.Store(true)
+	if m.cb.forwarder != nil {
+		m.cb.forwarder.close()
+	}
+	if m.cb.transport != nil {
+		if err := m.cb.transport.stop(); err != nil {
+			m.logger.Printf("[ERR] Failed to shutdown transport: %v", err)
+		}
+	}
+
+	m.metrics.stop()
+	members, local, health := m.Members(), m.LocalNode(), m.GetHealthScore()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.finalMembers, m.finalLocal, m.finalHealth = members, local, health
+	if rc := C.ml_memberlist_destroy(m.c); rc != C.ML_OK {
+		// Only a callback can get here, and that was refused above.
+		return cError("memberlist: destroy", rc, nil)
+	}
+	m.c = nil
+	return nil
+}
+
+// nodeFromC copies a C member into a Node.
+func nodeFromC(mm *C.ml_member_t, withState bool) *Node {
+	if mm == nil {
+		return nil
+	}
+	n := &Node{Name: C.GoString(C.ml_member_name(mm)), Port: uint16(C.ml_member_port(mm))}
+	var l C.size_t
+	if p := C.ml_member_addr(mm, &l); p != nil && l > 0 {
+		n.Addr = net.IP(goBytes(p, l))
+	}
+	if p := C.ml_member_meta(mm, &l); p != nil && l > 0 {
+		n.Meta = goBytes(p, l)
+	}
+	var v [6]C.uint8_t
+	C.ml_member_versions(mm, &v[0])
+	n.PMin, n.PMax, n.PCur = uint8(v[0]), uint8(v[1]), uint8(v[2])
+	n.DMin, n.DMax, n.DCur = uint8(v[3]), uint8(v[4]), uint8(v[5])
+	if withState {
+		n.State = NodeStateType(C.ml_member_state(mm))
+	}
+	return n
+}
+
+func nodesFromC(list *C.ml_members_t, withState bool) []*Node {
+	count := int(C.ml_members_count(list))
+	nodes := make([]*Node, 0, count)
+	for i := 0; i < count; i++ {
+		if n := nodeFromC(C.ml_members_get(list, C.size_t(i)), withState); n != nil {
+			nodes = append(nodes, n)
+		}
+	}
+	return nodes
+}

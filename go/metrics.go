@@ -1,0 +1,115 @@
+package memberlist
+
+/*
+#include "bridge.h"
+*/
+import "C"
+
+import (
+	"runtime/cgo"
+	"sync"
+	"time"
+
+	metrics "github.com/hashicorp/go-metrics"
+)
+
+// metricsInterval is how often libmemberlist's counters are read and turned into go-metrics.
+const metricsInterval = time.Second
+
+// metricsPump emits memberlist's go-metrics (with Config.MetricLabels) from libmemberlist's
+// counters: counters as deltas every metricsInterval, gauges (health score, node instances by
+// state) at the same pace, and the broadcast queue depth sampled every QueueCheckInterval.
+// memberlist emits counters at each event; here they arrive aggregated per interval. Its timers
+// (memberlist.gossip, probeNode, pushPullNode) and the push/pull size samples are not emitted.
+type metricsPump struct {
+	m      *Memberlist
+	labels []metrics.Label
+	last   map[string]float64
+	done   chan struct{}
+	wg     sync.WaitGroup
+}
+
+// counters maps memberlist's counter names to libmemberlist's (memberlist counts bytes for
+// udp/tcp sent and udp received).
+var counterSources = []struct {
+	key    []string
+	source string
+}{
+	{[]string{"memberlist", "udp", "sent"}, "memberlist.udp.sent_bytes"},
+	{[]string{"memberlist", "udp", "received"}, "memberlist.udp.received_bytes"},
+	{[]string{"memberlist", "tcp", "sent"}, "memberlist.tcp.sent_bytes"},
+	{[]string{"memberlist", "tcp", "accept"}, "memberlist.tcp.accept"},
+	{[]string{"memberlist", "tcp", "connect"}, "memberlist.tcp.connect"},
+	{[]string{"memberlist", "msg", "alive"}, "memberlist.msg.alive"},
+	{[]string{"memberlist", "msg", "suspect"}, "memberlist.msg.suspect"},
+	{[]string{"memberlist", "msg", "dead"}, "memberlist.msg.dead"},
+	{[]string{"memberlist", "degraded", "probe"}, "memberlist.degraded.probe"},
+	{[]string{"memberlist", "degraded", "timeout"}, "memberlist.degraded.timeout"},
+}
+
+func startMetrics(m *Memberlist) *metricsPump {
+	p := &metricsPump{m: m, labels: m.config.MetricLabels, last: map[string]float64{}, done: make(chan struct{})}
+	p.wg.Add(1)
+	go p.run(m.config.QueueCheckInterval)
+	return p
+}
+
+func (p *metricsPump) stop() {
+	close(p.done)
+	p.wg.Wait()
+}
+
+// read returns libmemberlist's counters and gauges, or nil once the node is gone.
+func (p *metricsPump) read() map[string]float64 {
+	values := map[string]float64{}
+	h := cgo.NewHandle(values)
+	defer h.Delete()
+	if err := p.m.withC(func(c *C.ml_memberlist_t) error {
+		return cError("metrics", C.mlgo_metrics(c, C.uintptr_t(h)), nil)
+	}); err != nil {
+		return nil
+	}
+	return values
+}
+
+func (p *metricsPump) run(queueInterval time.Duration) {
+	defer p.wg.Done()
+	tick := time.NewTicker(metricsInterval)
+	defer tick.Stop()
+	var queueTick <-chan time.Time
+	if queueInterval > 0 {
+		qt := time.NewTicker(queueInterval)
+		defer qt.Stop()
+		queueTick = qt.C
+	}
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-tick.C:
+			if v := p.read(); v != nil {
+				p.emit(v)
+			}
+		case <-queueTick:
+			if v := p.read(); v != nil {
+				metrics.AddSampleWithLabels([]string{"memberlist", "queue", "broadcasts"},
+					float32(v["memberlist.queue.broadcasts"]), p.labels)
+			}
+		}
+	}
+}
+
+func (p *metricsPump) emit(v map[string]float64) {
+	for _, c := range counterSources {
+		cur := v[c.source]
+		if d := cur - p.last[c.source]; d > 0 {
+			metrics.IncrCounterWithLabels(c.key, float32(d), p.labels)
+		}
+		p.last[c.source] = cur
+	}
+	metrics.SetGaugeWithLabels([]string{"memberlist", "health", "score"}, float32(v["memberlist.health.score"]), p.labels)
+	for _, state := range []string{"alive", "suspect", "dead", "left"} {
+		labels := append(append([]metrics.Label(nil), p.labels...), metrics.Label{Name: "node_state", Value: state})
+		metrics.SetGaugeWithLabels([]string{"memberlist", "node", "instances"}, float32(v["memberlist.node."+state]), labels)
+	}
+}

@@ -1,0 +1,60 @@
+package memberlist
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	metrics "github.com/hashicorp/go-metrics"
+)
+
+func TestMetrics(t *testing.T) {
+	sink := metrics.NewInmemSink(time.Hour, time.Hour)
+	cfg := metrics.DefaultConfig("test")
+	cfg.EnableHostname = false
+	cfg.EnableRuntimeMetrics = false
+	if _, err := metrics.NewGlobal(cfg, sink); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = metrics.NewGlobal(cfg, &metrics.BlackholeSink{}) }()
+
+	label := metrics.Label{Name: "segment", Value: "alpha"}
+	c1 := testConfig(t)
+	c1.MetricLabels = []metrics.Label{label}
+	c1.QueueCheckInterval = 100 * time.Millisecond
+	m1 := create(t, c1)
+	m2 := createPeer(t, m1, testConfig(t))
+	if _, err := m2.Join([]string{joinAddr(m1)}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"test.memberlist.queue.broadcasts;segment=alpha",                // sample, every QueueCheckInterval
+		"test.memberlist.tcp.accept;segment=alpha",                      // counter: m2's join stream
+		"test.memberlist.node.instances;segment=alpha;node_state=alive", // gauge
+		"test.memberlist.health.score;segment=alpha",
+	}
+	waitFor(t, "go-metrics from the node", func() (bool, string) {
+		var have []string
+		for _, iv := range sink.Data() {
+			iv.RLock()
+			for k := range iv.Counters {
+				have = append(have, k)
+			}
+			for k := range iv.Gauges {
+				have = append(have, k)
+			}
+			for k := range iv.Samples {
+				have = append(have, k)
+			}
+			iv.RUnlock()
+		}
+		all := strings.Join(have, " ")
+		for _, w := range want {
+			if !strings.Contains(all, w) {
+				return false, fmt.Sprintf("missing %s in %v", w, have)
+			}
+		}
+		return true, ""
+	})
+}
