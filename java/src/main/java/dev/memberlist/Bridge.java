@@ -1,0 +1,245 @@
+package dev.memberlist;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The one object the native trampolines call (bindings/swig/memberlist.i resolves these methods by
+ * name and signature: keep them in step). One per memberlist. Each registration holds a JNI global
+ * reference to it, released by the C API's user_free after the last callback, so it — and every
+ * listener it holds — stays reachable exactly as long as native code may call it.
+ *
+ * Every method catches everything its listener throws: nothing propagates into the library.
+ */
+final class Bridge {
+  static final System.Logger LOGGER = System.getLogger("dev.memberlist");
+
+  private final Delegate delegate;
+  private final EventListener events;
+  private final ConflictListener conflict;
+  private final MergeListener merge;
+  private final AliveListener alive;
+  private final PingListener ping;
+  private final LogListener log;
+  private volatile String nodeName = "";
+  private final Tracker tracker = new Tracker();
+
+  /**
+   * Which thread is inside one of the node's callbacks. The Memberlist holds this, not the
+   * bridge: the bridge (and so the listeners) is reachable through the native registrations only.
+   */
+  static final class Tracker {
+    private volatile Thread current;
+
+    /** Whether the calling thread is inside one of this node's callbacks. */
+    boolean isCallbackThread() {
+      return current == Thread.currentThread();
+    }
+  }
+
+  Bridge(Delegate delegate, EventListener events, ConflictListener conflict, MergeListener merge,
+      AliveListener alive, PingListener ping, LogListener log) {
+    this.delegate = delegate;
+    this.events = events;
+    this.conflict = conflict;
+    this.merge = merge;
+    this.alive = alive;
+    this.ping = ping;
+    this.log = log;
+  }
+
+  void setNodeName(String name) {
+    nodeName = name;
+  }
+
+  Tracker tracker() {
+    return tracker;
+  }
+
+  // Callbacks nest (a callback's call into the library may log through log() on the same
+  // thread), so exit restores what enter found.
+  private Thread enter() {
+    Thread prev = tracker.current;
+    tracker.current = Thread.currentThread();
+    return prev;
+  }
+
+  private void exit(Thread prev) {
+    tracker.current = prev;
+  }
+
+  private void failed(String where, Throwable t) {
+    StringWriter sw = new StringWriter();
+    t.printStackTrace(new PrintWriter(sw));
+    String text = "memberlist " + nodeName + ": " + where + " threw (the node keeps running): " + sw;
+    emitLog(LogLevel.ERROR, text, t);
+  }
+
+  private void emitLog(LogLevel level, String text, Throwable t) {
+    if (log != null) {
+      try {
+        log.log(level, text);
+        return;
+      } catch (Throwable again) { // the log listener itself failed: fall back
+        LOGGER.log(System.Logger.Level.ERROR, "memberlist: the log listener threw", again);
+      }
+    }
+    LOGGER.log(level.toSystem(), text);
+  }
+
+  // ---- called from native code (see memberlist.i) ----
+
+  byte[] nodeMeta(int limit) {
+    Thread prev = enter();
+    try {
+      return delegate.nodeMeta(limit);
+    } catch (Throwable t) {
+      failed("Delegate.nodeMeta", t);
+      return null;
+    } finally {
+      exit(prev);
+    }
+  }
+
+  void notifyMsg(byte[] msg) {
+    Thread prev = enter();
+    try {
+      delegate.notifyMsg(msg);
+    } catch (Throwable t) {
+      failed("Delegate.notifyMsg", t);
+    } finally {
+      exit(prev);
+    }
+  }
+
+  byte[][] getBroadcasts(int overhead, int limit) {
+    Thread prev = enter();
+    try {
+      List<byte[]> l = delegate.getBroadcasts(overhead, limit);
+      return l == null || l.isEmpty() ? null : l.toArray(new byte[0][]);
+    } catch (Throwable t) {
+      failed("Delegate.getBroadcasts", t);
+      return null;
+    } finally {
+      exit(prev);
+    }
+  }
+
+  byte[] localState(boolean join) {
+    Thread prev = enter();
+    try {
+      return delegate.localState(join);
+    } catch (Throwable t) {
+      failed("Delegate.localState", t);
+      return null;
+    } finally {
+      exit(prev);
+    }
+  }
+
+  void mergeRemoteState(byte[] buf, boolean join) {
+    Thread prev = enter();
+    try {
+      delegate.mergeRemoteState(buf, join);
+    } catch (Throwable t) {
+      failed("Delegate.mergeRemoteState", t);
+    } finally {
+      exit(prev);
+    }
+  }
+
+  void event(int type, long member) {
+    Thread prev = enter();
+    try {
+      Node n = Node.fromNative(member);
+      switch (type) {
+        case 0: events.notifyJoin(n); break;
+        case 1: events.notifyLeave(n); break;
+        default: events.notifyUpdate(n); break;
+      }
+    } catch (Throwable t) {
+      failed("EventListener", t);
+    } finally {
+      exit(prev);
+    }
+  }
+
+  void conflict(long existing, long other) {
+    Thread prev = enter();
+    try {
+      conflict.notifyConflict(Node.fromNative(existing), Node.fromNative(other));
+    } catch (Throwable t) {
+      failed("ConflictListener", t);
+    } finally {
+      exit(prev);
+    }
+  }
+
+  String merge(long peers) {
+    Thread prev = enter();
+    try {
+      return merge.notifyMerge(Node.listFromNative(peers));
+    } catch (Throwable t) {
+      failed("MergeListener", t);
+      return "merge listener threw " + t;
+    } finally {
+      exit(prev);
+    }
+  }
+
+  /** True = ignore the alive message. */
+  boolean alive(long peer) {
+    Thread prev = enter();
+    try {
+      return !alive.notifyAlive(Node.fromNative(peer));
+    } catch (Throwable t) {
+      failed("AliveListener", t);
+      return false;
+    } finally {
+      exit(prev);
+    }
+  }
+
+  byte[] ackPayload(int limit) {
+    Thread prev = enter();
+    try {
+      return ping.ackPayload();
+    } catch (Throwable t) {
+      failed("PingListener.ackPayload", t);
+      return null;
+    } finally {
+      exit(prev);
+    }
+  }
+
+  void pingComplete(long other, long rttNanos, byte[] payload) {
+    Thread prev = enter();
+    try {
+      ping.notifyPingComplete(Node.fromNative(other), Duration.ofNanos(rttNanos), payload);
+    } catch (Throwable t) {
+      failed("PingListener.notifyPingComplete", t);
+    } finally {
+      exit(prev);
+    }
+  }
+
+  void log(int level, String msg) {
+    Thread prev = enter();
+    try {
+      emitLog(LogLevel.fromNative(level), msg, null);
+    } catch (Throwable t) { // nothing may escape
+    } finally {
+      exit(prev);
+    }
+  }
+
+  /** The native side's last resort: an exception that escaped one of the methods above. */
+  static void uncaught(Throwable t) {
+    try {
+      LOGGER.log(System.Logger.Level.ERROR, "memberlist: exception in a callback (the node keeps running)", t);
+    } catch (Throwable ignored) { // nothing may escape
+    }
+  }
+}
