@@ -353,6 +353,7 @@ struct Registrations {
   std::unique_ptr<PingAdapter> ping;
   std::unique_ptr<LogRegistration> log;
   std::unique_ptr<TransportRegistration> transport;
+  bool any() const { return delegate || events || conflict || merge || alive || ping || log || transport; }
 };
 
 }  // namespace
@@ -365,6 +366,7 @@ struct ml_config {
   protocol::Config cfg;
   // Moved to the memberlist by ml_memberlist_create (which takes a const ml_config_t *).
   mutable Registrations regs;
+  mutable bool regs_taken = false;  // regs went to a memberlist: this config cannot make another
   std::shared_ptr<KeyringState> keyring;
 };
 
@@ -746,6 +748,12 @@ ML_EXPORT ml_err_t ml_memberlist_create(ml_memberlist_t **out, ml_runtime_t *rt,
     }
     *out = nullptr;
     if (rt != nullptr && rt->rt->in_loop_thread()) return ML_ERR_IN_CALLBACK;
+    if (cfg->regs_taken) {
+      write_str(errstr, errstr_size,
+                "this config's delegates, events, log or transport already belong to an earlier memberlist; "
+                "registrations are single-use: make a new config");
+      return ML_ERR_INVALID_ARGUMENT;
+    }
     auto ml = std::make_unique<ml_memberlist>();
     net::HostOptions o;
     o.config = cfg->cfg;
@@ -789,6 +797,7 @@ ML_EXPORT ml_err_t ml_memberlist_create(ml_memberlist_t **out, ml_runtime_t *rt,
       return fail(e, code, errstr, errstr_size);
     }
     // The delegates are in use from here on: the registrations move to the memberlist.
+    cfg->regs_taken = regs.any();
     ml->regs = std::move(cfg->regs);
     ml->host = std::shared_ptr<net::NodeHost>(std::move(host.value()));
     ml->default_port = regs.transport            ? ml->host->advertise().port

@@ -81,6 +81,26 @@ static void test_registration_replaced_and_destroyed(void **state) {
   assert_int_equal(LOAD(g_frees), 2); /* the config's one, at destroy */
 }
 
+/* Registrations are single-use: a second create from the same config is refused, not run
+ * silently without its delegates. */
+static void test_config_registrations_single_use(void **state) {
+  node_t a;
+  ml_memberlist_t *second = NULL;
+  ml_config_t *cfg;
+  char err[256] = "";
+  (void)state;
+  cfg = fast_config(&a, 7, NULL);
+  assert_int_equal(ml_memberlist_create(&a.ml, NULL, cfg, err, sizeof err), ML_OK);
+  assert_int_equal(ml_memberlist_create(&second, NULL, cfg, err, sizeof err), ML_ERR_INVALID_ARGUMENT);
+  assert_null(second);
+  assert_non_null(strstr(err, "single-use"));
+  ml_config_destroy(cfg);
+  assert_int_equal(ml_memberlist_num_members(a.ml), 1); /* the first node is unharmed */
+  assert_int_equal(ml_memberlist_shutdown(a.ml), ML_OK);
+  assert_int_equal(ml_memberlist_destroy(a.ml), ML_OK);
+  assert_int_equal(LOAD(a.frees), 2); /* events and delegate, once each */
+}
+
 static void test_handles_null(void **state) {
   ml_members_t *list = NULL;
   size_t len = 7;
@@ -245,6 +265,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_config_errors),
       cmocka_unit_test(test_registration_replaced_and_destroyed),
+      cmocka_unit_test(test_config_registrations_single_use),
       cmocka_unit_test(test_handles_null),
       cmocka_unit_test(test_node_errors),
       cmocka_unit_test(test_in_callback),

@@ -198,7 +198,9 @@ typedef enum ml_log_level {
 typedef void (*ml_log_fn)(void *user, ml_log_level_t level, const char *msg);
 
 /* Registrations on a configuration, taken over by ml_memberlist_create. Replacing one calls the
- * previous user_free. `delegate` is copied. */
+ * previous user_free. `delegate` is copied. Registrations are single-use: once a memberlist has
+ * taken them, creating another from the same config returns ML_ERR_INVALID_ARGUMENT (a config
+ * without registrations may make any number of memberlists). */
 ml_err_t ml_config_set_delegate(ml_config_t *cfg, const ml_delegate_t *delegate, void *user, ml_user_free_fn user_free);
 ml_err_t ml_config_set_events(ml_config_t *cfg, ml_event_fn fn, void *user, ml_user_free_fn user_free);
 ml_err_t ml_config_set_conflict(ml_config_t *cfg, ml_conflict_fn fn, void *user, ml_user_free_fn user_free);

@@ -25,6 +25,10 @@ public class MemberlistException extends RuntimeException {
   public static final int NOT_FOUND = MemberlistNativeConstants.ML_ERR_NOT_FOUND;
   public static final int TOO_LARGE = MemberlistNativeConstants.ML_ERR_TOO_LARGE;
   public static final int KEY = MemberlistNativeConstants.ML_ERR_KEY;
+  /** Not available in this mode (an external-transport input on a node with its own sockets). */
+  public static final int NOT_SUPPORTED = MemberlistNativeConstants.ML_ERR_NOT_SUPPORTED;
+  /** Still in use: a runtime with memberlists on it, a keyring backing another memberlist. */
+  public static final int BUSY = MemberlistNativeConstants.ML_ERR_BUSY;
 
   private final int code;
   private final String detail;
