@@ -33,6 +33,7 @@ type agentOpts struct {
 	httpAddr     string
 	meta         string
 	compression  bool
+	retransmit   int
 	verbose      bool
 	leaveTimeout time.Duration
 }
@@ -72,6 +73,7 @@ cluster gracefully (bounded by --leave-timeout) and exits 0; a second signal exi
 	f.StringVar(&o.httpAddr, "http", "127.0.0.1:7980", `serve the member list on this address: host:port, or unix:/path for a unix socket; "" disables`)
 	f.StringVar(&o.meta, "meta", "", "node metadata (at most 512 bytes), shown by 'members'")
 	f.BoolVar(&o.compression, "compression", true, "compress gossip (LZW)")
+	f.IntVar(&o.retransmit, "retransmit-mult", 0, "how many times each broadcast is retransmitted, times log(N+1) (0: the profile's)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print memberlist's own log on stderr")
 	f.DurationVar(&o.leaveTimeout, "leave-timeout", 5*time.Second, "how long to wait for the leave to propagate on SIGINT/SIGTERM")
 	_ = cmd.RegisterFlagCompletionFunc("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -126,6 +128,12 @@ func buildConfig(o agentOpts) (*memberlist.Config, error) {
 	}
 	c.Label = o.label
 	c.EnableCompression = o.compression
+	if o.retransmit < 0 {
+		return nil, fmt.Errorf("--retransmit-mult must be >= 0, not %d", o.retransmit)
+	}
+	if o.retransmit > 0 {
+		c.RetransmitMult = o.retransmit
+	}
 	if len(o.meta) > memberlist.MetaMaxSize {
 		return nil, fmt.Errorf("--meta is %d bytes, at most %d allowed", len(o.meta), memberlist.MetaMaxSize)
 	}

@@ -1,16 +1,13 @@
 package dev.memberlist;
 
 import static dev.memberlist.TestSupport.addr;
-import static dev.memberlist.TestSupport.fast;
 import static dev.memberlist.TestSupport.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,9 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -41,27 +36,34 @@ class GoInteropTest {
   final List<Agent> agents = new ArrayList<>();
 
   /** One agent subprocess and the lines it printed. */
+  private static Config.Builder sameAsAgents(String name, String ip) {
+    return Config.local().log(TestSupport.QUIET, LogLevel.WARN).name(name).bindAddress(ip).bindPort(0);
+  }
+
   static final class Agent {
     final String name;
     final Process process;
-    final Queue<String> lines = new ConcurrentLinkedQueue<>();
+    final Path output;
 
-    Agent(String name, Process p) {
+    // The agent writes to a file, not a pipe: a pipe reader that stops early would make the
+    // agent's next print die of SIGPIPE before it leaves.
+    Agent(String name, Process p, Path output) {
       this.name = name;
       this.process = p;
-      Thread t = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-          for (String l = r.readLine(); l != null; l = r.readLine()) lines.add(l);
-        } catch (IOException ignored) { // the process ended
-        }
-      }, "agent-output-" + name);
-      t.setDaemon(true);
-      t.start();
+      this.output = output;
+    }
+
+    List<String> lines() {
+      try {
+        return Files.readAllLines(output, StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        return List.of("(cannot read " + output + ": " + e + ")");
+      }
     }
 
     /** Whether a line holds every one of parts (e.g. "join", "java-0", "meta=..."). */
     boolean printed(String... parts) {
-      return lines.stream().anyMatch(l -> {
+      return lines().stream().anyMatch(l -> {
         for (String p : parts) if (!l.contains(p)) return false;
         return true;
       });
@@ -111,9 +113,13 @@ class GoInteropTest {
 
   private Agent startAgent(String binary, String name, String ip, String join, String meta) throws IOException {
     List<String> cmd = List.of(binary, "agent", "--name", name, "--bind", ip + ":0", "--join", join,
-        "--profile", "local", "--http", "", "--meta", meta, "--leave-timeout", "2s");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    Agent a = new Agent(name, p);
+        "--profile", "local", "--http", "", "--meta", meta, "--leave-timeout", "2s",
+        // memberlist sends a leave only retransmit_mult * log10(N+1) times in all, to random peers:
+        // with few nodes one of them can miss it and see a failure instead; send it more often.
+        "--retransmit-mult", "8");
+    Path out = tmp.resolve(name + ".out");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    Agent a = new Agent(name, p, out);
     agents.add(a);
     return a;
   }
@@ -171,9 +177,12 @@ class GoInteropTest {
         return meta[0];
       }
     };
-    Memberlist j0 = Memberlist.create(fast("java-0", "127.0.0.60").events(ev).delegate(d).build());
+    // The Java nodes run the agents' own profile (local): with a failure detector much faster
+    // than the agents' gossip, a Java node could declare a leaving agent dead before its leave
+    // message arrived.
+    Memberlist j0 = Memberlist.create(sameAsAgents("java-0", "127.0.0.60").events(ev).delegate(d).build());
     nodes.add(j0);
-    Memberlist j1 = Memberlist.create(fast("java-1", "127.0.0.63").build());
+    Memberlist j1 = Memberlist.create(sameAsAgents("java-1", "127.0.0.63").build());
     nodes.add(j1);
     assertEquals(1, j1.join(addr(j0)));
 
@@ -189,32 +198,32 @@ class GoInteropTest {
       assertArrayEquals((a.name.equals("go-real") ? "real-meta" : "ours-meta").getBytes(StandardCharsets.UTF_8),
           seen.meta(), seen.toString());
       waitUntil(WAIT, () -> a.printed("join", "java-0", "meta=\"java-meta-1\"") && a.printed("join", "java-1"),
-          () -> a.name + " printed " + a.lines);
+          () -> a.name + " printed " + a.lines());
       for (Agent other : running) {
-        if (other != a) waitUntil(WAIT, () -> a.printed("join", other.name), () -> a.name + " printed " + a.lines);
+        if (other != a) waitUntil(WAIT, () -> a.printed("join", other.name), () -> a.name + " printed " + a.lines());
       }
     }
     // a metadata update from Java reaches the Go nodes
     meta[0] = "java-meta-2".getBytes(StandardCharsets.UTF_8);
     j0.updateNode(Duration.ofSeconds(5));
     for (Agent a : running) {
-      waitUntil(WAIT, () -> a.printed("update", "java-0", "meta=\"java-meta-2\""), () -> a.name + " printed " + a.lines);
+      waitUntil(WAIT, () -> a.printed("update", "java-0", "meta=\"java-meta-2\""), () -> a.name + " printed " + a.lines());
     }
     // a Java node leaving is seen by the Go nodes
     j1.leave(Duration.ofSeconds(5));
     j1.close();
     for (Agent a : running) {
-      waitUntil(WAIT, () -> a.printed("leave", "java-1"), () -> a.name + " printed " + a.lines);
+      waitUntil(WAIT, () -> a.printed("leave", "java-1"), () -> a.name + " printed " + a.lines());
     }
     // a Go node leaving gracefully (SIGTERM: the agent leaves, then exits)
     Agent leaver = running.get(0);
     leaver.process.destroy();
     assertTrue(leaver.process.waitFor(20, TimeUnit.SECONDS), "agent exits after leaving");
-    waitUntil(WAIT, () -> left.get(leaver.name) == NodeState.LEFT, () -> "java sees " + leaver.name + " left: " + left);
+    waitUntil(WAIT, () -> left.get(leaver.name) == NodeState.LEFT, () -> "java sees " + leaver.name + " left: " + left + "; " + leaver.name + " printed " + leaver.lines() + " exit " + leaver.process.exitValue());
     // a Go node killed (SIGKILL: no leave) is detected as dead
     if (running.size() > 1) {
       Agent victim = running.get(1);
-      waitUntil(WAIT, () -> victim.printed("leave", leaver.name), () -> victim.name + " printed " + victim.lines);
+      waitUntil(WAIT, () -> victim.printed("leave", leaver.name), () -> victim.name + " printed " + victim.lines());
       victim.process.destroyForcibly();
       assertTrue(victim.process.waitFor(20, TimeUnit.SECONDS));
       waitUntil(WAIT, () -> left.get(victim.name) == NodeState.DEAD, () -> "java sees " + victim.name + " dead: " + left);

@@ -201,6 +201,13 @@ class RobustnessTest {
     assertTrue(!Thread.getAllStackTraces().containsKey(t));
   }
 
+  private static Config.Builder localTimers(String name, String ip) {
+    // No Lifeguard stretch of the suspicion timeout: alone with the watcher, the dead node has no
+    // one to confirm it, and the local profile's 6x maximum would be 18 s.
+    return Config.local().log(TestSupport.QUIET, LogLevel.WARN).name(name).bindAddress(ip).bindPort(0)
+        .suspicionMaxTimeoutMult(1);
+  }
+
   @Test
   void closeLeavesOnlyWhenAsked() {
     java.util.Map<String, NodeState> left = new java.util.concurrent.ConcurrentHashMap<>();
@@ -210,9 +217,12 @@ class RobustnessTest {
         left.put(node.name(), node.state());
       }
     };
-    Memberlist watcher = start(fast("close-watcher", "127.0.0.39").events(l).build());
-    Memberlist polite = Memberlist.create(fast("close-polite", "127.0.0.40").leaveOnClose(true).build());
-    Memberlist abrupt = Memberlist.create(fast("close-abrupt", "127.0.0.41").build());
+    // The local profile's failure detector (1 s probes), not fast(): with 50 ms probe timeouts a
+    // loaded machine can have the watcher declare the polite node dead in the moment between its
+    // leave and the leave message's arrival. A leave that never arrives still fails the test.
+    Memberlist watcher = start(localTimers("close-watcher", "127.0.0.39").events(l).build());
+    Memberlist polite = Memberlist.create(localTimers("close-polite", "127.0.0.40").leaveOnClose(true).build());
+    Memberlist abrupt = Memberlist.create(localTimers("close-abrupt", "127.0.0.41").build());
     nodes.add(polite);
     nodes.add(abrupt);
     polite.join(addr(watcher));
