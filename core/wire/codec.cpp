@@ -154,6 +154,7 @@ struct Sink {
 size_t bound(const std::string &v) { return 5 + v.size(); }
 size_t bound(const Bytes &v) { return 5 + v.size(); }
 size_t bound(const OptBytes &v) { return v ? 5 + v->size() : 1; }
+size_t bound(const OptSmallBytes &v) { return v ? 5 + v->size() : 1; }
 size_t bound(bool) { return 1; }
 template <class I>
   requires std::is_integral_v<I>
@@ -177,6 +178,13 @@ void put(Packer &p, const OptBytes &v, IntStyle s) {
     p.pack_nil();
   } else {
     put(p, *v, s);
+  }
+}
+void put(Packer &p, const OptSmallBytes &v, IntStyle) {
+  if (!v) {
+    p.pack_nil();
+  } else {
+    put_raw(p, v->data(), v->size());
   }
 }
 // A Go `int`.
@@ -226,11 +234,12 @@ template <class M> constexpr std::string_view kind_name() {
     return "bytes";
   }
 }
-template <class M> constexpr bool is_bytes = std::is_same_v<M, Bytes> || std::is_same_v<M, OptBytes>;
+template <class M>
+constexpr bool is_bytes = std::is_same_v<M, Bytes> || std::is_same_v<M, OptBytes> || std::is_same_v<M, OptSmallBytes>;
 
 // One scalar into one field, with Go's decoders' conversions (WIRE.md §3.3).
 template <class M> Status set_nil(M &v) {
-  if constexpr (std::is_same_v<M, OptBytes>) {
+  if constexpr (std::is_same_v<M, OptBytes> || std::is_same_v<M, OptSmallBytes>) {
     v.reset();
   } else {
     v = M{};
@@ -283,7 +292,7 @@ template <class M> Status set_raw(M &v, const char *p, uint32_t n, T::object_typ
   } else if constexpr (std::is_same_v<M, Bytes>) {
     v.assign(reinterpret_cast<const uint8_t *>(p), reinterpret_cast<const uint8_t *>(p) + n);
     return Ok{};
-  } else if constexpr (std::is_same_v<M, OptBytes>) {
+  } else if constexpr (std::is_same_v<M, OptBytes> || std::is_same_v<M, OptSmallBytes>) {
     v.emplace(reinterpret_cast<const uint8_t *>(p), reinterpret_cast<const uint8_t *>(p) + n);
     return Ok{};
   } else {
@@ -387,7 +396,7 @@ class StructVisitor {
       with_field<S>(field_, [&](const auto &f) {
         using M = std::decay_t<decltype(v_.*(f.member))>;
         if constexpr (is_bytes<M>) {
-          Bytes &b = bytes_of(v_.*(f.member));
+          auto &b = bytes_of(v_.*(f.member));
           b.clear();
           b.reserve(std::min<size_t>(n, 64));
           bytes_array_ = true;
@@ -491,6 +500,7 @@ class StructVisitor {
   }
   static Bytes &bytes_of(Bytes &b) { return b; }
   static Bytes &bytes_of(OptBytes &b) { return b.emplace(); }
+  static SmallBytes &bytes_of(OptSmallBytes &b) { return b.emplace(); }
 
   // A scalar: a field's value at depth 1, or a byte of a bytes field sent as an array.
   template <class SetField, class SetByte>
@@ -508,7 +518,7 @@ class StructVisitor {
           using M = std::decay_t<decltype(v_.*(f.member))>;
           if constexpr (std::is_same_v<M, Bytes>) {
             (v_.*(f.member)).push_back(b);
-          } else if constexpr (std::is_same_v<M, OptBytes>) {
+          } else if constexpr (std::is_same_v<M, OptBytes> || std::is_same_v<M, OptSmallBytes>) {
             (v_.*(f.member))->push_back(b);
           }
         });
@@ -580,6 +590,9 @@ void dump_string(std::string &out, std::string_view s) {
 void dump_value(std::string &out, const std::string &v) { dump_string(out, v); }
 void dump_value(std::string &out, const Bytes &v) { out += "0x" + to_hex(v); }
 void dump_value(std::string &out, const OptBytes &v) { out += "0x" + (v ? to_hex(*v) : std::string()); }
+void dump_value(std::string &out, const OptSmallBytes &v) {
+  out += "0x" + (v ? to_hex(ByteView(v->data(), v->size())) : std::string());
+}
 void dump_value(std::string &out, bool v) { out += v ? "true" : "false"; }
 template <class I>
   requires std::is_integral_v<I>

@@ -94,10 +94,10 @@ struct Dead {                 // type 5; From == Node means a voluntary leave
 struct Alive {                // type 4
   uint32_t incarnation = 0;   // Incarnation
   std::string node;           // Node
-  OptBytes addr;              // Addr: 4 or 16 bytes, forwarded verbatim
+  OptSmallBytes addr;         // Addr: 4 or 16 bytes, forwarded verbatim
   uint16_t port = 0;          // Port
   OptBytes meta;              // Meta
-  OptBytes vsn;               // Vsn: pmin pmax pcur dmin dmax dcur
+  OptSmallBytes vsn;          // Vsn: pmin pmax pcur dmin dmax dcur
   bool operator==(const Alive &) const = default;
 };
 
@@ -110,12 +110,12 @@ struct PushPullHeader {       // first object after type 6
 
 struct PushNodeState {
   std::string name;           // Name
-  OptBytes addr;              // Addr
+  OptSmallBytes addr;         // Addr
   uint16_t port = 0;          // Port
   OptBytes meta;              // Meta
   uint32_t incarnation = 0;   // Incarnation
   int64_t state = 0;          // State (Go int, NodeState values)
-  OptBytes vsn;               // Vsn
+  OptSmallBytes vsn;          // Vsn
   bool operator==(const PushNodeState &) const = default;
 };
 
