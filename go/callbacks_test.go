@@ -2,6 +2,7 @@ package memberlist
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -98,7 +99,7 @@ func (e *eventOrder) enter() {
 	if e.busy.Add(1) != 1 {
 		e.overlapped.Store(true)
 	}
-	time.Sleep(time.Millisecond)
+	time.Sleep(time.Millisecond) // hold the callback open so an overlapping one would be caught
 	e.count.Add(1)
 	e.busy.Add(-1)
 }
@@ -231,12 +232,24 @@ func TestShutdownDuringJoin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if conn, err := l.Accept(); err == nil {
+			accepted <- conn
+		}
+	}()
 	joined := make(chan error, 1)
 	go func() {
 		_, err := m1.Join([]string{"bh/" + blackhole.String()})
 		joined <- err
 	}()
-	time.Sleep(50 * time.Millisecond) // let Join reach the dial; correctness does not depend on it
+	// Shut down while the Join's push/pull is in flight: its connection is open and unanswered.
+	select {
+	case conn := <-accepted:
+		defer conn.Close()
+	case <-time.After(waitTimeout):
+		t.Fatal("Join never dialed the peer")
+	}
 	start := time.Now()
 	if err := m1.Shutdown(); err != nil {
 		t.Fatal(err)

@@ -66,6 +66,22 @@ static inline int wait_until(int (*cond)(void *), void *arg, long long timeout_m
   }
 }
 
+/* Waits until *counter (bumped by callbacks) reaches value, or fails the test. */
+typedef struct {
+  int *counter;
+  int value;
+} count_cond_t;
+static inline int count_reached(void *arg) {
+  count_cond_t *c = (count_cond_t *)arg;
+  return LOAD(*c->counter) >= c->value;
+}
+static inline void wait_count(int *counter, int value, long long timeout_ms) {
+  count_cond_t c;
+  c.counter = counter;
+  c.value = value;
+  assert_true(wait_until(count_reached, &c, timeout_ms));
+}
+
 static inline int node_index_of(const char *name) {
   int i;
   if (strncmp(name, "node-", 5) != 0) return -1;

@@ -15,20 +15,6 @@ static const uint8_t KEY_B[32] = {0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7
                                   0xbb, 0xbc, 0xbd, 0xbe, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5,
                                   0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf};
 
-typedef struct {
-  int *counter;
-  int value;
-} count_cond_t;
-static int count_reached(void *arg) {
-  count_cond_t *c = (count_cond_t *)arg;
-  return LOAD(*c->counter) >= c->value;
-}
-static void wait_count(int *counter, int value) {
-  count_cond_t c;
-  c.counter = counter;
-  c.value = value;
-  assert_true(wait_until(count_reached, &c, 10000));
-}
 
 static void wait_members(node_t *nodes, int count, int expected) {
   members_cond_t c;
@@ -93,7 +79,7 @@ static void test_labels_keep_clusters_apart(void **state) {
 
   /* Same label, same message: delivered. Each cluster still holds its own two members. */
   assert_int_equal(ml_memberlist_send_to_address(y[1].ml, y[0].addr, (const uint8_t *)"be:y", 4), ML_OK);
-  wait_count(&y[0].best_effort_msgs, 1);
+  wait_count(&y[0].best_effort_msgs, 1, 10000);
   assert_int_equal(LOAD(y[0].best_effort_msgs), 1);
   assert_int_equal(ml_memberlist_num_members(x[0].ml), 2);
   assert_int_equal(ml_memberlist_num_members(x[1].ml), 2);
@@ -131,17 +117,17 @@ static void test_compression_on_and_off(void **state) {
   memcpy(big, "rl:", 3);
   assert_int_equal(ml_memberlist_send_reliable(n[0].ml, "node-2", big, sizeof big), ML_OK);
   assert_int_equal(ml_memberlist_send_reliable(n[2].ml, "node-1", big, sizeof big), ML_OK);
-  wait_count(&n[2].best_effort_msgs, 1);
-  wait_count(&n[0].best_effort_msgs, 1);
-  wait_count(&n[2].reliable_msgs, 1);
-  wait_count(&n[1].reliable_msgs, 1);
+  wait_count(&n[2].best_effort_msgs, 1, 10000);
+  wait_count(&n[0].best_effort_msgs, 1, 10000);
+  wait_count(&n[2].reliable_msgs, 1, 10000);
+  wait_count(&n[1].reliable_msgs, 1, 10000);
 
   /* A metadata update from the plain node reaches the compressing ones (gossip + push/pull). */
   memcpy(n[2].meta, "plain", 5);
   n[2].meta_len = 5;
   assert_int_equal(ml_memberlist_update_node(n[2].ml, 5000), ML_OK);
-  wait_count(&n[0].updates, 1);
-  wait_count(&n[1].updates, 1);
+  wait_count(&n[0].updates, 1, 10000);
+  wait_count(&n[1].updates, 1, 10000);
 
   for (i = 2; i >= 0; --i) stop_node(&n[i]);
 }
@@ -180,7 +166,7 @@ static void test_key_rotation_while_running(void **state) {
       assert_int_equal(ml_memberlist_send_reliable(n[i].ml, to, (const uint8_t *)"rl:k", 4), ML_OK);
     }
     ++sent;
-    for (i = 0; i < N; ++i) wait_count(&n[i].reliable_msgs, sent);
+    for (i = 0; i < N; ++i) wait_count(&n[i].reliable_msgs, sent, 10000);
   }
   for (i = 0; i < N; ++i) {
     assert_int_equal(ml_keyring_count(ml_memberlist_keyring(n[i].ml)), 1);

@@ -54,14 +54,6 @@ static int all_see_meta(void *arg) {
   return 1;
 }
 
-typedef struct {
-  int *counter;
-  int value;
-} count_cond_t;
-static int count_reached(void *arg) {
-  count_cond_t *c = (count_cond_t *)arg;
-  return LOAD(*c->counter) >= c->value;
-}
 
 static void test_32_nodes(void **state) {
   enum { N = 32, RUNTIMES = 4 };
@@ -70,7 +62,6 @@ static void test_32_nodes(void **state) {
   members_cond_t all;
   all_leave_cond_t lc;
   all_meta_cond_t mc;
-  count_cond_t cc;
   char err[256];
   int i;
   (void)state;
@@ -100,15 +91,10 @@ static void test_32_nodes(void **state) {
   assert_int_equal(ml_memberlist_send_reliable(nodes[31].ml, "node-0", (const uint8_t *)"rl:31", 5), ML_OK);
   assert_int_equal(ml_memberlist_send_best_effort(nodes[0].ml, "node-31", (const uint8_t *)"be:0", 4), ML_OK);
   assert_int_equal(ml_memberlist_send_best_effort(nodes[31].ml, "node-0", (const uint8_t *)"be:31", 5), ML_OK);
-  cc.value = 1;
-  cc.counter = &nodes[31].reliable_msgs;
-  assert_true(wait_until(count_reached, &cc, 10000));
-  cc.counter = &nodes[0].reliable_msgs;
-  assert_true(wait_until(count_reached, &cc, 10000));
-  cc.counter = &nodes[31].best_effort_msgs;
-  assert_true(wait_until(count_reached, &cc, 10000));
-  cc.counter = &nodes[0].best_effort_msgs;
-  assert_true(wait_until(count_reached, &cc, 10000));
+  wait_count(&nodes[31].reliable_msgs, 1, 10000);
+  wait_count(&nodes[0].reliable_msgs, 1, 10000);
+  wait_count(&nodes[31].best_effort_msgs, 1, 10000);
+  wait_count(&nodes[0].best_effort_msgs, 1, 10000);
 
   /* node-31 is killed: everyone else marks it dead. */
   assert_int_equal(ml_memberlist_shutdown(nodes[31].ml), ML_OK);

@@ -185,20 +185,6 @@ static int left_seen(void *arg) {
   left_cond_t *c = (left_cond_t *)arg;
   return LOAD(c->n->leave_state[c->about]) == c->state;
 }
-typedef struct {
-  int *counter;
-  int value;
-} count_cond_t;
-static int count_reached(void *arg) {
-  count_cond_t *c = (count_cond_t *)arg;
-  return LOAD(*c->counter) >= c->value;
-}
-static void wait_count(int *counter, int value) {
-  count_cond_t c;
-  c.counter = counter;
-  c.value = value;
-  assert_true(wait_until(count_reached, &c, 15000));
-}
 
 static void test_three_nodes_external(void **state) {
   node_t nodes[NET_NODES];
@@ -236,10 +222,10 @@ static void test_three_nodes_external(void **state) {
   assert_int_equal(ml_memberlist_send_best_effort(nodes[2].ml, "node-0", (const uint8_t *)"be:b", 4), ML_OK);
   assert_int_equal(ml_memberlist_send_reliable(nodes[0].ml, "node-2", (const uint8_t *)"rl:a", 4), ML_OK);
   assert_int_equal(ml_memberlist_send_reliable(nodes[2].ml, "node-0", (const uint8_t *)"rl:b", 4), ML_OK);
-  wait_count(&nodes[2].best_effort_msgs, 1);
-  wait_count(&nodes[0].best_effort_msgs, 1);
-  wait_count(&nodes[2].reliable_msgs, 1);
-  wait_count(&nodes[0].reliable_msgs, 1);
+  wait_count(&nodes[2].best_effort_msgs, 1, 15000);
+  wait_count(&nodes[0].best_effort_msgs, 1, 15000);
+  wait_count(&nodes[2].reliable_msgs, 1, 15000);
+  wait_count(&nodes[0].reliable_msgs, 1, 15000);
   {
     int64_t rtt = 0;
     assert_int_equal(ml_memberlist_ping(nodes[1].ml, "node-2", nodes[2].addr, &rtt), ML_OK);
