@@ -772,15 +772,7 @@ ML_EXPORT ml_err_t ml_memberlist_create(ml_memberlist_t **out, ml_runtime_t *rt,
     if (auto v = o.config.validate(); !v) return fail(v.error(), ML_ERR_INVALID_CONFIG, errstr, errstr_size);
     if (rt != nullptr) o.runtime = rt->rt;
     const auto &regs = cfg->regs;
-    if (regs.transport) {
-      if (!net::parse_ip(o.config.advertise_addr) || o.config.advertise_port == 0) {
-        write_str(errstr, errstr_size,
-                  "external transport: advertise_addr must be an IP address and advertise_port not 0 (got '" +
-                      o.config.advertise_addr + "' port " + std::to_string(o.config.advertise_port) + ")");
-        return ML_ERR_INVALID_CONFIG;
-      }
-      o.external = regs.transport->callbacks();
-    }
+    if (regs.transport) o.external = regs.transport->callbacks();  // NodeHost checks the advertise address
     o.delegates.logger = regs.log.get();
     o.delegates.delegate = regs.delegate.get();
     o.delegates.events = regs.events.get();

@@ -164,10 +164,11 @@ wire::Status NodeHost::Impl::open(HostOptions &o) {
     ext = t->get();
     transport = std::move(t.value());
     auto ip = parse_ip(cfg.advertise_addr);
-    if (!ip) {
+    if (!ip || cfg.advertise_port == 0) {
       transport->close();
-      return make_error(Errc::OutOfRange,
-                        "external transport: advertise_addr must be an IP address, not '" + cfg.advertise_addr + "'");
+      return make_error(Errc::OutOfRange, "external transport: advertise_addr must be an IP address and "
+                                          "advertise_port not 0 (got '" +
+                                              cfg.advertise_addr + "' port " + std::to_string(cfg.advertise_port) + ")");
     }
     advertise = Endpoint{std::move(*ip), cfg.advertise_port, cfg.name};
   } else {
