@@ -237,76 +237,70 @@ template <class M> constexpr std::string_view kind_name() {
 template <class M>
 constexpr bool is_bytes = std::is_same_v<M, Bytes> || std::is_same_v<M, OptBytes> || std::is_same_v<M, OptSmallBytes>;
 
-// One scalar into one field, with Go's decoders' conversions (WIRE.md §3.3).
-template <class M> Status set_nil(M &v) {
+// One scalar into one field, with Go's decoders' conversions (WIRE.md §3.3). A value that does
+// not fit leaves the field as it is and is reported through bad(Error); only that failure path
+// builds an error value, so a field that decodes costs no Status.
+template <class M, class Bad> void set_nil(M &v, Bad &&) {
   if constexpr (std::is_same_v<M, OptBytes> || std::is_same_v<M, OptSmallBytes>) {
     v.reset();
   } else {
     v = M{};
   }
-  return Ok{};
 }
-template <class M> Status set_bool(M &v, bool b) {
+template <class M, class Bad> void set_bool(M &v, bool b, Bad &&bad) {
   if constexpr (std::is_same_v<M, bool>) {
     v = b;
-    return Ok{};
   } else {
-    return type_error(kind_name<M>(), T::BOOLEAN);
+    bad(type_error(kind_name<M>(), T::BOOLEAN));
   }
 }
-template <class M> Status set_uint(M &v, uint64_t u) {
+template <class M, class Bad> void set_uint(M &v, uint64_t u, Bad &&bad) {
   if constexpr (std::is_same_v<M, bool>) {  // Go's decoders take fixint 0/1 for a bool
-    if (u > 1) return make_error(Errc::OutOfRange, "integer other than 0/1 for a bool");
+    if (u > 1) return bad(make_error(Errc::OutOfRange, "integer other than 0/1 for a bool"));
     v = u == 1;
-    return Ok{};
   } else if constexpr (std::is_same_v<M, int64_t>) {
     if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return make_error(Errc::OutOfRange, "value overflows a Go int");
+      return bad(make_error(Errc::OutOfRange, "value overflows a Go int"));
     }
     v = static_cast<int64_t>(u);
-    return Ok{};
   } else if constexpr (std::is_integral_v<M>) {
     if (u > std::numeric_limits<M>::max()) {
-      return make_error(Errc::OutOfRange, "value " + std::to_string(u) + " overflows the field");
+      return bad(make_error(Errc::OutOfRange, "value " + std::to_string(u) + " overflows the field"));
     }
     v = static_cast<M>(u);
-    return Ok{};
   } else {
-    return type_error(kind_name<M>(), T::POSITIVE_INTEGER);
+    bad(type_error(kind_name<M>(), T::POSITIVE_INTEGER));
   }
 }
-template <class M> Status set_negative(M &v, int64_t i) {
+template <class M, class Bad> void set_negative(M &v, int64_t i, Bad &&bad) {
   if constexpr (std::is_same_v<M, int64_t>) {
     v = i;
-    return Ok{};
   } else if constexpr (std::is_integral_v<M> && !std::is_same_v<M, bool>) {
-    return make_error(Errc::OutOfRange, "negative value for an unsigned field");
+    bad(make_error(Errc::OutOfRange, "negative value for an unsigned field"));
   } else {
-    return type_error(kind_name<M>(), T::NEGATIVE_INTEGER);
+    bad(type_error(kind_name<M>(), T::NEGATIVE_INTEGER));
   }
 }
-template <class M> Status set_raw(M &v, const char *p, uint32_t n, T::object_type type) {
+template <class M, class Bad> void set_raw(M &v, const char *p, uint32_t n, T::object_type type, Bad &&bad) {
   if constexpr (std::is_same_v<M, std::string>) {
     v.assign(p, n);
-    return Ok{};
   } else if constexpr (std::is_same_v<M, Bytes>) {
     v.assign(reinterpret_cast<const uint8_t *>(p), reinterpret_cast<const uint8_t *>(p) + n);
-    return Ok{};
   } else if constexpr (std::is_same_v<M, OptBytes> || std::is_same_v<M, OptSmallBytes>) {
     v.emplace(reinterpret_cast<const uint8_t *>(p), reinterpret_cast<const uint8_t *>(p) + n);
-    return Ok{};
   } else {
-    return type_error(kind_name<M>(), type);
+    bad(type_error(kind_name<M>(), type));
   }
 }
 // A value of a type no field takes (float, ext), or a container where a scalar belongs.
-template <class M> Status set_other(M &, T::object_type type) { return type_error(kind_name<M>(), type); }
+template <class M, class Bad> void set_other(M &, T::object_type type, Bad &&bad) {
+  bad(type_error(kind_name<M>(), type));
+}
 
 // The byte in a bytes field given as an array of small integers.
-Status byte_from_uint(uint64_t u, uint8_t &b) {
-  if (u > 0xff) return make_error(Errc::OutOfRange, "value " + std::to_string(u) + " overflows the field");
+template <class Bad> void byte_from_uint(uint64_t u, uint8_t &b, Bad &&bad) {
+  if (u > 0xff) return bad(make_error(Errc::OutOfRange, "value " + std::to_string(u) + " overflows the field"));
   b = static_cast<uint8_t>(u);
-  return Ok{};
 }
 
 template <class S> constexpr size_t kFieldCount = std::tuple_size_v<std::decay_t<decltype(Schema<S>::fields)>>;
@@ -321,27 +315,26 @@ void with_field(int idx, F &&f) {
   with_field<S>(static_cast<size_t>(idx), f, std::make_index_sequence<kFieldCount<S>>{});
 }
 
-template <class S>
-constexpr auto kFieldNames = [] {
-  std::array<std::string_view, kFieldCount<S>> a{};
-  size_t i = 0;
-  for_each_field(Schema<S>::fields, [&](const auto &f) { a[i++] = f.name; });
-  return a;
-}();
+// Whether the map key p[0..n) is the field's name. The name's length is a constant here, so the
+// compiler compares it inline.
+template <class F>
+bool is_key(const F &f, const char *p, uint32_t n) {
+  return n == f.name.size() && std::memcmp(p, f.name.data(), f.name.size()) == 0;
+}
 
-// Index in Schema<S>::fields of the map key `key`, or -1. Go writes keys in the schema's
+// Index in Schema<S>::fields of the map key p[0..n), or -1. Go writes keys in the schema's
 // (sorted) order, so the field after the previous match is tried first.
 template <class S>
-int field_by_name(std::string_view key, int hint) {
-  const auto &names = kFieldNames<S>;
-  const auto same = [&](std::string_view n) {
-    return n.size() == key.size() && std::memcmp(n.data(), key.data(), key.size()) == 0;
-  };
-  if (static_cast<size_t>(hint) < names.size() && same(names[static_cast<size_t>(hint)])) return hint;
-  for (size_t k = 0; k < names.size(); ++k) {
-    if (same(names[k])) return static_cast<int>(k);
-  }
-  return -1;
+int field_by_name(const char *p, uint32_t n, int hint) {
+  bool hit = false;
+  with_field<S>(hint, [&](const auto &f) { hit = is_key(f, p, n); });
+  if (hit) return hint;
+  int found = -1, i = 0;
+  for_each_field(Schema<S>::fields, [&](const auto &f) {
+    if (found < 0 && is_key(f, p, n)) found = i;
+    ++i;
+  });
+  return found;
 }
 // Index of the field at position pos of an array-encoded struct (Go declaration order).
 template <class S>
@@ -367,22 +360,26 @@ class StructVisitor {
 
   bool visit_nil() {
     if (depth_ == 0) return true;  // a nil struct: all zero
-    return scalar([&](auto &m) { return set_nil(m); }, [&](uint8_t &b) { return b = 0, Status(Ok{}); });
+    return scalar([&](auto &m, auto &&bad) { set_nil(m, bad); }, [&](uint8_t &b, auto &&) { b = 0; });
   }
   bool visit_boolean(bool b) {
     if (depth_ == 0) return top_scalar(T::BOOLEAN);
-    return scalar([&](auto &m) { return set_bool(m, b); }, [](uint8_t &) { return Status(type_error("an integer", T::BOOLEAN)); });
+    return scalar([&](auto &m, auto &&bad) { set_bool(m, b, bad); },
+                  [](uint8_t &, auto &&bad) { bad(type_error("an integer", T::BOOLEAN)); });
   }
   bool visit_positive_integer(uint64_t u) {
     if (depth_ == 0) return top_scalar(T::POSITIVE_INTEGER);
-    return scalar([&](auto &m) { return set_uint(m, u); }, [&](uint8_t &b) { return byte_from_uint(u, b); });
+    return scalar([&](auto &m, auto &&bad) { set_uint(m, u, bad); },
+                  [&](uint8_t &b, auto &&bad) { byte_from_uint(u, b, bad); });
   }
   // msgpack-c reports every signed family (int8..int64) here, whatever the sign.
   bool visit_negative_integer(int64_t i) {
     if (i >= 0) return visit_positive_integer(static_cast<uint64_t>(i));
     if (depth_ == 0) return top_scalar(T::NEGATIVE_INTEGER);
-    return scalar([&](auto &m) { return set_negative(m, i); },
-                  [](uint8_t &) { return Status(make_error(Errc::OutOfRange, "negative value for an unsigned field")); });
+    return scalar([&](auto &m, auto &&bad) { set_negative(m, i, bad); },
+                  [](uint8_t &, auto &&bad) {
+                    bad(make_error(Errc::OutOfRange, "negative value for an unsigned field"));
+                  });
   }
   bool visit_float32(float) { return other(T::FLOAT32); }
   bool visit_float64(double) { return other(T::FLOAT64); }
@@ -401,7 +398,7 @@ class StructVisitor {
           b.reserve(std::min<size_t>(n, 64));
           bytes_array_ = true;
         } else {
-          fail(f, set_other(v_.*(f.member), T::ARRAY));
+          set_other(v_.*(f.member), T::ARRAY, [&](Error e) { fail(f, std::move(e)); });
         }
       });
     } else if (depth_ == 3 && bytes_array_ && !err_) {
@@ -429,7 +426,9 @@ class StructVisitor {
   bool start_map(uint32_t) {
     if (!enter()) return false;
     if (depth_ == 2 && in_value_ && field_ >= 0 && !err_) {
-      with_field<S>(field_, [&](const auto &f) { fail(f, set_other(v_.*(f.member), T::MAP)); });
+      with_field<S>(field_, [&](const auto &f) {
+        set_other(v_.*(f.member), T::MAP, [&](Error e) { fail(f, std::move(e)); });
+      });
     } else if (depth_ == 3 && bytes_array_ && !err_) {
       fail_byte(type_error("an integer", T::MAP));
     }
@@ -489,14 +488,13 @@ class StructVisitor {
     return true;
   }
   template <class F>
-  void fail(const F &f, Status st) {
-    if (!st && !err_) {
-      err_ = make_error(st.error().code, std::string(Schema<S>::name) + "." + std::string(f.name) + ": " +
-                                             st.error().message);
+  void fail(const F &f, Error e) {
+    if (!err_) {
+      err_ = make_error(e.code, std::string(Schema<S>::name) + "." + std::string(f.name) + ": " + e.message);
     }
   }
   void fail_byte(Error e) {
-    with_field<S>(field_, [&](const auto &f) { fail(f, Status(std::move(e))); });
+    with_field<S>(field_, [&](const auto &f) { fail(f, std::move(e)); });
   }
   static Bytes &bytes_of(Bytes &b) { return b; }
   static Bytes &bytes_of(OptBytes &b) { return b.emplace(); }
@@ -507,13 +505,17 @@ class StructVisitor {
   bool scalar(SetField &&set_field, SetByte &&set_byte) {
     if (err_) return true;
     if (depth_ == 1 && in_value_ && field_ >= 0) {
-      with_field<S>(field_, [&](const auto &f) { fail(f, set_field(v_.*(f.member))); });
+      with_field<S>(field_, [&](const auto &f) {
+        set_field(v_.*(f.member), [&](Error e) { fail(f, std::move(e)); });
+      });
     } else if (depth_ == 2 && bytes_array_) {
       uint8_t b = 0;
-      Status st = set_byte(b);
-      if (!st) {
-        fail_byte(std::move(st.error()));
-      } else {
+      bool fits = true;
+      set_byte(b, [&](Error e) {
+        fits = false;
+        fail_byte(std::move(e));
+      });
+      if (fits) {
         with_field<S>(field_, [&](const auto &f) {
           using M = std::decay_t<decltype(v_.*(f.member))>;
           if constexpr (std::is_same_v<M, Bytes>) {
@@ -529,16 +531,16 @@ class StructVisitor {
   bool raw(const char *p, uint32_t n, T::object_type type) {
     if (depth_ == 0) return top_scalar(type);
     if (depth_ == 1 && in_key_) {
-      field_ = field_by_name<S>(std::string_view(p, n), hint_);
+      field_ = field_by_name<S>(p, n, hint_);
       return true;
     }
-    return scalar([&](auto &m) { return set_raw(m, p, n, type); },
-                  [&](uint8_t &) { return Status(type_error("an integer", type)); });
+    return scalar([&](auto &m, auto &&bad) { set_raw(m, p, n, type, bad); },
+                  [&](uint8_t &, auto &&bad) { bad(type_error("an integer", type)); });
   }
   bool other(T::object_type type) {
     if (depth_ == 0) return top_scalar(type);
-    return scalar([&](auto &m) { return set_other(m, type); },
-                  [&](uint8_t &) { return Status(type_error("an integer", type)); });
+    return scalar([&](auto &m, auto &&bad) { set_other(m, type, bad); },
+                  [&](uint8_t &, auto &&bad) { bad(type_error("an integer", type)); });
   }
 
   S &v_;
@@ -625,13 +627,13 @@ void encode_body(Bytes &out, const S &v, IntStyle style) {
 }
 
 template <class S>
-Status decode_body(ByteView data, size_t *offset, S &v, const Limits &limits) {
+Status decode_body(ByteView data, size_t *offset, S &v, const Limits &limits, Target target) {
   const auto fail = [](Errc c, std::string_view msg) {
     return make_error(c, std::string(Schema<S>::name) + ": " + std::string(msg));
   };
   if (*offset > data.size()) return fail(Errc::Truncated, "offset past end of input");
   if (*offset == data.size()) return fail(Errc::Truncated, "no msgpack object");
-  v = S{};
+  if (target == Target::Reuse) v = S{};
   StructVisitor<S> vis(v, limits.max_msgpack_depth);
   size_t off = *offset;
   bool parsed = false;
@@ -767,7 +769,7 @@ std::string dump(const StreamMessage &m) {
 // Explicit instantiations for every wire struct.
 #define ML_WIRE_INSTANTIATE(S)                                                           \
   template void encode_body<S>(Bytes &, const S &, IntStyle);                            \
-  template Status decode_body<S>(ByteView, size_t *, S &, const Limits &);              \
+  template Status decode_body<S>(ByteView, size_t *, S &, const Limits &, Target);              \
   template Bytes encode<S>(const S &, IntStyle);                                         \
   template std::string dump_struct<S>(const S &);
 ML_WIRE_INSTANTIATE(Ping)

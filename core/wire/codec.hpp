@@ -15,9 +15,14 @@ namespace memberlist::wire {
 // order, strings and bytes in the old raw-string family, nil byte slices as c0.
 template <class T> void encode_body(Bytes &out, const T &v, IntStyle style = IntStyle::Legacy);
 
+// What decode_body may assume of the struct it decodes into: Reuse clears it first; Fresh means
+// the caller has just default-constructed it (a push/pull's node states), so clearing is skipped.
+enum class Target : uint8_t { Reuse, Fresh };
+
 // Decodes one msgpack object at data[*offset...] into v, advancing *offset past it. Accepts every
 // form Go's decoders accept (WIRE.md §3.3). Trailing bytes are left alone.
-template <class T> Status decode_body(ByteView data, size_t *offset, T &v, const Limits &limits);
+template <class T>
+Status decode_body(ByteView data, size_t *offset, T &v, const Limits &limits, Target target = Target::Reuse);
 
 // type byte + body. UserMsg encodes as 08 + raw bytes (the UDP form).
 Bytes encode_message(const Message &m, IntStyle style = IntStyle::Legacy);

@@ -164,7 +164,7 @@ Result<bool> StreamDecoder::parse_body(ByteView data, bool complete) {
           // Decoded in place; a node that is not complete yet is dropped and decoded again
           // when more bytes come.
           size_t o = body_off_;
-          auto st = decode_body(data, &o, pp.nodes.emplace_back(), lim);
+          auto st = decode_body(data, &o, pp.nodes.emplace_back(), lim, Target::Fresh);
           if (!st) {
             pp.nodes.pop_back();
             if (st.error().code == Errc::Truncated && !complete) return false;
