@@ -557,6 +557,40 @@ class StructVisitor {
   std::optional<Error> err_;
 };
 
+// Walks an object without looking at its values: only nesting is tracked, to stop where the
+// decoder would (StructVisitor::enter).
+class ScanVisitor {
+ public:
+  explicit ScanVisitor(size_t max_depth) : max_depth_(max_depth) {}
+  bool visit_nil() { return true; }
+  bool visit_boolean(bool) { return true; }
+  bool visit_positive_integer(uint64_t) { return true; }
+  bool visit_negative_integer(int64_t) { return true; }
+  bool visit_float32(float) { return true; }
+  bool visit_float64(double) { return true; }
+  bool visit_str(const char *, uint32_t) { return true; }
+  bool visit_bin(const char *, uint32_t) { return true; }
+  bool visit_ext(const char *, uint32_t) { return true; }
+  bool start_array(uint32_t) { return ++depth_ <= max_depth_; }
+  bool start_array_item() { return true; }
+  bool end_array_item() { return true; }
+  bool end_array() { return --depth_, true; }
+  bool start_map(uint32_t) { return ++depth_ <= max_depth_; }
+  bool start_map_key() { return true; }
+  bool end_map_key() { return true; }
+  bool start_map_value() { return true; }
+  bool end_map_value() { return true; }
+  bool end_map() { return --depth_, true; }
+  void parse_error(size_t, size_t) {}
+  void insufficient_bytes(size_t, size_t) {}
+  bool referenced() const { return false; }
+  void set_referenced(bool) {}
+
+ private:
+  size_t max_depth_;
+  size_t depth_ = 0;
+};
+
 size_t opt_size(const OptBytes &b) { return b ? b->size() : 0; }
 
 template <class S> Status check_bounds(const S &, const Limits &) { return Ok{}; }
@@ -653,6 +687,32 @@ Status decode_body(ByteView data, size_t *offset, S &v, const Limits &limits, Ta
   if (auto st = check_bounds(v, limits); !st) return st;
   *offset = off;
   return Ok{};
+}
+
+// msgpack-c's parser state (where it stopped, its container stack) kept between calls.
+struct ObjectScanner::Parser : msgpack::v3::detail::context<ObjectScanner::Parser> {
+  explicit Parser(size_t max_depth) : vis(max_depth) {}
+  ScanVisitor &visitor() { return vis; }
+  ScanVisitor vis;
+};
+
+ObjectScanner::ObjectScanner(size_t start, size_t max_depth)
+    : parser_(std::make_unique<Parser>(max_depth)), start_(start), pos_(start) {}
+ObjectScanner::~ObjectScanner() = default;
+
+bool ObjectScanner::ready(ByteView data) {
+  if (done_) return true;
+  if (data.size() <= pos_) return false;
+  size_t off = pos_;
+  msgpack::parse_return ret = msgpack::PARSE_CONTINUE;
+  try {
+    ret = parser_->execute(reinterpret_cast<const char *>(data.data()), data.size(), off);
+  } catch (const std::exception &) {
+    ret = msgpack::PARSE_PARSE_ERROR;  // a size the parser refuses; the decode reports it
+  }
+  pos_ = off;
+  done_ = ret != msgpack::PARSE_CONTINUE;
+  return done_;
 }
 
 template <class S>

@@ -2,6 +2,7 @@
 // canonical text dump used by tests and tools (tests/vectors/README.md).
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "wire/bytes.hpp"
@@ -23,6 +24,33 @@ enum class Target : uint8_t { Reuse, Fresh };
 // form Go's decoders accept (WIRE.md §3.3). Trailing bytes are left alone.
 template <class T>
 Status decode_body(ByteView data, size_t *offset, T &v, const Limits &limits, Target target = Target::Reuse);
+
+// Finds where one msgpack object that arrives in pieces ends. Each ready() parses only the bytes
+// that came since the previous call (msgpack-c's parser resumes where it stopped), so an object
+// that arrives in n pieces is parsed once, not n times. A container nested deeper than max_depth
+// ends the scan, as it ends a decode.
+class ObjectScanner {
+ public:
+  ObjectScanner(size_t start, size_t max_depth);
+  ~ObjectScanner();
+  ObjectScanner(const ObjectScanner &) = delete;
+  ObjectScanner &operator=(const ObjectScanner &) = delete;
+
+  size_t start() const { return start_; }
+  // data holds the bytes of earlier calls and maybe more, from the same origin. True once the
+  // object at data[start()] is complete or can never be (invalid msgpack, too deep): decode it
+  // then, for the value or the error. False while it needs more bytes.
+  bool ready(ByteView data);
+  // Bytes parsed so far.
+  size_t scanned() const { return pos_ - start_; }
+
+ private:
+  struct Parser;
+  std::unique_ptr<Parser> parser_;
+  size_t start_;
+  size_t pos_;
+  bool done_ = false;
+};
 
 // type byte + body. UserMsg encodes as 08 + raw bytes (the UDP form).
 Bytes encode_message(const Message &m, IntStyle style = IntStyle::Legacy);

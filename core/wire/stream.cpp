@@ -99,21 +99,34 @@ StreamDecoder::State StreamDecoder::feed(ByteView chunk) {
   return state_;
 }
 
-namespace {
-// Decodes an object that may still be incomplete: nullopt = need more bytes.
 template <class S>
-Result<std::optional<S>> try_decode(ByteView data, size_t *off, bool complete, const Limits &limits) {
-  S v;
-  size_t o = *off;
-  auto st = decode_body(data, &o, v, limits);
-  if (!st) {
-    if (st.error().code == Errc::Truncated && !complete) return std::optional<S>{};
-    return st.error();
+Result<bool> StreamDecoder::decode_at(ByteView data, size_t *off, S &v, bool complete, Target target) {
+  const bool scanning = scan_ && scan_->start() == *off;
+  if (scanning && !complete) {
+    const size_t before = scan_->scanned();
+    const bool ready = scan_->ready(data);
+    parsed_ += scan_->scanned() - before;
+    if (!ready) return false;
   }
+  size_t o = *off;
+  auto st = decode_body(data, &o, v, opts_.limits, target);
+  if (!st) {
+    parsed_ += data.size() - *off;
+    if (st.error().code != Errc::Truncated || complete) return st.error();
+    if (!scanning) {  // from here on, only the new bytes are parsed until the object is whole
+      scan_.emplace(*off, opts_.limits.max_msgpack_depth);
+      scan_->ready(data);
+      parsed_ += scan_->scanned();
+    }
+    return false;
+  }
+  parsed_ += o - *off;
+  if (scanning) scan_.reset();
   *off = o;
-  return std::optional<S>{std::move(v)};
+  return true;
 }
 
+namespace {
 Error stream_truncated() { return make_error(Errc::Truncated, "stream message truncated"); }
 }  // namespace
 
@@ -137,10 +150,9 @@ Result<bool> StreamDecoder::parse_body(ByteView data, bool complete) {
         break;
       }
       case kPPHeader: {
-        auto h = try_decode<PushPullHeader>(data, &body_off_, complete, lim);
+        auto h = decode_at(data, &body_off_, header_, complete);
         if (!h) return h.error();
         if (!*h) return false;
-        header_ = **h;
         if (header_.nodes < 0 || static_cast<uint64_t>(header_.nodes) > lim.max_push_pull_nodes) {
           return make_error(Errc::LimitExceeded, "push/pull node count " + std::to_string(header_.nodes) +
                                                      " outside 0.." + std::to_string(lim.max_push_pull_nodes));
@@ -163,14 +175,10 @@ Result<bool> StreamDecoder::parse_body(ByteView data, bool complete) {
         while (pp.nodes.size() < static_cast<size_t>(header_.nodes)) {
           // Decoded in place; a node that is not complete yet is dropped and decoded again
           // when more bytes come.
-          size_t o = body_off_;
-          auto st = decode_body(data, &o, pp.nodes.emplace_back(), lim, Target::Fresh);
-          if (!st) {
-            pp.nodes.pop_back();
-            if (st.error().code == Errc::Truncated && !complete) return false;
-            return st.error();
-          }
-          body_off_ = o;
+          auto st = decode_at(data, &body_off_, pp.nodes.emplace_back(), complete, Target::Fresh);
+          if (!st || !*st) pp.nodes.pop_back();
+          if (!st) return st.error();
+          if (!*st) return false;
         }
         body_stage_ = kPPUser;
         break;
@@ -185,10 +193,11 @@ Result<bool> StreamDecoder::parse_body(ByteView data, bool complete) {
         return true;
       }
       case kUserHeader: {
-        auto h = try_decode<UserMsgHeader>(data, &body_off_, complete, lim);
-        if (!h) return h.error();
-        if (!*h) return false;
-        user_len_ = (*h)->user_msg_len;
+        UserMsgHeader h;
+        auto got = decode_at(data, &body_off_, h, complete);
+        if (!got) return got.error();
+        if (!*got) return false;
+        user_len_ = h.user_msg_len;
         if (user_len_ < 0 || static_cast<uint64_t>(user_len_) > lim.max_user_msg) {
           return make_error(Errc::LimitExceeded, "user message length " + std::to_string(user_len_) +
                                                      " outside 0.." + std::to_string(lim.max_user_msg));
@@ -205,24 +214,16 @@ Result<bool> StreamDecoder::parse_body(ByteView data, bool complete) {
         return true;
       }
       case kSingle: {
-        const auto type = static_cast<MsgType>(data[0]);
-        if (type == MsgType::Ping) {
-          auto v = try_decode<Ping>(data, &body_off_, complete, lim);
-          if (!v) return v.error();
-          if (!*v) return false;
-          message_ = std::move(**v);
-        } else if (type == MsgType::AckResp) {
-          auto v = try_decode<AckResp>(data, &body_off_, complete, lim);
-          if (!v) return v.error();
-          if (!*v) return false;
-          message_ = std::move(**v);
-        } else {
-          auto v = try_decode<ErrResp>(data, &body_off_, complete, lim);
-          if (!v) return v.error();
-          if (!*v) return false;
-          message_ = std::move(**v);
+        const auto single = [&](auto v) -> Result<bool> {
+          auto got = decode_at(data, &body_off_, v, complete);
+          if (got && *got) message_ = std::move(v);
+          return got;
+        };
+        switch (static_cast<MsgType>(data[0])) {
+          case MsgType::Ping: return single(Ping{});
+          case MsgType::AckResp: return single(AckResp{});
+          default: return single(ErrResp{});
         }
-        return true;
       }
       default: return make_error(Errc::Internal, "stream decoder in a bad state");
     }
@@ -232,6 +233,7 @@ Result<bool> StreamDecoder::parse_body(ByteView data, bool complete) {
 // A whole message is at hand (decrypted, or a complete compress object): unwrap compression and
 // parse it.
 StreamDecoder::State StreamDecoder::finish(ByteView msg) {
+  scan_.reset();  // msg is a new buffer, offsets into the old one mean nothing here
   Bytes decompressed;
   if (!msg.empty() && msg[0] == static_cast<uint8_t>(MsgType::Compress)) {
     auto d = decompress_payload(msg.subspan(1), opts_.limits.max_stream_decompressed, opts_.limits);
@@ -286,9 +288,10 @@ StreamDecoder::State StreamDecoder::step(ByteView all) {
     }
     if (type == MsgType::Compress) {  // wait for the whole compress object, then unwrap it
       size_t off = 1;
-      auto c = try_decode<Compress>(rest, &off, false, opts_.limits);
-      if (!c) return fail(c.error());
-      if (!*c) return state_;
+      Compress c;
+      auto got = decode_at(rest, &off, c, false);
+      if (!got) return fail(got.error());
+      if (!*got) return state_;
       return finish(rest.first(off));
     }
     phase_ = Phase::Body;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "wire/bytes.hpp"
+#include "wire/codec.hpp"
 #include "wire/crypto.hpp"
 #include "wire/error.hpp"
 #include "wire/limits.hpp"
@@ -53,6 +54,10 @@ class StreamDecoder {
   // The label the peer sent (server side), valid once past the header.
   const std::string &peer_label() const { return peer_label_; }
   bool was_encrypted() const { return encrypted_; }
+  // Bytes of msgpack parsed so far. An object that arrives in many pieces is parsed about twice
+  // in all (a first decode that comes up short, then a scan that resumes with each piece), not
+  // once per piece; tests hold the decoder to that.
+  size_t bytes_parsed() const { return parsed_; }
 
   // Decodes a complete buffer.
   static Result<StreamMessage> decode(ByteView all, const StreamIn &opts);
@@ -64,6 +69,9 @@ class StreamDecoder {
   State finish(ByteView msg);
   // Parses the message body in data (type byte at data[0]); complete == no more bytes will come.
   Result<bool> parse_body(ByteView data, bool complete);
+  // Decodes the S at data[*off] and advances *off past it; false = not all of it is here yet.
+  template <class S>
+  Result<bool> decode_at(ByteView data, size_t *off, S &v, bool complete, Target target = Target::Reuse);
 
   StreamIn opts_;
   State state_ = State::NeedMore;
@@ -79,6 +87,9 @@ class StreamDecoder {
   PushPullHeader header_;
   int64_t user_len_ = 0;
   StreamMessage message_;
+  // Set where a decode came up short: no decode is tried there again until it finds the end.
+  std::optional<ObjectScanner> scan_;
+  size_t parsed_ = 0;
 };
 
 }  // namespace memberlist::wire
