@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
   int i, sig = 0, contacted = 0;
   ml_err_t rc;
 
-  for (i = 1; i < argc; ++i) {
+  for (i = 1; i < argc; i += 2) { /* --option value pairs */
     const char *opt = argv[i];
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
     if (val == NULL) return usage(argv[0]);
@@ -93,7 +93,6 @@ int main(int argc, char **argv) {
     } else {
       return usage(argv[0]);
     }
-    ++i;
   }
   if (name == NULL) return usage(argv[0]);
   if (strcmp(preset, "wan") == 0) {
