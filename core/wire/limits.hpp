@@ -7,8 +7,9 @@
 namespace memberlist::wire {
 
 struct Limits {
-  // Decompressed size of one compress wrapper inside a UDP packet. A sender only compresses a
-  // payload that would otherwise have fit a datagram, so anything far above 64 KiB is hostile.
+  // Decompressed size of everything inside one UDP packet: one budget shared by all its compress
+  // wrappers. A sender only compresses a payload that would otherwise have fit a datagram, so
+  // anything far above 64 KiB is hostile.
   size_t max_packet_decompressed = 1u << 20;
   // Decompressed size of a TCP stream message (memberlist v0.7.0: 2 x 20 MiB).
   size_t max_stream_decompressed = 40u << 20;
