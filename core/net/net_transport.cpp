@@ -237,7 +237,7 @@ void NetTransport::send_packet(const Endpoint &to, ByteView data) {
   if (!sock) sock = udp_.front();  // an IPv6 socket reaches IPv4 as ::ffff:a.b.c.d when dual-stack
   sockaddr_storage ss;
   if (!to_sockaddr(to, sock->v6, &ss)) {
-    ++stats_.udp_send_errors;
+    send_failed(to, "no socket of this address family");
     return;
   }
   const auto *sa = reinterpret_cast<const sockaddr *>(&ss);
@@ -246,18 +246,29 @@ void NetTransport::send_packet(const Endpoint &to, ByteView data) {
   const int rc = uv_udp_try_send(&sock->h, &b, 1, sa);
   if (rc >= 0) return;
   if (rc != UV_EAGAIN) {
-    ++stats_.udp_send_errors;
+    send_failed(to, uv_strerror(rc));
     return;
   }
   auto *s = new UdpSend;
   s->data.assign(data.begin(), data.end());
   s->req.data = s;
   b = buf_of(s->data);
-  if (uv_udp_send(&s->req, &sock->h, &b, 1, sa, [](uv_udp_send_t *req, int) { delete static_cast<UdpSend *>(req->data); }) !=
-      0) {
-    ++stats_.udp_send_errors;
+  if (const int queued = uv_udp_send(&s->req, &sock->h, &b, 1, sa,
+                                     [](uv_udp_send_t *req, int) { delete static_cast<UdpSend *>(req->data); });
+      queued != 0) {
+    send_failed(to, uv_strerror(queued));
     delete s;
   }
+}
+
+void NetTransport::send_failed(const Endpoint &to, const char *why) {
+  ++stats_.udp_send_errors;
+  if (sink_) sink_->on_transport_error("Failed to send UDP packet to=" + protocol::to_string(to) + ": " + why);
+}
+
+void NetTransport::accept_failed(const char *why) {
+  ++stats_.accept_errors;
+  if (sink_) sink_->on_transport_error(std::string("Error accepting TCP connection: ") + why);
 }
 
 // ---------------------------------------------------------------------------- TCP plumbing
@@ -353,21 +364,21 @@ void NetTransport::on_connection(uv_stream_t *server, int status) {
   NetTransport *t = static_cast<Listener *>(server->data)->owner;
   if (!t) return;
   if (status < 0) {
-    ++t->stats_.accept_errors;
+    t->accept_failed(uv_strerror(status));
     return;
   }
   auto *c = new Conn;
-  if (uv_tcp_init(t->rt_->loop(), &c->h) != 0) {
+  if (const int rc = uv_tcp_init(t->rt_->loop(), &c->h); rc != 0) {
     delete c;
-    ++t->stats_.accept_errors;
+    t->accept_failed(uv_strerror(rc));
     return;
   }
   c->h.data = c;
   auto close_now = [](Conn *cc) {
     uv_close(handle(&cc->h), [](uv_handle_t *h) { delete static_cast<Conn *>(h->data); });
   };
-  if (uv_accept(server, stream(&c->h)) != 0) {
-    ++t->stats_.accept_errors;
+  if (const int rc = uv_accept(server, stream(&c->h)); rc != 0) {
+    t->accept_failed(uv_strerror(rc));
     close_now(c);
     return;
   }
@@ -383,7 +394,7 @@ void NetTransport::on_connection(uv_stream_t *server, int status) {
     from = from_sockaddr(reinterpret_cast<const sockaddr *>(&peer));
   }
   if (!from) {
-    ++t->stats_.accept_errors;
+    t->accept_failed("the peer's address is unknown");
     close_now(c);
     return;
   }

@@ -73,6 +73,9 @@ class NetTransport final : public Transport {
   void set_deadline(Conn *c, Time t);
   void rearm();
   void on_deadline();
+  // Count the failure and tell the sink (Sink::on_transport_error).
+  void send_failed(const Endpoint &to, const char *why);
+  void accept_failed(const char *why);
 
   static void on_connection(uv_stream_t *server, int status);
   static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);

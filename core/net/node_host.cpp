@@ -150,6 +150,9 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource {
   void on_stream_result(StreamId id, wire::Result<std::optional<wire::StreamMessage>> outcome) override {
     input([this, id, out = std::move(outcome)](Time t) mutable { node->stream_result(t, id, std::move(out)); });
   }
+  void on_transport_error(std::string what) override {
+    input([this, w = std::move(what)](Time t) { node->handle_transport_error(t, w); });
+  }
   StreamSettings stream_settings() override { return StreamSettings{node->stream_options(), &node->keyring()}; }
 
   // ---- Runtime::Resource

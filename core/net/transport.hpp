@@ -109,6 +109,9 @@ class Transport {
     // How an outbound stream (open_stream) ended.
     virtual void on_stream_result(StreamId id, wire::Result<std::optional<wire::StreamMessage>> outcome) = 0;
     virtual StreamSettings stream_settings() = 0;
+    // Something the transport could not do that no caller hears of otherwise (a datagram not
+    // sent, a connection not accepted), in words, for the log. Counted in TransportStats too.
+    virtual void on_transport_error(std::string /*what*/) {}
 
    protected:
     ~Sink() = default;

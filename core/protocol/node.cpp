@@ -1095,6 +1095,10 @@ void Node::handle_stream_error(Time, StreamId id, const Endpoint &from, const wi
   s.reply_stream(id, wire::encode(wire::ErrResp{err.message}));
 }
 
+void Node::handle_transport_error(Time, const std::string &what) {
+  impl_->log(LogLevel::Error, [&] { return what; });
+}
+
 void Node::stream_result(Time now, StreamId id, wire::Result<std::optional<wire::StreamMessage>> outcome) {
   Impl &s = *impl_;
   auto it = s.out_streams.find(id);

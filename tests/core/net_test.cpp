@@ -1,6 +1,7 @@
 // core/net: the UDP + TCP transport seen from outside, with raw sockets on 127.0.0.x: one port
 // for both protocols, rebinding after shutdown, inbound stream bounds (deadline, concurrency),
 // errResp on garbage, silence on a foreign label.
+#include <algorithm>
 #include <fstream>
 
 #include "net_test_util.hpp"
@@ -56,6 +57,49 @@ TEST_F(Transport, UdpAndTcpShareTheKernelChosenPort) {
   ASSERT_TRUE(a.host->with_node([&](protocol::Node &n) { cfg_port = n.config().bind_port; }).ok());
   EXPECT_EQ(cfg_port, port);
 }
+
+// A datagram the transport cannot send is counted and logged (memberlist logs its send failures
+// too), and the node keeps running.
+TEST_F(Transport, UnsendablePacketIsCountedAndLogged) {
+  struct Lines : protocol::Logger {
+    void log(protocol::LogLevel level, const std::string &msg) override {
+      std::lock_guard<std::mutex> lk(mu);
+      if (level == protocol::LogLevel::Error) lines.push_back(msg);
+    }
+    bool has(const std::string &prefix) {
+      std::lock_guard<std::mutex> lk(mu);
+      return std::any_of(lines.begin(), lines.end(), [&](const std::string &l) { return l.rfind(prefix, 0) == 0; });
+    }
+    std::mutex mu;
+    std::vector<std::string> lines;
+  } logs;
+  Recorder rec;
+  net::HostOptions o;
+  o.config = fast_config("a", "127.0.0.22");
+  o.delegates = rec.delegates();
+  o.delegates.logger = &logs;
+  o.runtime = rt;
+  auto h = net::NodeHost::create(std::move(o));
+  ASSERT_TRUE(h.ok()) << h.error().to_string();
+  auto &host = *h.value();
+  // An IPv6 destination, and the node has an IPv4 socket only.
+  wire::Bytes loop6(16, 0);
+  loop6[15] = 1;
+  ASSERT_TRUE(host.send_best_effort(protocol::Endpoint{loop6, 9, ""}, wire::to_bytes("hello")).ok());
+  EXPECT_TRUE(wait_until(
+      [&] { return logs.has("memberlist: Failed to send UDP packet to=[::1]:9: "); },  // then the kernel's reason
+      2s))
+      << [&] {
+           std::lock_guard<std::mutex> lk(logs.mu);
+           std::string all;
+           for (const auto &l : logs.lines) all += l + "\n";
+           return all;
+         }();
+  auto stats = host.transport_stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->udp_send_errors, 1u);
+  EXPECT_EQ(members_of(host), 1);
+}  // h goes before logs and rec: they were declared first
 
 TEST_F(Transport, UdpReceiveBufferIsRequested) {
   auto r = rt->call([&]() -> int {
