@@ -728,7 +728,6 @@ func TestMemberlist_PingDelegate(t *testing.T) {
 	newConfig := func() *Config {
 		c := testConfig(t)
 		c.ProbeInterval = 100 * time.Millisecond
-		c.ProbeTimeout = 50 * time.Millisecond // libmemberlist requires ProbeTimeout <= ProbeInterval
 		c.Ping = &recordingPing{}
 		return c
 	}

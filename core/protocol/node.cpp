@@ -582,7 +582,9 @@ struct Node::Impl {
     p.seq = ++sequence;
     p.target = target->name;
     p.sent = now;
-    p.direct_deadline = now + cfg.probe_timeout;
+    // memberlist's ack handler expires after the (scaled) interval, which ends the direct wait
+    // early when probe_timeout is longer.
+    p.direct_deadline = now + std::min(cfg.probe_timeout, interval);
     p.end = now + interval;
     const Endpoint to = endpoint_of(*target);
     const Bytes ping = wire::encode(make_ping(p.seq, target->name));

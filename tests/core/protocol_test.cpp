@@ -52,7 +52,7 @@ TEST(Config, RejectsNonsenseWithAClearMessage) {
     return why(c);
   };
   EXPECT_NE(why(Config::lan()).find("name"), std::string::npos);
-  EXPECT_NE(with([](Config &c) { c.probe_timeout = 2s; }).find("must not exceed probe_interval"), std::string::npos);
+  EXPECT_EQ(with([](Config &c) { c.probe_timeout = 2s; }), "");  // memberlist allows it (Sim test)
   EXPECT_NE(with([](Config &c) { c.probe_interval = 0s; }).find("probe_interval"), std::string::npos);
   EXPECT_NE(with([](Config &c) { c.probe_timeout = 0s; }).find("probe_timeout"), std::string::npos);
   EXPECT_NE(with([](Config &c) { c.tcp_timeout = -1s; }).find("tcp_timeout"), std::string::npos);

@@ -171,6 +171,32 @@ TEST(Sim, KilledNodeIsDetectedByEverySurvivor) {
   }
 }
 
+// A probe timeout longer than the probe interval, which memberlist accepts (its ping-delegate
+// test runs a 100 ms interval under the LAN preset's 500 ms timeout): as in memberlist, the
+// direct wait ends with the interval. A healthy cluster has no false positives for a simulated
+// minute, and a killed node is still found dead by every survivor.
+TEST(Sim, ProbeTimeoutLongerThanTheIntervalStillDetects) {
+  Cluster c(13);
+  Config cfg = lan();
+  cfg.probe_interval = 100ms;
+  cfg.probe_timeout = 500ms;
+  build(c, 8, cfg);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(8); }, join_bound(8, cfg)));
+  const uint64_t probes_before = c.sim.node(0).metrics().probe_count;
+  c.sim.run_for(60s);
+  for (NodeId i = 0; i < 8; ++i) EXPECT_TRUE(c.all_see(i, wire::NodeState::Alive)) << i;
+  for (NodeId i = 0; i < 8; ++i) EXPECT_TRUE(c.rec[i]->left.empty()) << i;
+  // It kept probing at its interval (600 ticks), not once per timeout (120).
+  EXPECT_GT(c.sim.node(0).metrics().probe_count - probes_before, 500u);
+  EXPECT_EQ(c.sim.node(0).metrics().probe_failed, 0u);
+  c.sim.kill(5);
+  // As in KilledNodeIsDetectedByEverySurvivor: n probe intervals, the failed probe, the longest
+  // suspicion (SuspicionMaxTimeoutMult 6 x SuspicionMult 4 x 100 ms = 2.4 s), dissemination.
+  const Duration bound = 8 * cfg.probe_interval + cfg.probe_interval + 3s + 2s;
+  ASSERT_TRUE(c.sim.run_until([&] { return c.all_see(5, wire::NodeState::Dead); }, bound));
+  EXPECT_TRUE(c.converged(7));
+}
+
 TEST(Sim, LeavingNodeIsMarkedLeft) {
   Cluster c(12);
   const Config cfg = lan();

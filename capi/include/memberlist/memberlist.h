@@ -109,7 +109,7 @@ ml_err_t ml_config_set(ml_config_t *cfg, const char *key, const char *value, cha
 /* Writes the value of `key` as a string into buf (NUL-terminated, truncated to fit) and its full
  * length (without the NUL) to *len_out (may be NULL). */
 ml_err_t ml_config_get(const ml_config_t *cfg, const char *key, char *buf, size_t buf_size, size_t *len_out);
-/* Checks the whole configuration (e.g. probe_timeout <= probe_interval). */
+/* Checks the whole configuration (e.g. a node name is set, durations are positive). */
 ml_err_t ml_config_validate(const ml_config_t *cfg, char *errstr, size_t errstr_size);
 
 /* ---------------------------------------------------------------------------------------- */

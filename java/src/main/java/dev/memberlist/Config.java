@@ -88,7 +88,7 @@ public final class Config {
     }
   }
 
-  /** Checks the configuration as a whole (e.g. probe_timeout &lt;= probe_interval). */
+  /** Checks the configuration as a whole (e.g. a node name is set, durations are positive). */
   public void validate() {
     long cfg = toNative();
     try {

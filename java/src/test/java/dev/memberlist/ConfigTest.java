@@ -51,9 +51,9 @@ class ConfigTest {
 
   @Test
   void inconsistentConfigIsRefusedAsAWhole() {
-    Config c = TestSupport.fast("bad", "127.0.0.1")
-        .probeInterval(Duration.ofMillis(100))
-        .probeTimeout(Duration.ofMillis(500))
+    Config c = TestSupport.fast("bad", "127.0.0.1")  // each value is fine alone
+        .delegateProtocolMin(3)
+        .delegateProtocolMax(2)
         .build();
     MemberlistException e = assertThrows(MemberlistException.class, c::validate);
     assertEquals(MemberlistException.INVALID_CONFIG, e.code());
