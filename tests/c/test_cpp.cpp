@@ -111,7 +111,8 @@ int main() {
     } catch (const ml::Error &e) {
       CHECK(std::string(e.what()).find("no_such_key") != std::string::npos);
     }
-    c.set("probe_timeout", "10s");
+    c.set("delegate_protocol_min", "3");  // each value fine alone, not together
+    c.set("delegate_protocol_max", "2");
     CHECK(error_of([&] { c.validate(); }) == ML_ERR_INVALID_CONFIG);
     ml::Config moved = std::move(c);  // the moved-from Config is empty and destroys nothing
     CHECK(error_of([&] { ml::Memberlist m(moved); }) == ML_ERR_INVALID_CONFIG);
