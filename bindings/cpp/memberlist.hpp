@@ -369,6 +369,25 @@ class Config {
     return *this;
   }
 
+  // memberlist's DisableTcpPingsForNode: return true for no TCP fallback ping to `node` this
+  // time (asked when a probe of it got no direct ack). A throwing policy allows the ping.
+  using TcpPingsFn = std::function<bool(const std::string &node)>;
+  Config &disable_tcp_pings_for_node(TcpPingsFn fn) {
+    auto *user = new TcpPingsFn(std::move(fn));
+    register_or_free(ml_config_set_disable_tcp_pings_for_node(
+                         h_,
+                         [](void *u, const char *node) noexcept -> int {
+                           try {
+                             return (*static_cast<TcpPingsFn *>(u))(node) ? 1 : 0;
+                           } catch (...) {
+                             return 0;
+                           }
+                         },
+                         user, &detail::free_fn<TcpPingsFn>),
+                     user, "ml_config_set_disable_tcp_pings_for_node");
+    return *this;
+  }
+
   using LogFn = std::function<void(LogLevel, const std::string &)>;
   Config &on_log(LogLevel min_level, LogFn fn) {
     auto *user = new LogFn(std::move(fn));

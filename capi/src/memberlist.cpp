@@ -280,6 +280,13 @@ struct AliveAdapter final : protocol::AliveDelegate {
   }
 };
 
+struct TcpPingsAdapter final : protocol::TcpPingPolicy {
+  ml_tcp_pings_fn fn;
+  UserData ud;
+  TcpPingsAdapter(ml_tcp_pings_fn f, void *user, ml_user_free_fn uf) : fn(f), ud(user, uf) {}
+  bool disable_tcp_pings_for(const std::string &node) override { return fn(ud.user, node.c_str()) != 0; }
+};
+
 struct PingAdapter final : protocol::PingDelegate {
   static constexpr size_t kAckPayloadLimit = 512;
   ml_ping_delegate_t d;
@@ -351,9 +358,12 @@ struct Registrations {
   std::unique_ptr<MergeAdapter> merge;
   std::unique_ptr<AliveAdapter> alive;
   std::unique_ptr<PingAdapter> ping;
+  std::unique_ptr<TcpPingsAdapter> tcp_pings;
   std::unique_ptr<LogRegistration> log;
   std::unique_ptr<TransportRegistration> transport;
-  bool any() const { return delegate || events || conflict || merge || alive || ping || log || transport; }
+  bool any() const {
+    return delegate || events || conflict || merge || alive || ping || tcp_pings || log || transport;
+  }
 };
 
 }  // namespace
@@ -531,6 +541,14 @@ ML_EXPORT ml_err_t ml_config_set_alive(ml_config_t *cfg, ml_alive_fn fn, void *u
   return guard(nullptr, 0, [&]() -> ml_err_t {
     if (cfg == nullptr || fn == nullptr) return ML_ERR_INVALID_ARGUMENT;
     cfg->regs.alive = std::make_unique<AliveAdapter>(fn, user, user_free);
+    return ML_OK;
+  });
+}
+ML_EXPORT ml_err_t ml_config_set_disable_tcp_pings_for_node(ml_config_t *cfg, ml_tcp_pings_fn fn, void *user,
+                                                            ml_user_free_fn user_free) {
+  return guard(nullptr, 0, [&]() -> ml_err_t {
+    if (cfg == nullptr || fn == nullptr) return ML_ERR_INVALID_ARGUMENT;
+    cfg->regs.tcp_pings = std::make_unique<TcpPingsAdapter>(fn, user, user_free);
     return ML_OK;
   });
 }
@@ -780,6 +798,7 @@ ML_EXPORT ml_err_t ml_memberlist_create(ml_memberlist_t **out, ml_runtime_t *rt,
     o.delegates.merge = regs.merge.get();
     o.delegates.alive = regs.alive.get();
     o.delegates.ping = regs.ping.get();
+    o.delegates.tcp_pings = regs.tcp_pings.get();
     auto host = net::NodeHost::create(std::move(o));
     if (!host) {
       const auto &e = host.error();

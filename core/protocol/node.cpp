@@ -615,7 +615,9 @@ struct Node::Impl {
       p.expected_nacks += ind.nack;
       send_msg(endpoint_of(*relay), wire::encode(ind));
     }
-    if (!cfg.disable_tcp_pings && target->vsn[1] >= 3) {
+    const bool no_tcp = cfg.disable_tcp_pings || (dg.tcp_pings && dg.tcp_pings->disable_tcp_pings_for(target_name));
+    target = members.find(target_name);  // the policy is user code: look the target up again
+    if (!no_tcp && target && target->vsn[1] >= 3) {
       const Bytes ping = wire::encode(make_ping(p.seq, target->name));
       p.tcp = open_stream(now, endpoint_of(*target), ping, true, p.end - now,
                           OutStream{StreamKind::TcpPing, 0, p.seq, endpoint_of(*target)});

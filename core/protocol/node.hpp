@@ -92,6 +92,13 @@ class AliveDelegate {
   // A returned error text makes the node ignore the alive message.
   virtual std::optional<std::string> notify_alive(const Member & /*peer*/) { return std::nullopt; }
 };
+// memberlist's Config.DisableTcpPingsForNode: asked when a probe of `node` got no direct ack,
+// before the TCP fallback ping; true = no TCP ping to that node this time.
+class TcpPingPolicy {
+ public:
+  virtual ~TcpPingPolicy() = default;
+  virtual bool disable_tcp_pings_for(const std::string &node) = 0;
+};
 class PingDelegate {
  public:
   virtual ~PingDelegate() = default;
@@ -116,6 +123,7 @@ struct Delegates {
   MergeDelegate *merge = nullptr;
   AliveDelegate *alive = nullptr;
   PingDelegate *ping = nullptr;
+  TcpPingPolicy *tcp_pings = nullptr;
   Logger *logger = nullptr;
 };
 

@@ -1,11 +1,13 @@
 /* The remaining registrations: merge (refusing a join, text reported), alive, conflict-free
  * ping with ack payloads, local/remote state on push/pull, user broadcasts (queued through the
- * node and handed out by get_broadcasts), metrics, log (registration only). */
+ * node and handed out by get_broadcasts), metrics, log (registration only), the TCP-ping policy
+ * (DisableTcpPingsForNode). */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers.h"
 
 typedef struct {
   int merges, alives, pings, remote_states, local_states, broadcasts_seen, frees;
+  int tcp_asked; /* the TCP-ping policy asked about node-1 */
   int refuse_merge;
   int gave_broadcast;
 } extra_t;
@@ -35,6 +37,11 @@ static void on_ping_complete(void *user, const ml_member_t *other, int64_t rtt_n
   (void)other;
   (void)rtt_ns;
   if (len == 4 && memcmp(payload, "pong", 4) == 0) ADD(((extra_t *)user)->pings, 1);
+}
+/* DisableTcpPingsForNode: never a TCP ping. */
+static int on_tcp_pings(void *user, const char *node) {
+  if (strcmp(node, "node-1") == 0) ADD(((extra_t *)user)->tcp_asked, 1);
+  return 1;
 }
 static void on_local_state(void *user, int join, void (*emit)(void *ctx, const uint8_t *buf, size_t len), void *ctx) {
   (void)join;
@@ -79,6 +86,8 @@ static ml_config_t *delegate_config(node_t *n, int index, extra_t *x) {
   assert_int_equal(ml_config_set_alive(cfg, on_alive, x, on_extra_free), ML_OK);
   assert_int_equal(ml_config_set_ping(cfg, &ping, x, on_extra_free), ML_OK);
   assert_int_equal(ml_config_set_log(cfg, ML_LOG_DEBUG, on_log, x, on_extra_free), ML_OK);
+  assert_int_equal(ml_config_set_disable_tcp_pings_for_node(cfg, on_tcp_pings, x, on_extra_free), ML_OK);
+  assert_int_equal(ml_config_set_disable_tcp_pings_for_node(cfg, NULL, x, on_extra_free), ML_ERR_INVALID_ARGUMENT);
   return cfg;
 }
 
@@ -102,7 +111,7 @@ static void test_delegates(void **state) {
   extra_t xa, xb;
   char err[512];
   const char *addrs[1];
-  int contacted = 0, udp = 0;
+  int contacted = 0, udp = 0, asked;
   int64_t rtt = 0;
   (void)state;
   memset(&xa, 0, sizeof xa);
@@ -139,10 +148,14 @@ static void test_delegates(void **state) {
   assert_int_equal(udp, 1);
   assert_true(ml_memberlist_health_score(a.ml) >= 0);
 
-  stop_node_frees(&b, 2); /* the replaced delegate + events */
+  /* b stops without leaving: a's probes of b get no direct ack, and a's TCP-ping policy is asked
+   * about b (and says no TCP ping). */
+  asked = LOAD(xa.tcp_asked); /* under load a live b may have missed a direct probe already */
+  stop_node_frees(&b, 2);     /* the replaced delegate + events */
+  wait_at_least(&xa.tcp_asked, asked + 1);
   stop_node_frees(&a, 2);
-  assert_int_equal(LOAD(xa.frees), 5); /* delegate, merge, alive, ping, log */
-  assert_int_equal(LOAD(xb.frees), 5);
+  assert_int_equal(LOAD(xa.frees), 6); /* delegate, merge, alive, ping, log, tcp pings */
+  assert_int_equal(LOAD(xb.frees), 6);
 }
 
 int main(void) {

@@ -20,6 +20,7 @@ static const any_fn all_functions[] = {
     (any_fn)ml_config_set_log,
     (any_fn)ml_config_set_merge,
     (any_fn)ml_config_set_ping,
+    (any_fn)ml_config_set_disable_tcp_pings_for_node,
     (any_fn)ml_config_set_transport,
     (any_fn)ml_config_validate,
     (any_fn)ml_err_string,

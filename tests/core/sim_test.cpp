@@ -197,6 +197,40 @@ TEST(Sim, ProbeTimeoutLongerThanTheIntervalStillDetects) {
   EXPECT_TRUE(c.converged(7));
 }
 
+// memberlist's DisableTcpPingsForNode: the policy is asked about a node whose direct probe
+// failed, and when it says so, no TCP fallback ping goes to that node. A node without the policy
+// does dial it, so the probes of the dead node did reach the TCP step.
+TEST(Sim, TcpPingPolicyIsAskedPerNode) {
+  struct NoTcpTo : protocol::TcpPingPolicy {
+    std::map<std::string, int> asked;
+    bool disable_tcp_pings_for(const std::string &node) override {
+      ++asked[node];
+      return node == "node-2";
+    }
+  } policy;
+  Cluster c(14);
+  Config cfg = lan();
+  cfg.push_pull_interval = 0s;  // no other streams than the join's and the probes'
+  protocol::Delegates with_policy;
+  with_policy.tcp_pings = &policy;
+  c.add(cfg, with_policy);
+  for (int i = 1; i < 4; ++i) c.add(cfg);
+  for (NodeId i = 1; i < 4; ++i) c.join(i, 0);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(4); }, join_bound(4, cfg)));
+  EXPECT_TRUE(policy.asked.empty());  // nobody failed a direct probe yet
+  const uint64_t dials0 = c.sim.node(0).metrics().tcp_connect;
+  uint64_t dials_others = 0;
+  for (NodeId i = 1; i < 4; ++i) dials_others += c.sim.node(i).metrics().tcp_connect;
+  c.sim.kill(2);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.all_see(2, wire::NodeState::Dead); }, 60s));
+  EXPECT_GE(policy.asked["node-2"], 1);
+  EXPECT_EQ(policy.asked.size(), 1u);  // only the dead node's probes failed
+  EXPECT_EQ(c.sim.node(0).metrics().tcp_connect, dials0);
+  uint64_t after = 0;
+  for (NodeId i = 1; i < 4; ++i) after += c.sim.node(i).metrics().tcp_connect;
+  EXPECT_GT(after, dials_others);
+}
+
 TEST(Sim, LeavingNodeIsMarkedLeft) {
   Cluster c(12);
   const Config cfg = lan();

@@ -179,6 +179,9 @@ typedef void (*ml_conflict_fn)(void *user, const ml_member_t *existing, const ml
 typedef int (*ml_merge_fn)(void *user, const ml_members_t *peers, char *errbuf, size_t errbuf_size);
 /* AliveDelegate: return non-zero to ignore the alive message about `peer`. */
 typedef int (*ml_alive_fn)(void *user, const ml_member_t *peer);
+/* Config.DisableTcpPingsForNode: asked when a probe of the node named `node` got no direct ack,
+ * before the fallback TCP ping; return non-zero for no TCP ping to that node this time. */
+typedef int (*ml_tcp_pings_fn)(void *user, const char *node);
 /* PingDelegate. */
 typedef struct ml_ping_delegate {
   size_t (*ack_payload)(void *user, uint8_t *buf, size_t limit);
@@ -207,6 +210,8 @@ ml_err_t ml_config_set_conflict(ml_config_t *cfg, ml_conflict_fn fn, void *user,
 ml_err_t ml_config_set_merge(ml_config_t *cfg, ml_merge_fn fn, void *user, ml_user_free_fn user_free);
 ml_err_t ml_config_set_alive(ml_config_t *cfg, ml_alive_fn fn, void *user, ml_user_free_fn user_free);
 ml_err_t ml_config_set_ping(ml_config_t *cfg, const ml_ping_delegate_t *ping, void *user, ml_user_free_fn user_free);
+ml_err_t ml_config_set_disable_tcp_pings_for_node(ml_config_t *cfg, ml_tcp_pings_fn fn, void *user,
+                                                  ml_user_free_fn user_free);
 /* Lines below min_level are neither formatted nor delivered. */
 ml_err_t ml_config_set_log(ml_config_t *cfg, ml_log_level_t min_level, ml_log_fn fn, void *user, ml_user_free_fn user_free);
 
