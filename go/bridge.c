@@ -39,6 +39,7 @@ static void tr_ping_complete(void *user, const ml_member_t *other, int64_t rtt_n
                              size_t len) {
   mlgoPingComplete((uintptr_t)user, (ml_member_t *)other, rtt_ns, (uint8_t *)payload, len);
 }
+static int tr_tcp_pings(void *user, const char *node) { return mlgoDisableTcpPings((uintptr_t)user, (char *)node); }
 static void tr_log(void *user, ml_log_level_t level, const char *msg) {
   mlgoLog((uintptr_t)user, (int)level, (char *)msg);
 }
@@ -75,6 +76,9 @@ ml_err_t mlgo_set_alive(ml_config_t *cfg, uintptr_t h) {
 ml_err_t mlgo_set_ping(ml_config_t *cfg, uintptr_t h) {
   static const ml_ping_delegate_t p = {tr_ack_payload, tr_ping_complete};
   return ml_config_set_ping(cfg, &p, (void *)h, tr_free);
+}
+ml_err_t mlgo_set_tcp_pings(ml_config_t *cfg, uintptr_t h) {
+  return ml_config_set_disable_tcp_pings_for_node(cfg, tr_tcp_pings, (void *)h, tr_free);
 }
 ml_err_t mlgo_set_log(ml_config_t *cfg, ml_log_level_t min_level, uintptr_t h) {
   return ml_config_set_log(cfg, min_level, tr_log, (void *)h, tr_free);

@@ -189,6 +189,22 @@ func mlgoAlive(h C.uintptr_t, peer *C.ml_member_t) (ignore C.int) {
 	return 0
 }
 
+//export mlgoDisableTcpPings
+func mlgoDisableTcpPings(h C.uintptr_t, node *C.char) (disable C.int) {
+	cb := stateOf(h)
+	defer cb.release()
+	defer func() {
+		if r := recover(); r != nil {
+			cb.logger.Printf("[ERR] memberlist: panic in Config.DisableTcpPingsForNode (recovered; TCP ping allowed): %v\n%s", r, debug.Stack())
+			disable = 0
+		}
+	}()
+	if cb.conf.DisableTcpPingsForNode(C.GoString(node)) {
+		return 1
+	}
+	return 0
+}
+
 //export mlgoAckPayload
 func mlgoAckPayload(h C.uintptr_t, buf *C.uint8_t, limit C.size_t) (n C.size_t) {
 	cb := stateOf(h)

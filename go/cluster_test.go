@@ -757,6 +757,40 @@ func TestMemberlist_PingDelegate(t *testing.T) {
 	}
 }
 
+// DisableTcpPingsForNode is asked about a node whose direct probe failed: here the peer that
+// shut down without leaving.
+func TestMemberlist_DisableTcpPingsForNode(t *testing.T) {
+	var mu sync.Mutex
+	asked := map[string]int{}
+	c1 := testConfig(t)
+	c1.ProbeInterval = 100 * time.Millisecond
+	c1.ProbeTimeout = 50 * time.Millisecond
+	c1.DisableTcpPingsForNode = func(name string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		asked[name]++
+		return true
+	}
+	m1 := create(t, c1)
+	m2 := createPeer(t, m1, testConfig(t))
+	if num, err := m2.Join([]string{joinAddr(m1)}); err != nil || num != 1 {
+		t.Fatalf("Join = %d, %v", num, err)
+	}
+	name2 := m2.LocalNode().Name
+	waitForMembers(t, m1, 2)
+	mu.Lock()
+	before := asked[name2] // a loaded machine may have missed a direct ack already
+	mu.Unlock()
+	if err := m2.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "DisableTcpPingsForNode asked about the stopped peer", func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return asked[name2] > before, fmt.Sprintf("asked %v", asked)
+	})
+}
+
 func TestMemberlist_Ping(t *testing.T) {
 	m1 := create(t, testConfig(t))
 	m2 := createPeer(t, m1, testConfig(t))

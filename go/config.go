@@ -15,9 +15,6 @@ import (
 // Config is the configuration of a Memberlist: memberlist's Config, field for field. Create
 // reads it, writes the chosen port back into BindPort/AdvertisePort when BindPort is 0, and
 // sets Keyring from SecretKey; after Create the caller must not modify it.
-//
-// A field libmemberlist cannot honour makes Create fail with an error that names it:
-// DisableTcpPingsForNode.
 type Config struct {
 	// Name of this node; unique in the cluster.
 	Name string
@@ -69,7 +66,8 @@ type Config struct {
 	// DisableTcpPings turns off the TCP fallback ping.
 	DisableTcpPings bool
 
-	// DisableTcpPingsForNode is not supported by libmemberlist yet: Create fails if it is set.
+	// DisableTcpPingsForNode, when set, is asked (on libmemberlist's loop thread) each time a
+	// probe of nodeName got no direct ack; true means no TCP fallback ping to it this time.
 	DisableTcpPingsForNode func(nodeName string) bool
 
 	// AwarenessMaxMultiplier bounds the Lifeguard probe-interval back-off.

@@ -36,7 +36,6 @@
 //
 // # Differences from hashicorp/memberlist
 //
-//   - Config.DisableTcpPingsForNode is not supported: Create fails with an error naming it.
 //   - go-metrics: memberlist's counters and gauges are emitted (with Config.MetricLabels) from
 //     libmemberlist's counters once a second, aggregated, instead of at each event; its timers
 //     (memberlist.gossip, probeNode, pushPullNode) and push/pull size samples are not.

@@ -96,9 +96,6 @@ func Create(conf *Config) (*Memberlist, error) {
 		logger = log.New(dest, "", log.LstdFlags)
 	}
 
-	if conf.DisableTcpPingsForNode != nil {
-		return nil, fmt.Errorf("memberlist: Config.DisableTcpPingsForNode is not supported by libmemberlist; use DisableTcpPings")
-	}
 	if len(conf.Label) > LabelMaxSize {
 		return nil, fmt.Errorf("could not use %q as a label: too long", conf.Label)
 	}
@@ -172,6 +169,7 @@ func Create(conf *Config) (*Memberlist, error) {
 		{"merge", conf.Merge != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_merge(cfg, h) }},
 		{"alive", conf.Alive != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_alive(cfg, h) }},
 		{"ping", conf.Ping != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_ping(cfg, h) }},
+		{"DisableTcpPingsForNode", conf.DisableTcpPingsForNode != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_tcp_pings(cfg, h) }},
 		{"log", true, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_log(cfg, C.ML_LOG_DEBUG, h) }},
 		{"transport", bridge != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_transport(cfg, h) }},
 	}

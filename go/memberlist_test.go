@@ -291,7 +291,6 @@ func TestCreate_badInputs(t *testing.T) {
 		modify func(*Config)
 		want   string
 	}{
-		{"DisableTcpPingsForNode", func(c *Config) { c.DisableTcpPingsForNode = func(string) bool { return true } }, "DisableTcpPingsForNode"},
 		{"label too long", func(c *Config) { c.Label = strings.Repeat("x", LabelMaxSize+1) }, "too long"},
 		{"bad bind address", func(c *Config) { c.BindAddr = "not-an-ip" }, "not-an-ip"},
 		{"negative gossip nodes", func(c *Config) { c.GossipNodes = -1 }, "GossipNodes"},
