@@ -255,7 +255,7 @@ pthread_once_t g_detach_once = PTHREAD_ONCE_INIT;
 struct BridgeIds {
   jclass cls = NULL;  /* global */
   jmethodID node_meta, notify_msg, get_broadcasts, local_state, merge_remote_state;
-  jmethodID event, conflict, merge, alive, ack_payload, ping_complete, log;
+  jmethodID event, conflict, merge, alive, tcp_pings, ack_payload, ping_complete, log;
   jmethodID uncaught; /* static */
   bool ready = false;
 } g_ids;
@@ -429,6 +429,21 @@ int tr_alive(void *user, const ml_member_t *peer) {
   return ignore ? 1 : 0;
 }
 
+/* ---- DisableTcpPingsForNode: a listener that throws allows the TCP ping */
+int tr_tcp_pings(void *user, const char *node) {
+  Frame f;
+  JNIEnv *env = f.env();
+  if (env == NULL) return 0;
+  jstring name = env->NewStringUTF(node);
+  if (name == NULL) {
+    (void)check_exception(env);
+    return 0;
+  }
+  jboolean disable = env->CallBooleanMethod(static_cast<jobject>(user), g_ids.tcp_pings, name);
+  if (check_exception(env)) return 0;
+  return disable ? 1 : 0;
+}
+
 /* ---- ml_ping_delegate_t */
 size_t tr_ack_payload(void *user, uint8_t *buf, size_t limit) {
   Frame f;
@@ -503,6 +518,7 @@ ml_err_t mljni_init(JNIEnv *jenv_, jobject bridge_class_obj) {
   ids.conflict = env->GetMethodID(bridge_class, "conflict", "(JJ)V");
   ids.merge = env->GetMethodID(bridge_class, "merge", "(J)Ljava/lang/String;");
   ids.alive = env->GetMethodID(bridge_class, "alive", "(J)Z");
+  ids.tcp_pings = env->GetMethodID(bridge_class, "disableTcpPings", "(Ljava/lang/String;)Z");
   ids.ack_payload = env->GetMethodID(bridge_class, "ackPayload", "(I)[B");
   ids.ping_complete = env->GetMethodID(bridge_class, "pingComplete", "(JJ[B)V");
   ids.log = env->GetMethodID(bridge_class, "log", "(ILjava/lang/String;)V");
@@ -553,6 +569,13 @@ ml_err_t mljni_config_set_alive(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge)
   if (bridge == NULL || !g_ids.ready) return ML_ERR_INVALID_ARGUMENT;
   void *u = hold(jenv_, bridge);
   ml_err_t rc = ml_config_set_alive(cfg, tr_alive, u, mljni_user_free);
+  if (rc != ML_OK) jenv_->DeleteGlobalRef(static_cast<jobject>(u));
+  return rc;
+}
+ml_err_t mljni_config_set_tcp_pings(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge) {
+  if (bridge == NULL || !g_ids.ready) return ML_ERR_INVALID_ARGUMENT;
+  void *u = hold(jenv_, bridge);
+  ml_err_t rc = ml_config_set_disable_tcp_pings_for_node(cfg, tr_tcp_pings, u, mljni_user_free);
   if (rc != ML_OK) jenv_->DeleteGlobalRef(static_cast<jobject>(u));
   return rc;
 }

@@ -21,6 +21,7 @@ final class Bridge {
   private final ConflictListener conflict;
   private final MergeListener merge;
   private final AliveListener alive;
+  private final TcpPingPolicy tcpPings;
   private final PingListener ping;
   private final LogListener log;
   private volatile String nodeName = "";
@@ -40,12 +41,13 @@ final class Bridge {
   }
 
   Bridge(Delegate delegate, EventListener events, ConflictListener conflict, MergeListener merge,
-      AliveListener alive, PingListener ping, LogListener log) {
+      AliveListener alive, TcpPingPolicy tcpPings, PingListener ping, LogListener log) {
     this.delegate = delegate;
     this.events = events;
     this.conflict = conflict;
     this.merge = merge;
     this.alive = alive;
+    this.tcpPings = tcpPings;
     this.ping = ping;
     this.log = log;
   }
@@ -196,6 +198,19 @@ final class Bridge {
       return !alive.notifyAlive(Node.fromNative(peer));
     } catch (Throwable t) {
       failed("AliveListener", t);
+      return false;
+    } finally {
+      exit(prev);
+    }
+  }
+
+  /** True = no TCP fallback ping to {@code node} this time; a policy that throws allows it. */
+  boolean disableTcpPings(String node) {
+    Thread prev = enter();
+    try {
+      return tcpPings.disableTcpPings(node);
+    } catch (Throwable t) {
+      failed("TcpPingPolicy", t);
       return false;
     } finally {
       exit(prev);

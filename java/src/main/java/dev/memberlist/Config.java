@@ -37,6 +37,7 @@ public final class Config {
   final MergeListener merge;
   final AliveListener alive;
   final PingListener ping;
+  final TcpPingPolicy tcpPings;
   final LogListener log;
   final LogLevel logLevel;
   final boolean leaveOnClose;
@@ -52,6 +53,7 @@ public final class Config {
     merge = b.merge;
     alive = b.alive;
     ping = b.ping;
+    tcpPings = b.tcpPings;
     log = b.log;
     logLevel = b.logLevel;
     leaveOnClose = b.leaveOnClose;
@@ -162,6 +164,7 @@ public final class Config {
     private MergeListener merge;
     private AliveListener alive;
     private PingListener ping;
+    private TcpPingPolicy tcpPings;
     private LogListener log;
     private LogLevel logLevel = LogLevel.INFO;
     private boolean leaveOnClose = false;
@@ -242,6 +245,8 @@ public final class Config {
     public Builder merge(MergeListener v) { merge = v; return this; }
     public Builder alive(AliveListener v) { alive = v; return this; }
     public Builder ping(PingListener v) { ping = v; return this; }
+    /** memberlist's DisableTcpPingsForNode. */
+    public Builder disableTcpPingsForNode(TcpPingPolicy v) { tcpPings = v; return this; }
     /** The library's log lines at {@code minLevel} and above, and callback failures. */
     public Builder log(LogListener v, LogLevel minLevel) {
       log = v;

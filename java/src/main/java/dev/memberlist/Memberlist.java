@@ -56,7 +56,7 @@ public final class Memberlist implements AutoCloseable {
   public static Memberlist create(Config config, SharedRuntime runtime) {
     NativeLibrary.ensureLoaded();
     Bridge bridge = new Bridge(config.delegate, config.events, config.conflict, config.merge, config.alive,
-        config.ping, config.log);
+        config.tcpPings, config.ping, config.log);
     long cfg = config.toNative();
     try {
       bridge.setNodeName(Config.getNative(cfg, "name"));
@@ -83,6 +83,9 @@ public final class Memberlist implements AutoCloseable {
       }
       if (config.ping != null) {
         MemberlistException.check(MemberlistNative.mljni_config_set_ping(cfg, bridge, 3), "ping");
+      }
+      if (config.tcpPings != null) {
+        MemberlistException.check(MemberlistNative.mljni_config_set_tcp_pings(cfg, bridge), "tcpPings");
       }
       MemberlistException.check(
           MemberlistNative.mljni_config_set_log(cfg, config.logLevel.ordinal(), bridge), "log");

@@ -153,6 +153,25 @@ class DelegateTest {
     assertTrue(a.members().stream().noneMatch(n -> n.name().equals("stranger-1")), a.members().toString());
   }
 
+  /** DisableTcpPingsForNode is asked about a peer whose direct probe failed: one that stopped. */
+  @Test
+  void tcpPingPolicyIsAskedAboutAStoppedPeer() {
+    ConcurrentHashMap<String, AtomicInteger> asked = new ConcurrentHashMap<>();
+    TcpPingPolicy noTcp = node -> {
+      asked.computeIfAbsent(node, k -> new AtomicInteger()).incrementAndGet();
+      return true;
+    };
+    Memberlist a = start(fast("tcp-a", "127.0.0.64").disableTcpPingsForNode(noTcp).build());
+    Memberlist b = start(fast("tcp-b", "127.0.0.65").build());
+    b.join(addr(a));
+    waitUntil(WAIT, () -> a.numMembers() == 2, () -> "tcp-b joined");
+    // A loaded machine may have missed a direct ack already.
+    int before = asked.getOrDefault("tcp-b", new AtomicInteger()).get();
+    b.shutdown();  // stops without leaving
+    waitUntil(WAIT, () -> asked.getOrDefault("tcp-b", new AtomicInteger()).get() > before,
+        () -> "policy asked about tcp-b: " + asked);
+  }
+
   @Test
   void conflictListenerSeesTheSameNameElsewhere() {
     Queue<String> conflicts = new ConcurrentLinkedQueue<>();
