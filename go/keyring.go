@@ -24,7 +24,7 @@ import (
 // event loop.
 type Keyring struct {
 	mu sync.Mutex
-	c  *C.ml_keyring_t // nil while empty
+	c  *C.ml_keyring_t // nil until a key is added or a Memberlist shares the keyring
 }
 
 // NewKeyring builds a keyring from keys plus primaryKey, which is installed first and becomes
@@ -60,6 +60,23 @@ func freeCKeyring(k *Keyring) {
 		C.ml_keyring_destroy(k.c)
 		k.c = nil
 	}
+}
+
+// shared returns the C keyring for a Memberlist to share, creating an empty one if there is
+// none yet: keys added to an empty Keyring after Create then reach the node and turn
+// encryption on, as in memberlist. nil only if libmemberlist cannot allocate one.
+func (k *Keyring) shared() *C.ml_keyring_t {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.c == nil {
+		var c *C.ml_keyring_t
+		if C.ml_keyring_create(&c, nil, 0) != C.ML_OK {
+			return nil
+		}
+		k.c = c
+		runtime.SetFinalizer(k, freeCKeyring)
+	}
+	return k.c
 }
 
 // handle returns the C keyring, nil while the keyring is empty.

@@ -150,3 +150,35 @@ func TestKeyring_SharedOnlyOnce(t *testing.T) {
 		t.Fatal("one Keyring cannot back two running memberlists")
 	}
 }
+
+// An empty Keyring given to Create is shared live like any other: adding a key later turns
+// encryption on at once, as in memberlist (a node with that key joins, a plaintext one cannot).
+func TestKeyring_EmptyRingTurnsEncryptionOnLater(t *testing.T) {
+	kr, err := NewKeyring(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1 := testConfig(t)
+	c1.Keyring = kr
+	m1 := create(t, c1)
+	plain := createPeer(t, m1, testConfig(t))
+	if n, err := plain.Join([]string{joinAddr(m1)}); err != nil || n != 1 {
+		t.Fatalf("plaintext Join before any key = %d, %v", n, err)
+	}
+	if err := kr.AddKey(testKeys[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got := m1.config.Keyring.GetPrimaryKey(); !bytes.Equal(got, testKeys[0]) {
+		t.Fatalf("node's primary key %x, want %x", got, testKeys[0])
+	}
+	c3 := testConfig(t)
+	c3.SecretKey = testKeys[0]
+	keyed := createPeer(t, m1, c3)
+	if n, err := keyed.Join([]string{joinAddr(m1)}); err != nil || n != 1 {
+		t.Fatalf("Join with the new key = %d, %v", n, err)
+	}
+	late := createPeer(t, m1, testConfig(t))
+	if n, err := late.Join([]string{joinAddr(m1)}); err == nil || n != 0 {
+		t.Fatalf("plaintext Join after the key = %d, %v; want a failure", n, err)
+	}
+}

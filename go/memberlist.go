@@ -183,10 +183,12 @@ func Create(conf *Config) (*Memberlist, error) {
 	}
 
 	if conf.Keyring != nil {
-		if kc := conf.Keyring.handle(); kc != nil {
-			if rc := C.ml_config_set_keyring(cfg, kc); rc != C.ML_OK {
-				return nil, cError("memberlist: keyring", rc, nil)
-			}
+		kc := conf.Keyring.shared()
+		if kc == nil {
+			return nil, fmt.Errorf("memberlist: keyring: libmemberlist could not allocate one")
+		}
+		if rc := C.ml_config_set_keyring(cfg, kc); rc != C.ML_OK {
+			return nil, cError("memberlist: keyring", rc, nil)
 		}
 	}
 

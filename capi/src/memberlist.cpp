@@ -627,6 +627,10 @@ ML_EXPORT ml_err_t ml_keyring_create(ml_keyring_t **out, const uint8_t *primary,
   return guard(nullptr, 0, [&]() -> ml_err_t {
     if (out == nullptr) return ML_ERR_INVALID_ARGUMENT;
     *out = nullptr;
+    if (primary == nullptr && len == 0) {  // empty: memberlist's NewKeyring(nil, nil)
+      *out = new ml_keyring{std::make_shared<KeyringState>()};
+      return ML_OK;
+    }
     if (primary == nullptr) return ML_ERR_INVALID_ARGUMENT;
     const wire::ByteView key(primary, len);
     if (!wire::validate_key(key)) return ML_ERR_KEY;

@@ -1,5 +1,5 @@
 /* Encryption: nodes sharing a secret key form a cluster; a node with another key cannot join.
- * Keyrings: standalone and shared live with a running node. */
+ * Keyrings: standalone and shared live with a running node; an empty one turning encryption on. */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers.h"
 
@@ -122,8 +122,51 @@ static void test_standalone_keyring_on_config(void **state) {
   stop_node(&nodes[0]);
 }
 
+/* An empty keyring (memberlist's NewKeyring(nil, nil)): plaintext until a key is added, then
+ * encrypted at once, as in memberlist: a node with that key joins, a node without any cannot. */
+static void test_empty_keyring_turns_encryption_on_live(void **state) {
+  static const uint8_t key_a[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}; /* KEY_A */
+  ml_keyring_t *kr = NULL;
+  node_t nodes[4];
+  ml_config_t *cfg;
+  members_cond_t all;
+  char err[512] = "";
+  const char *addrs[1];
+  int contacted = 0;
+  (void)state;
+
+  assert_int_equal(ml_keyring_create(&kr, NULL, 1), ML_ERR_INVALID_ARGUMENT);
+  assert_int_equal(ml_keyring_create(&kr, NULL, 0), ML_OK);
+  assert_int_equal(ml_keyring_count(kr), 0);
+  cfg = fast_config(&nodes[0], 3, NULL);
+  assert_int_equal(ml_config_set_keyring(cfg, kr), ML_OK);
+  start_node(&nodes[0], NULL, cfg);
+  start_node(&nodes[1], NULL, fast_config(&nodes[1], 4, NULL));
+  join_node(&nodes[1], &nodes[0]); /* both plaintext */
+  all.nodes = nodes;
+  all.count = 2;
+  all.expected = 2;
+  assert_true(wait_until(all_see, &all, 10000));
+
+  assert_int_equal(ml_keyring_add(kr, key_a, sizeof key_a), ML_OK);
+  assert_int_equal(ml_keyring_count(ml_memberlist_keyring(nodes[0].ml)), 1);
+  start_node(&nodes[2], NULL, fast_config(&nodes[2], 5, KEY_A));
+  join_node(&nodes[2], &nodes[0]);
+  start_node(&nodes[3], NULL, fast_config(&nodes[3], 6, NULL));
+  addrs[0] = nodes[0].addr;
+  assert_int_equal(ml_memberlist_join(nodes[3].ml, addrs, 1, &contacted, err, sizeof err), ML_ERR_JOIN_FAILED);
+  assert_int_equal(contacted, 0);
+
+  ml_keyring_destroy(kr);
+  stop_node(&nodes[3]);
+  stop_node(&nodes[2]);
+  stop_node(&nodes[1]);
+  stop_node(&nodes[0]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_empty_keyring_turns_encryption_on_live),
       cmocka_unit_test(test_same_key_joins_other_key_cannot),
       cmocka_unit_test(test_standalone_keyring_on_config),
   };

@@ -268,7 +268,10 @@ typedef struct ml_keyring ml_keyring_t;
  * memberlist's loop (the node's live keyring); from one of that memberlist's own callbacks they
  * return ML_ERR_IN_CALLBACK (ml_keyring_count/get: 0). After the memberlist shuts down the
  * keyring holds the node's last keys and works standalone again.
- * Keys are 16, 24 or 32 bytes (AES-128/192/256). The first key passed is the primary. */
+ * Keys are 16, 24 or 32 bytes (AES-128/192/256). The first key passed is the primary.
+ * primary NULL with len 0 makes an empty keyring (memberlist's NewKeyring(nil, nil)): a
+ * memberlist using it sends plaintext, and the first key added later becomes the primary and
+ * turns encryption on at once, as in memberlist. */
 ml_err_t ml_keyring_create(ml_keyring_t **out, const uint8_t *primary, size_t len);
 /* Releases the caller's reference; a memberlist using it keeps its own. NULL is a no-op. */
 void ml_keyring_destroy(ml_keyring_t *kr);
