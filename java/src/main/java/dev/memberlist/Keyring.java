@@ -27,9 +27,23 @@ public final class Keyring implements AutoCloseable {
 
   /** A new keyring whose primary key is {@code primary}. */
   public static Keyring create(byte[] primary) {
+    if (primary == null) {
+      throw new MemberlistException(MemberlistException.INVALID_ARGUMENT, "keyring create: no primary key");
+    }
     NativeLibrary.ensureLoaded();
     long[] out = new long[1];
     MemberlistException.check(MemberlistNative.ml_keyring_create(out, primary), "keyring create");
+    return new Keyring(out[0], null);
+  }
+
+  /**
+   * A keyring without keys (memberlist's {@code NewKeyring(nil, nil)}): a node using it sends
+   * plaintext until a key is added, which becomes the primary and turns encryption on at once.
+   */
+  public static Keyring empty() {
+    NativeLibrary.ensureLoaded();
+    long[] out = new long[1];
+    MemberlistException.check(MemberlistNative.ml_keyring_create(out, null), "keyring create");
     return new Keyring(out[0], null);
   }
 

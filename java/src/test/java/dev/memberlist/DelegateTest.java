@@ -224,6 +224,26 @@ class DelegateTest {
     waitUntil(WAIT, () -> a.numMembers() == 3, () -> "three encrypted nodes");
   }
 
+  /** An empty keyring: plaintext until a key is added, then encrypted at once. */
+  @Test
+  void emptyKeyringTurnsEncryptionOnLater() {
+    byte[] k = new byte[16];
+    k[0] = 42;
+    assertEquals(MemberlistException.INVALID_ARGUMENT,
+        assertThrows(MemberlistException.class, () -> Keyring.create(null)).code());
+    Keyring ring = Keyring.empty();
+    keyrings.add(ring);
+    assertEquals(0, ring.keys().size());
+    Memberlist a = start(fast("late-a", "127.0.0.66").keyring(ring).build());
+    Memberlist before = start(fast("late-plain1", "127.0.0.67").build());
+    assertEquals(1, before.join(addr(a)));
+    ring.addKey(k);
+    Memberlist keyed = start(fast("late-keyed", "127.0.0.68").secretKey(k).build());
+    assertEquals(1, keyed.join(addr(a)));
+    Memberlist after = start(fast("late-plain2", "127.0.0.69").build());
+    assertThrows(MemberlistException.class, () -> after.join(addr(a)));
+  }
+
   @Test
   void metricsAndHealth() {
     Memberlist a = start(fast("metrics-a", "127.0.0.56").build());
