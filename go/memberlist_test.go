@@ -2,11 +2,13 @@ package memberlist
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -175,6 +177,7 @@ func TestConcurrentUseAndShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
+	var rounds atomic.Int32
 	stop := make(chan struct{})
 	for i := 0; i < 4; i++ {
 		wg.Add(1)
@@ -192,10 +195,14 @@ func TestConcurrentUseAndShutdown(t *testing.T) {
 				_ = m2.GetHealthScore()
 				_ = m2.SendBestEffort(m1.LocalNode(), []byte("x"))
 				_ = m2.UpdateNode(10 * time.Millisecond)
+				rounds.Add(1)
 			}
 		}()
 	}
-	time.Sleep(100 * time.Millisecond) // let the goroutines run into the calls; not a correctness wait
+	// Shut down while the goroutines are in their calls: each has been through them a few times.
+	waitFor(t, "the callers to get going", func() (bool, string) {
+		return rounds.Load() >= 12, fmt.Sprint(rounds.Load(), " rounds")
+	})
 	if err := m2.Shutdown(); err != nil {
 		t.Fatal(err)
 	}
