@@ -201,4 +201,14 @@ static inline int all_see(void *arg) {
   return 1;
 }
 
+/* Waits (deadline scaled like wait_until) until nodes[0..count) each see `expected` members;
+ * nodes already stopped (ml == NULL) are skipped. */
+static inline int wait_all_see(node_t *nodes, int count, int expected, long long timeout_ms) {
+  members_cond_t c;
+  c.nodes = nodes;
+  c.count = count;
+  c.expected = expected;
+  return wait_until(all_see, &c, timeout_ms);
+}
+
 #endif

@@ -8,7 +8,6 @@
 
 static void test_same_key_joins_other_key_cannot(void **state) {
   node_t nodes[3];
-  members_cond_t all;
   char err[512];
   const char *addrs[1];
   int contacted = 7;
@@ -22,10 +21,7 @@ static void test_same_key_joins_other_key_cannot(void **state) {
   start_node(&nodes[1], NULL, fast_config(&nodes[1], 1, KEY_A));
   start_node(&nodes[2], NULL, fast_config(&nodes[2], 2, KEY_B));
   join_node(&nodes[1], &nodes[0]);
-  all.nodes = nodes;
-  all.count = 2;
-  all.expected = 2;
-  assert_true(wait_until(all_see, &all, 10000));
+  assert_true(wait_all_see(nodes, 2, 2, 10000));
 
   addrs[0] = nodes[0].addr;
   err[0] = '\0';
@@ -73,7 +69,6 @@ static void test_standalone_keyring_on_config(void **state) {
   ml_keyring_t *kr = NULL;
   node_t nodes[2];
   ml_config_t *cfg;
-  members_cond_t all;
   uint8_t buf[32];
   (void)state;
 
@@ -93,10 +88,7 @@ static void test_standalone_keyring_on_config(void **state) {
   start_node(&nodes[0], NULL, cfg);
   start_node(&nodes[1], NULL, fast_config(&nodes[1], 1, KEY_A));
   join_node(&nodes[1], &nodes[0]);
-  all.nodes = nodes;
-  all.count = 2;
-  all.expected = 2;
-  assert_true(wait_until(all_see, &all, 10000));
+  assert_true(wait_all_see(nodes, 2, 2, 10000));
 
   /* Shared live: a change through the caller's handle is seen through the node's. */
   assert_int_equal(ml_keyring_remove(kr, k2, sizeof k2), ML_OK);
@@ -129,7 +121,6 @@ static void test_empty_keyring_turns_encryption_on_live(void **state) {
   ml_keyring_t *kr = NULL;
   node_t nodes[4];
   ml_config_t *cfg;
-  members_cond_t all;
   char err[512] = "";
   const char *addrs[1];
   int contacted = 0;
@@ -143,10 +134,7 @@ static void test_empty_keyring_turns_encryption_on_live(void **state) {
   start_node(&nodes[0], NULL, cfg);
   start_node(&nodes[1], NULL, fast_config(&nodes[1], 4, NULL));
   join_node(&nodes[1], &nodes[0]); /* both plaintext */
-  all.nodes = nodes;
-  all.count = 2;
-  all.expected = 2;
-  assert_true(wait_until(all_see, &all, 10000));
+  assert_true(wait_all_see(nodes, 2, 2, 10000));
 
   assert_int_equal(ml_keyring_add(kr, key_a, sizeof key_a), ML_OK);
   assert_int_equal(ml_keyring_count(ml_memberlist_keyring(nodes[0].ml)), 1);

@@ -210,7 +210,6 @@ static void *hammer(void *arg) {
 static void test_hammer(void **state) {
   pthread_t threads[THREADS];
   ml_runtime_t *rt = NULL;
-  members_cond_t all;
   char err[256];
   long long start;
   int i;
@@ -231,10 +230,7 @@ static void test_hammer(void **state) {
   for (i = 0; i < 3; ++i) start_node(&g_nodes[i], i < 2 ? rt : NULL, fast_config(&g_nodes[i], i, KEY_HEX));
   join_node(&g_nodes[1], &g_nodes[0]);
   join_node(&g_nodes[2], &g_nodes[0]);
-  all.nodes = g_nodes;
-  all.count = 3;
-  all.expected = 3;
-  assert_true(wait_until(all_see, &all, 10000));
+  assert_true(wait_all_see(g_nodes, 3, 3, 10000));
 
   for (i = 0; i < THREADS; ++i) assert_int_equal(pthread_create(&threads[i], NULL, hammer, (void *)(size_t)i), 0);
   start = now_ms();

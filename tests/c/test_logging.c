@@ -110,7 +110,6 @@ static void test_log_levels_and_malformed_packet(void **state) {
   node_t a, b;
   sink_t la, lb;
   ml_config_t *cfg;
-  members_cond_t all;
   msgs_cond_t mc;
   /* An unknown message type; a compound (type 7) that claims more parts than it holds; a lone
    * byte that is a valid type with no body. */
@@ -132,10 +131,7 @@ static void test_log_levels_and_malformed_packet(void **state) {
 
   /* b's join is a stream into a: a logs it at DEBUG; b, at WARN, sees nothing of the kind. */
   join_node(&b, &a);
-  all.nodes = &a;
-  all.count = 1;
-  all.expected = 2;
-  assert_true(wait_until(all_see, &all, 10000));
+  assert_true(wait_all_see(&a, 1, 2, 10000));
   wait_line(&la, "memberlist: Stream connection from=127.0.0.", ML_LOG_DEBUG);
 
   /* Malformed packets to b: each is dropped, logged at WARN or ERROR, and counted. */
@@ -154,13 +150,7 @@ static void test_log_levels_and_malformed_packet(void **state) {
 
   /* Kill a: b suspects it (INFO, filtered out for b) and declares it dead. */
   stop_node(&a);
-  {
-    members_cond_t one;
-    one.nodes = &b;
-    one.count = 1;
-    one.expected = 1;
-    assert_true(wait_until(all_see, &one, 15000));
-  }
+  assert_true(wait_all_see(&b, 1, 1, 15000));
   stop_node(&b);
 
   assert_int_equal(la.frees, 1);
@@ -178,7 +168,6 @@ static void test_failure_logged(void **state) {
   node_t a, b;
   sink_t la;
   ml_config_t *cfg;
-  members_cond_t all;
   (void)state;
 
   sink_init(&la, ML_LOG_INFO);
@@ -187,10 +176,7 @@ static void test_failure_logged(void **state) {
   start_node(&a, NULL, cfg);
   start_node(&b, NULL, fast_config(&b, 1, NULL));
   join_node(&b, &a);
-  all.nodes = &a;
-  all.count = 1;
-  all.expected = 2;
-  assert_true(wait_until(all_see, &all, 10000));
+  assert_true(wait_all_see(&a, 1, 2, 10000));
   stop_node(&b);
   wait_line(&la, "memberlist: Suspect node-1 has failed, no acks received", ML_LOG_INFO);
   wait_line(&la, "memberlist: Marking node-1 as failed", ML_LOG_INFO);
@@ -206,7 +192,6 @@ static void test_join_dns_names(void **state) {
   const char *addrs[2];
   const char *port;
   int contacted = 0;
-  members_cond_t all;
   (void)state;
 
   cfg = fast_config(&a, 0, NULL);
@@ -221,10 +206,7 @@ static void test_join_dns_names(void **state) {
   err[0] = '\0';
   assert_int_equal(ml_memberlist_join(b.ml, addrs, 1, &contacted, err, sizeof err), ML_OK);
   assert_true(contacted >= 1);
-  all.nodes = &a;
-  all.count = 1;
-  all.expected = 2;
-  assert_true(wait_until(all_see, &all, 10000));
+  assert_true(wait_all_see(&a, 1, 2, 10000));
 
   /* "name/localhost:PORT", next to an unresolvable entry: partial success names the bad one. */
   snprintf(addr, sizeof addr, "node-0/localhost:%s", port);

@@ -188,7 +188,6 @@ static int left_seen(void *arg) {
 
 static void test_three_nodes_external(void **state) {
   node_t nodes[NET_NODES];
-  members_cond_t all;
   left_cond_t lc;
   ml_runtime_t *rt = NULL;
   char err[256];
@@ -210,10 +209,7 @@ static void test_three_nodes_external(void **state) {
 
   join_node(&nodes[1], &nodes[0]);
   join_node(&nodes[2], &nodes[1]);
-  all.nodes = nodes;
-  all.count = NET_NODES;
-  all.expected = NET_NODES;
-  assert_true(wait_until(all_see, &all, 15000));
+  assert_true(wait_all_see(nodes, NET_NODES, NET_NODES, 15000));
   assert_true(LOAD(g_packets) > 0);
   assert_true(LOAD(g_streams_opened) >= 2);
 
@@ -293,7 +289,6 @@ static int node2_alive_everywhere(void *arg) {
  * alive everywhere. */
 static void test_refute_over_lossy_network(void **state) {
   node_t nodes[NET_NODES];
-  members_cond_t all;
   int i;
   (void)state;
 
@@ -311,17 +306,14 @@ static void test_refute_over_lossy_network(void **state) {
   }
   join_node(&nodes[1], &nodes[0]);
   join_node(&nodes[2], &nodes[0]);
-  all.nodes = nodes;
-  all.count = NET_NODES;
-  all.expected = NET_NODES;
-  assert_true(wait_until(all_see, &all, 15000));
+  assert_true(wait_all_see(nodes, NET_NODES, NET_NODES, 15000));
 
   STORE(g_muted, 2);
   assert_true(wait_until(refuted, NULL, 15000));
   STORE(g_muted, -1);
   /* Heard again: its refutation (a newer incarnation) makes it alive everywhere. */
   assert_true(wait_until(node2_alive_everywhere, nodes, 30000));
-  assert_true(wait_until(all_see, &all, 30000));
+  assert_true(wait_all_see(nodes, NET_NODES, NET_NODES, 30000));
 
   for (i = NET_NODES - 1; i >= 0; --i) unplug_and_stop(&nodes[i]);
   assert_int_equal(LOAD(g_transport_frees), NET_NODES);
