@@ -51,12 +51,26 @@ func stateOf(h C.uintptr_t) *callbackState {
 // into C. It must be deferred directly.
 func recoverCallback(cb *callbackState, where string) {
 	if r := recover(); r != nil {
-		logger := log.New(os.Stderr, "", log.LstdFlags)
-		if cb != nil && cb.logger != nil {
-			logger = cb.logger
-		}
-		logger.Printf("[ERR] memberlist: panic in %s (recovered; the node keeps running): %v\n%s", where, r, debug.Stack())
+		logPanic(cb, where, "the node keeps running", r)
 	}
+}
+
+// recoverAnswer is recoverCallback for a callback that returns an answer to libmemberlist:
+// after logging, answer(r) sets the result the node gets instead (`then` says what it does
+// with it). It must be deferred directly.
+func recoverAnswer(cb *callbackState, where, then string, answer func(r any)) {
+	if r := recover(); r != nil {
+		logPanic(cb, where, then, r)
+		answer(r)
+	}
+}
+
+func logPanic(cb *callbackState, where, then string, r any) {
+	logger := log.New(os.Stderr, "", log.LstdFlags)
+	if cb != nil && cb.logger != nil {
+		logger = cb.logger
+	}
+	logger.Printf("[ERR] memberlist: panic in %s (recovered; %s): %v\n%s", where, then, r, debug.Stack())
 }
 
 // liveHandles counts registrations whose user_free has not run yet (tests check it returns to
@@ -159,13 +173,10 @@ func mlgoConflict(h C.uintptr_t, existing, other *C.ml_member_t) {
 func mlgoMerge(h C.uintptr_t, peers *C.ml_members_t, errbuf *C.char, errbufSize C.size_t) (refuse C.int) {
 	cb := stateOf(h)
 	defer cb.release()
-	defer func() {
-		if r := recover(); r != nil {
-			cb.logger.Printf("[ERR] memberlist: panic in MergeDelegate.NotifyMerge (recovered; merge refused): %v\n%s", r, debug.Stack())
-			writeCString(errbuf, errbufSize, fmt.Sprintf("panic in MergeDelegate.NotifyMerge: %v", r))
-			refuse = 1
-		}
-	}()
+	defer recoverAnswer(cb, "MergeDelegate.NotifyMerge", "merge refused", func(r any) {
+		writeCString(errbuf, errbufSize, fmt.Sprintf("panic in MergeDelegate.NotifyMerge: %v", r))
+		refuse = 1
+	})
 	if err := cb.conf.Merge.NotifyMerge(nodesFromC(peers, true)); err != nil {
 		writeCString(errbuf, errbufSize, err.Error())
 		return 1
@@ -177,12 +188,7 @@ func mlgoMerge(h C.uintptr_t, peers *C.ml_members_t, errbuf *C.char, errbufSize 
 func mlgoAlive(h C.uintptr_t, peer *C.ml_member_t) (ignore C.int) {
 	cb := stateOf(h)
 	defer cb.release()
-	defer func() {
-		if r := recover(); r != nil {
-			cb.logger.Printf("[ERR] memberlist: panic in AliveDelegate.NotifyAlive (recovered; alive ignored): %v\n%s", r, debug.Stack())
-			ignore = 1
-		}
-	}()
+	defer recoverAnswer(cb, "AliveDelegate.NotifyAlive", "alive ignored", func(any) { ignore = 1 })
 	if err := cb.conf.Alive.NotifyAlive(nodeFromC(peer, false)); err != nil {
 		return 1
 	}
@@ -193,12 +199,7 @@ func mlgoAlive(h C.uintptr_t, peer *C.ml_member_t) (ignore C.int) {
 func mlgoDisableTcpPings(h C.uintptr_t, node *C.char) (disable C.int) {
 	cb := stateOf(h)
 	defer cb.release()
-	defer func() {
-		if r := recover(); r != nil {
-			cb.logger.Printf("[ERR] memberlist: panic in Config.DisableTcpPingsForNode (recovered; TCP ping allowed): %v\n%s", r, debug.Stack())
-			disable = 0
-		}
-	}()
+	defer recoverAnswer(cb, "Config.DisableTcpPingsForNode", "TCP ping allowed", func(any) { disable = 0 })
 	if cb.conf.DisableTcpPingsForNode(C.GoString(node)) {
 		return 1
 	}

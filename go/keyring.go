@@ -62,9 +62,9 @@ func freeCKeyring(k *Keyring) {
 	}
 }
 
-// shared returns the C keyring for a Memberlist to share, creating an empty one if there is
-// none yet: keys added to an empty Keyring after Create then reach the node and turn
-// encryption on, as in memberlist. nil only if libmemberlist cannot allocate one.
+// shared returns the C keyring, creating an empty one if there is none yet: AddKey adds to it,
+// and a Memberlist shares it, so keys added to an empty Keyring after Create reach the node and
+// turn encryption on, as in memberlist. nil only if libmemberlist cannot allocate one.
 func (k *Keyring) shared() *C.ml_keyring_t {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -74,6 +74,8 @@ func (k *Keyring) shared() *C.ml_keyring_t {
 			return nil
 		}
 		k.c = c
+		// A Keyring has no Close in memberlist's API: the C reference is released with the Go
+		// object. (A memberlist using the keyring holds its own reference.)
 		runtime.SetFinalizer(k, freeCKeyring)
 	}
 	return k.c
@@ -92,24 +94,10 @@ func (k *Keyring) AddKey(key []byte) error {
 	if err := ValidateKey(key); err != nil {
 		return err
 	}
-	k.mu.Lock()
-	if k.c == nil {
-		var c *C.ml_keyring_t
-		rc := C.ml_keyring_create(&c, bytesPtr(key), C.size_t(len(key)))
-		runtime.KeepAlive(key)
-		if rc != C.ML_OK {
-			k.mu.Unlock()
-			return cError("keyring: add key", rc, nil)
-		}
-		k.c = c
-		// A Keyring has no Close in memberlist's API: the C reference is released with the Go
-		// object. (A memberlist using the keyring holds its own reference.)
-		runtime.SetFinalizer(k, freeCKeyring)
-		k.mu.Unlock()
-		return nil
+	c := k.shared() // the first key of an empty keyring becomes its primary
+	if c == nil {
+		return fmt.Errorf("keyring: add key: libmemberlist could not allocate a keyring")
 	}
-	c := k.c
-	k.mu.Unlock()
 	if containsKey(k.GetKeys(), key) {
 		return nil
 	}

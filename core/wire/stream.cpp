@@ -173,8 +173,8 @@ Result<bool> StreamDecoder::parse_body(ByteView data, bool complete) {
           pp.nodes.reserve(std::min(static_cast<size_t>(header_.nodes), data.size() - body_off_));
         }
         while (pp.nodes.size() < static_cast<size_t>(header_.nodes)) {
-          // Decoded in place; a node that is not complete yet is dropped and decoded again
-          // when more bytes come.
+          // Decoded in place; a node that is not complete yet is dropped, and decoded again
+          // once decode_at's scan has seen its end.
           auto st = decode_at(data, &body_off_, pp.nodes.emplace_back(), complete, Target::Fresh);
           if (!st || !*st) pp.nodes.pop_back();
           if (!st) return st.error();
