@@ -219,6 +219,13 @@ struct Result {
 
 Result run_one(size_t n, const Options &opt) {
   Result r;
+  // A check that failed: the run is not ok, and the note says why.
+  const auto fail_if = [&r](bool failed, const char *why) {
+    if (failed) {
+      r.ok = false;
+      r.notes += why;
+    }
+  };
   r.n = n;
   protocol::Config cfg = protocol::Config::lan();
   cfg.name.clear();
@@ -278,14 +285,8 @@ Result run_one(size_t n, const Options &opt) {
     return q;
   };
   r.queued_joined = queued();
-  if (!joined) {
-    r.ok = false;
-    r.notes += "join did not converge; ";
-  }
-  if (o.unexpected_leave) {
-    r.ok = false;
-    r.notes += "a healthy node was declared dead; ";
-  }
+  fail_if(!joined, "join did not converge; ");
+  fail_if(o.unexpected_leave, "a healthy node was declared dead; ");
 
   const auto settle = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(std::max(0.0, opt.settle)));
 
@@ -318,10 +319,7 @@ Result run_one(size_t n, const Options &opt) {
                                     cfg.gossip_interval / 4);
     r.rumor = make_curve("rumor", o.updated_at, t0, obs);
     r.rumor_cpu = cpu_seconds() - c0;
-    if (!done) {
-      r.ok = false;
-      r.notes += "rumor did not reach everyone; ";
-    }
+    fail_if(!done, "rumor did not reach everyone; ");
   }
 
   // ---- fail: node n/2 crashes, a few seconds after the rumor
@@ -358,14 +356,8 @@ Result run_one(size_t n, const Options &opt) {
     }
     r.dead_from_first = make_curve("dead_from_first", o.dead_at, first, obs);
     r.fail_cpu = cpu_seconds() - c0;
-    if (!done) {
-      r.ok = false;
-      r.notes += "failure not detected by every survivor; ";
-    }
-    if (o.unexpected_leave) {
-      r.ok = false;
-      r.notes += "a healthy node was declared dead; ";
-    }
+    fail_if(!done, "failure not detected by every survivor; ");
+    fail_if(o.unexpected_leave, "a healthy node was declared dead; ");
   }
   r.events = sim.events_processed();
   r.packets = sim.net_stats().packets_sent;
