@@ -210,8 +210,10 @@ static void test_three_nodes_external(void **state) {
   join_node(&nodes[1], &nodes[0]);
   join_node(&nodes[2], &nodes[1]);
   assert_true(wait_all_see(nodes, NET_NODES, NET_NODES, 15000));
-  assert_true(LOAD(g_packets) > 0);
-  assert_true(LOAD(g_streams_opened) >= 2);
+  assert_true(LOAD(g_streams_opened) >= 2); /* the two joins */
+  /* The joins' push/pulls alone can make everyone see everyone (a slow TSan run did); the
+   * probes and gossip then go through send_packet. */
+  wait_count(&g_packets, 1, 15000);
 
   /* User messages both ways, best effort (packets) and reliable (streams). */
   assert_int_equal(ml_memberlist_send_best_effort(nodes[0].ml, "node-2", (const uint8_t *)"be:a", 4), ML_OK);
