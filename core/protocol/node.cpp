@@ -826,7 +826,7 @@ struct Node::Impl {
           } else if constexpr (std::is_same_v<M, wire::Dead>) {
             accused(from, x.node, x.incarnation, [&] { dead_node(now, x); });
           } else if constexpr (std::is_same_v<M, wire::UserMsg>) {
-            if (dg.delegate) dg.delegate->notify_msg(x.msg);
+            if (dg.delegate) dg.delegate->notify_packet_msg(x.msg, from);
           } else {
             ++m.packets_dropped;  // errResp on UDP: not a packet message
           }

@@ -62,7 +62,12 @@ class Delegate {
  public:
   virtual ~Delegate() = default;
   virtual Bytes node_meta(size_t /*limit*/) { return {}; }
+  // A user message: from a stream (SendReliable), always delivered.
   virtual void notify_msg(ByteView /*msg*/) {}
+  // A user message that came in a datagram. memberlist passes these through its bounded
+  // handoff queue (HandoffQueueDepth) and drops them when it is full; a driver that queues
+  // notifications may do the same. Default: notify_msg.
+  virtual void notify_packet_msg(ByteView msg, const Endpoint & /*from*/) { notify_msg(msg); }
   // Up to `limit` bytes of user broadcasts, each costing `overhead` bytes extra.
   virtual std::vector<Bytes> get_broadcasts(size_t /*overhead*/, size_t /*limit*/) { return {}; }
   virtual Bytes local_state(bool /*join*/) { return {}; }
