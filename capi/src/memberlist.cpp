@@ -11,8 +11,8 @@
 // (Node::keyring()) is authoritative and every operation runs on the loop thread through
 // NodeHost::with_node; when the memberlist shuts down the keys are copied back into the state
 // and the keyring is standalone again. A keyring can back one memberlist at a time. The mutex
-// is never held across a wait for the loop, so a callback may use a keyring without deadlock
-// (except the keyring of its own memberlist: ML_ERR_IN_CALLBACK / 0).
+// is never held across a wait for the loop, so a callback may use a keyring without deadlock;
+// from one of its own memberlist's callbacks on the loop the operation runs inline.
 #include <unistd.h>
 
 #include <atomic>
@@ -156,7 +156,7 @@ struct KeyringState {
 
 // Runs f(Keyring&) on the authoritative keyring (see the top of the file).
 template <class R, class F>
-R keyring_op(KeyringState &st, R in_callback_value, F &&f) {
+R keyring_op(KeyringState &st, F &&f) {
   std::shared_ptr<net::NodeHost> h;
   {
     std::lock_guard lock(st.mu);
@@ -164,7 +164,7 @@ R keyring_op(KeyringState &st, R in_callback_value, F &&f) {
     h = st.host.lock();
   }
   if (h) {
-    if (h->in_callback()) return in_callback_value;
+    // From one of that memberlist's callbacks on its loop, with_node runs inline: the live ring.
     std::optional<R> out;
     std::exception_ptr ex;
     auto s = h->with_node([&](protocol::Node &n) {
@@ -381,7 +381,9 @@ struct ml_config {
 };
 
 struct ml_memberlist {
-  Registrations regs;  // declared before host: destroyed after it (user_free after the last callback)
+  // Shared with the host, which keeps them until its last callback has returned (a notification
+  // in flight at shutdown may outlive this struct): user_free runs after the last callback.
+  std::shared_ptr<Registrations> regs;
   std::shared_ptr<net::NodeHost> host;
   ml_runtime *rt = nullptr;  // the shared runtime, or null (private)
   ml_keyring keyring;
@@ -654,7 +656,7 @@ ml_err_t keyring_change(ml_keyring_t *kr, const uint8_t *key, size_t len, Op op)
     if (kr == nullptr || key == nullptr) return ML_ERR_INVALID_ARGUMENT;
     const wire::ByteView k(key, len);
     if (!wire::validate_key(k)) return ML_ERR_KEY;
-    return keyring_op<ml_err_t>(*kr->st, ML_ERR_IN_CALLBACK, [&](wire::Keyring &ring) -> ml_err_t {
+    return keyring_op<ml_err_t>(*kr->st, [&](wire::Keyring &ring) -> ml_err_t {
       auto s = op(ring, k);
       return s ? ML_OK : ML_ERR_KEY;
     });
@@ -674,13 +676,13 @@ ML_EXPORT ml_err_t ml_keyring_remove(ml_keyring_t *kr, const uint8_t *key, size_
 ML_EXPORT size_t ml_keyring_count(const ml_keyring_t *kr) {
   return guard_value<size_t>(0, [&]() -> size_t {
     if (kr == nullptr) return 0;
-    return keyring_op<size_t>(*kr->st, 0, [](wire::Keyring &r) -> size_t { return r.keys().size(); });
+    return keyring_op<size_t>(*kr->st, [](wire::Keyring &r) -> size_t { return r.keys().size(); });
   });
 }
 ML_EXPORT size_t ml_keyring_get(const ml_keyring_t *kr, size_t i, uint8_t *buf, size_t buf_size) {
   return guard_value<size_t>(0, [&]() -> size_t {
     if (kr == nullptr) return 0;
-    return keyring_op<size_t>(*kr->st, 0, [&](wire::Keyring &r) -> size_t {
+    return keyring_op<size_t>(*kr->st, [&](wire::Keyring &r) -> size_t {
       if (i >= r.keys().size()) return 0;
       const auto &k = r.keys()[i];
       if (buf != nullptr) std::memcpy(buf, k.data(), k.size() < buf_size ? k.size() : buf_size);
@@ -711,9 +713,10 @@ ml_err_t check_may_block(ml_memberlist_t *ml) {
   return ML_OK;
 }
 
-// The shutdown sequence shared by ml_memberlist_shutdown and ml_memberlist_destroy.
+// The shutdown sequence shared by ml_memberlist_shutdown and ml_memberlist_destroy. It never
+// waits for a callback: from anywhere, including the memberlist's own callbacks (as memberlist
+// allows Shutdown from a delegate).
 ml_err_t do_shutdown(ml_memberlist_t *ml) {
-  if (ml->host->in_callback() || ml->host->runtime()->in_loop_thread()) return ML_ERR_IN_CALLBACK;
   std::lock_guard lock(ml->shutdown_mu);
   if (ml->shut_down) return ML_OK;
   ml->closed.store(true);
@@ -777,6 +780,7 @@ ML_EXPORT ml_err_t ml_memberlist_create(ml_memberlist_t **out, ml_runtime_t *rt,
       return ML_ERR_INVALID_ARGUMENT;
     }
     auto ml = std::make_unique<ml_memberlist>();
+    ml->regs = std::make_shared<Registrations>();
     net::HostOptions o;
     o.config = cfg->cfg;
     ml->keyring.st = cfg->keyring ? cfg->keyring : std::make_shared<KeyringState>();
@@ -803,6 +807,8 @@ ML_EXPORT ml_err_t ml_memberlist_create(ml_memberlist_t **out, ml_runtime_t *rt,
     o.delegates.alive = regs.alive.get();
     o.delegates.ping = regs.ping.get();
     o.delegates.tcp_pings = regs.tcp_pings.get();
+    // The adapters move into ml->regs right after create (the objects themselves stay put).
+    o.keep_alive = ml->regs;
     auto host = net::NodeHost::create(std::move(o));
     if (!host) {
       const auto &e = host.error();
@@ -813,7 +819,7 @@ ML_EXPORT ml_err_t ml_memberlist_create(ml_memberlist_t **out, ml_runtime_t *rt,
     }
     // The delegates are in use from here on: the registrations move to the memberlist.
     cfg->regs_taken = regs.any();
-    ml->regs = std::move(cfg->regs);
+    *ml->regs = std::move(cfg->regs);
     ml->host = std::shared_ptr<net::NodeHost>(std::move(host.value()));
     ml->default_port = regs.transport            ? ml->host->advertise().port
                        : cfg->cfg.bind_port != 0 ? cfg->cfg.bind_port
@@ -1039,7 +1045,7 @@ ml_err_t external_status(ml_memberlist_t *ml, const wire::Status &s) {
 }
 ml_err_t check_external(ml_memberlist_t *ml) {
   if (ml == nullptr) return ML_ERR_INVALID_ARGUMENT;
-  if (!ml->regs.transport) return ML_ERR_NOT_SUPPORTED;
+  if (!ml->regs->transport) return ML_ERR_NOT_SUPPORTED;
   if (ml->closed.load() || ml->host->is_shut_down()) return ML_ERR_CLOSED;
   return ML_OK;
 }

@@ -10,9 +10,11 @@
 
 #include "net/address.hpp"
 #include "net/net_transport.hpp"
+#include "net/notifier.hpp"
 
 namespace memberlist::net {
 
+using protocol::Member;
 using protocol::Node;
 using protocol::OpDone;
 using protocol::OpId;
@@ -21,9 +23,6 @@ using wire::make_error;
 
 namespace {
 wire::Error shut_down_error() { return make_error(Errc::OutOfRange, "memberlist is shut down"); }
-wire::Error in_callback_error(const char *what) {
-  return make_error(Errc::OutOfRange, std::string(what) + " called from one of this memberlist's own callbacks");
-}
 wire::Error blocking_on_loop_error() {
   return make_error(Errc::OutOfRange,
                     "a blocking call on the runtime's loop thread would deadlock (use the _async form)");
@@ -38,6 +37,79 @@ wire::Result<T> flat(wire::Result<wire::Result<T>> r) {
 }
 }  // namespace
 
+// ============================================================================= Relay
+
+// The delegates the node sees. Calls that answer go straight to the user's delegates, on the
+// loop thread; notifications go through the host's Notifier (notifier.hpp), with their
+// arguments copied, so the loop never waits for user code that needs to give no answer.
+struct Relay final : protocol::Delegate, protocol::EventDelegate, protocol::ConflictDelegate, protocol::PingDelegate,
+                     protocol::Logger {
+  protocol::Delegates user;
+  Notifier *notifier = nullptr;
+
+  // The node's view: this relay where the user registered something, the user's own for the
+  // answering-only interfaces.
+  protocol::Delegates for_node() {
+    protocol::Delegates d = user;
+    if (user.delegate) d.delegate = this;
+    if (user.events) d.events = this;
+    if (user.conflict) d.conflict = this;
+    if (user.ping) d.ping = this;
+    if (user.logger) d.logger = this;
+    return d;
+  }
+
+  // ---- Delegate
+  Bytes node_meta(size_t limit) override { return user.delegate->node_meta(limit); }
+  std::vector<Bytes> get_broadcasts(size_t overhead, size_t limit) override {
+    return user.delegate->get_broadcasts(overhead, limit);
+  }
+  Bytes local_state(bool join) override { return user.delegate->local_state(join); }
+  // Answers nothing, but stays synchronous: memberlist merges the remote state inside the
+  // push/pull (in Join's own goroutine for a join), and programs rely on it having happened when
+  // Join returns.
+  void merge_remote_state(ByteView buf, bool join) override { user.delegate->merge_remote_state(buf, join); }
+  void notify_msg(ByteView msg) override {
+    notifier->post([d = user.delegate, m = Bytes(msg.begin(), msg.end())] { d->notify_msg(m); });
+  }
+  void notify_packet_msg(ByteView msg, const Endpoint &from) override {
+    const auto offer =
+        notifier->post_msg([d = user.delegate, m = Bytes(msg.begin(), msg.end())] { d->notify_msg(m); });
+    if (offer == Notifier::Offer::Full && user.logger && user.logger->enabled(protocol::LogLevel::Warn)) {
+      log(protocol::LogLevel::Warn, "memberlist: handler queue full, dropping message (" +
+                                        std::to_string(static_cast<int>(wire::MsgType::User)) +
+                                        ") from=" + protocol::to_string(from));
+    }
+  }
+  // ---- EventDelegate
+  void notify_join(const Member &m) override {
+    notifier->post([e = user.events, m] { e->notify_join(m); });
+  }
+  void notify_leave(const Member &m) override {
+    notifier->post([e = user.events, m] { e->notify_leave(m); });
+  }
+  void notify_update(const Member &m) override {
+    notifier->post([e = user.events, m] { e->notify_update(m); });
+  }
+  // ---- ConflictDelegate
+  void notify_conflict(const Member &existing, const Member &other) override {
+    notifier->post([c = user.conflict, existing, other] { c->notify_conflict(existing, other); });
+  }
+  // ---- PingDelegate
+  Bytes ack_payload() override { return user.ping->ack_payload(); }
+  void notify_ping_complete(const Member &other, protocol::Duration rtt, ByteView payload) override {
+    notifier->post([p = user.ping, other, rtt, b = Bytes(payload.begin(), payload.end())] {
+      p->notify_ping_complete(other, rtt, b);
+    });
+  }
+  // ---- Logger
+  bool enabled(protocol::LogLevel level) const override { return user.logger->enabled(level); }
+  void log(protocol::LogLevel level, const std::string &msg) override {
+    notifier->post([l = user.logger, level, msg] { l->log(level, msg); });
+  }
+};
+
+
 // ============================================================================== Impl (loop)
 
 struct NodeHost::Impl final : Transport::Sink, Runtime::Resource {
@@ -46,6 +118,9 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource {
   std::unique_ptr<Transport> transport;
   ExternalTransport *ext = nullptr;  // set in external mode (== transport)
   Timer timer;
+  Relay relay;
+  std::unique_ptr<Notifier> notifier;
+  std::shared_ptr<void> keep_alive;     // the user's delegates (HostOptions::keep_alive), until close()
   bool closed = false;                  // loop thread
   std::atomic<bool> closed_flag{false};  // the same, readable anywhere
   bool busy = false;                    // inside an input (so inside any callback of ours)
@@ -60,6 +135,7 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource {
   void abandon() {
     if (transport) transport->close();
     timer.close();
+    if (notifier) notifier->stop();
     closed = true;
     closed_flag = true;
   }
@@ -196,6 +272,7 @@ wire::Status NodeHost::Impl::open(HostOptions &o) {
   auto fail = [&](wire::Error e) -> wire::Status {
     transport->close();
     timer.close();
+    if (notifier) notifier->stop();
     closed = true;
     closed_flag = true;
     return e;
@@ -204,7 +281,11 @@ wire::Status NodeHost::Impl::open(HostOptions &o) {
     return fail(st.error());
   }
   const uint64_t seed = o.seed != 0 ? o.seed : (uint64_t{std::random_device{}()} << 32 | std::random_device{}());
-  node = std::make_unique<Node>(cfg, advertise, o.delegates, seed, now());
+  keep_alive = o.keep_alive;
+  notifier = std::make_unique<Notifier>(rt->notify_pool(), static_cast<size_t>(cfg.handoff_queue_depth), o.keep_alive);
+  relay.user = o.delegates;
+  relay.notifier = notifier.get();
+  node = std::make_unique<Node>(cfg, advertise, relay.for_node(), seed, now());
   // start() calls the delegate (node_meta, notify_join for itself): it is an input too.
   wire::Status started = wire::Ok{};
   busy = true;
@@ -249,7 +330,11 @@ void NodeHost::Impl::close() {
   busy = was_busy;
   if (transport) transport->close();
   timer.close();
+  // No notification starts after this; one in flight finishes on the notifier's thread, which
+  // then releases the delegates (never waited for here).
+  if (notifier) notifier->stop();
   rt->detach(this);
+  keep_alive.reset();
 }
 
 // ============================================================================= NodeHost
@@ -311,7 +396,15 @@ wire::Status NodeHost::shutdown() {
   if (impl_->closed_flag.load()) return wire::Ok{};
   auto impl = impl_;
   auto r = rt_->call([&]() -> wire::Status {
-    if (impl->busy) return in_callback_error("shutdown");
+    if (impl->busy) {
+      // From one of this host's own callbacks on the loop (memberlist allows Shutdown from a
+      // delegate): nothing more of this host runs, and the close follows the current input.
+      impl->closed_flag = true;
+      if (impl->notifier) impl->notifier->stop();
+      // Refused only while the runtime shuts down, which closes every host itself.
+      (void)rt_->post([impl] { impl->close(); });
+      return wire::Ok{};
+    }
     impl->close();
     return wire::Ok{};
   });
@@ -328,7 +421,7 @@ bool NodeHost::in_callback() const { return rt_->in_loop_thread() && impl_->busy
 wire::Status NodeHost::start_op(std::function<OpId(Node &, Time)> start, DoneFn done) {
   auto impl = impl_;
   auto r = rt_->call([&]() -> wire::Status {
-    if (impl->closed) return shut_down_error();
+    if (impl->closed_flag.load()) return shut_down_error();
     // Run now, or (inside a callback) right after the current input: the node answers an
     // operation started on a shut-down node with an error completion, so `done` always runs.
     impl->input([impl, start = std::move(start), done = std::move(done)](Time t) mutable {
@@ -420,7 +513,7 @@ wire::Status NodeHost::send_reliable_async(protocol::Endpoint to, wire::Bytes ms
 wire::Status NodeHost::send_best_effort(const protocol::Endpoint &to, wire::ByteView msg) {
   auto impl = impl_;
   auto r = rt_->call([&]() -> wire::Status {
-    if (impl->closed) return shut_down_error();
+    if (impl->closed_flag.load()) return shut_down_error();
     if (impl->busy) {
       impl->input([impl, to, bytes = wire::Bytes(msg.begin(), msg.end())](Time t) {
         (void)impl->node->send_best_effort(t, to, bytes);
@@ -437,7 +530,7 @@ wire::Status NodeHost::send_best_effort(const protocol::Endpoint &to, wire::Byte
 wire::Status NodeHost::queue_broadcast(wire::Bytes msg, std::string name) {
   auto impl = impl_;
   auto r = rt_->call([&]() -> wire::Status {
-    if (impl->closed) return shut_down_error();
+    if (impl->closed_flag.load()) return shut_down_error();
     impl->input([impl, m = std::move(msg), n = std::move(name)](Time) mutable {
       impl->node->queue_broadcast(std::move(m), std::move(n));
     });
@@ -449,9 +542,10 @@ wire::Status NodeHost::queue_broadcast(wire::Bytes msg, std::string name) {
 wire::Status NodeHost::with_node(std::function<void(Node &)> fn) {
   auto impl = impl_;
   auto r = rt_->call([&]() -> wire::Status {
-    if (impl->busy) return in_callback_error("with_node");
-    if (impl->closed) {
-      fn(*impl->node);  // state only: nothing to flush for a stopped node
+    if (impl->busy || impl->closed) {
+      // Inside one of this host's callbacks (the node is between steps of the current input:
+      // whatever fn causes is flushed with that input), or on a stopped node (state only).
+      fn(*impl->node);
       return wire::Ok{};
     }
     impl->run([&](Time) { fn(*impl->node); });

@@ -54,6 +54,9 @@ struct HostOptions {
   // Set: external-transport mode. No socket is opened; config.advertise_addr (an IP literal,
   // required) and config.advertise_port are advertised as they are.
   std::optional<ExternalCallbacks> external;
+  // What `delegates` belong to: held until the last callback has returned (by the notifier's
+  // thread when one is in flight at shutdown), then released.
+  std::shared_ptr<void> keep_alive;
 };
 
 class NodeHost {

@@ -163,6 +163,7 @@ wire::Status Runtime::shutdown() {
       (void)uv_async_send(&async_);  // not closed yet: stopping_ was false until now
     }
     if (thread_.joinable()) thread_.join();
+    pool_.close();
     if (loop_initialised_) {
       const int rc = uv_loop_close(&loop_);
       if (rc != 0) {

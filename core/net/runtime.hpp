@@ -33,6 +33,7 @@
 
 #include <uv.h>
 
+#include "net/notifier.hpp"
 #include "wire/error.hpp"
 
 namespace memberlist::net {
@@ -94,6 +95,10 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
   void attach(Resource *r);
   void detach(Resource *r);
 
+  // The threads that run the notifications of this runtime's nodes (notifier.hpp). Closed by
+  // shutdown(), after the loop: idle pool threads end; one inside a callback is not waited for.
+  NotifyPool &notify_pool() noexcept { return pool_; }
+
   // Tasks whose exception was swallowed (a bug in the caller's code; counted so tests see it).
   uint64_t task_exceptions() const noexcept { return task_exceptions_.load(); }
 
@@ -108,6 +113,7 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
   uv_async_t async_{};
   std::unique_ptr<char[]> read_buffer_;
   std::thread thread_;
+  NotifyPool pool_;
 
   std::mutex mu_;  // guards queue_ and the doorbell against closing
   std::deque<Task> queue_;

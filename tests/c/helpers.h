@@ -179,6 +179,11 @@ static inline void stop_node_frees(node_t *n, int frees) {
   assert_int_equal(ml_memberlist_shutdown(n->ml), ML_OK);
   assert_int_equal(ml_memberlist_destroy(n->ml), ML_OK);
   n->ml = NULL;
+  /* A notification in flight at shutdown finishes on its own thread; user_free follows it. */
+  {
+    count_cond_t c = {&n->frees, frees};
+    assert_true(wait_until(count_reached, &c, 10000));
+  }
   assert_int_equal(LOAD(n->frees), frees);
 }
 /* fast_config's two registrations (events + delegate): each user_free exactly once. */

@@ -131,11 +131,13 @@ static void test_handles_null(void **state) {
   assert_int_equal(ml_runtime_create(NULL, NULL, 0), ML_ERR_INVALID_ARGUMENT);
 }
 
-/* A callback that tries to block / shut down its own memberlist. */
+/* A notification (it runs off the loop thread, as memberlist's handler goroutine does) may call
+ * every blocking function of its own memberlist, shut it down and destroy it: the user data is
+ * freed once that callback has returned, never under it. */
 typedef struct {
   ml_memberlist_t *volatile ml;
-  ml_runtime_t *rt;
-  int shutdown_rc, destroy_rc, runtime_destroy_rc, leave_rc, members_rc, done;
+  node_t *owner;
+  int shutdown_rc, destroy_rc, leave_rc, members_rc, members_after_rc, frees_in_cb, done;
 } cb_probe_t;
 static void probing_msg(void *user, const uint8_t *msg, size_t len) {
   cb_probe_t *p = (cb_probe_t *)user;
@@ -143,15 +145,45 @@ static void probing_msg(void *user, const uint8_t *msg, size_t len) {
   (void)msg;
   (void)len;
   if (p->ml == NULL || LOAD(p->done)) return;
-  p->shutdown_rc = ml_memberlist_shutdown(p->ml);
-  p->destroy_rc = ml_memberlist_destroy(p->ml);
-  p->runtime_destroy_rc = ml_runtime_destroy(p->rt);
-  p->leave_rc = ml_memberlist_leave(p->ml, 10);
-  p->members_rc = ml_memberlist_members(p->ml, &list); /* snapshots run inline */
+  p->members_rc = ml_memberlist_members(p->ml, &list);
   ml_members_destroy(list);
+  list = NULL;
+  p->leave_rc = ml_memberlist_leave(p->ml, 10);
+  p->shutdown_rc = ml_memberlist_shutdown(p->ml);
+  p->members_after_rc = ml_memberlist_members(p->ml, &list); /* snapshots after shutdown */
+  ml_members_destroy(list);
+  p->destroy_rc = ml_memberlist_destroy(p->ml);
+  p->ml = NULL;
+  p->frees_in_cb = LOAD(p->owner->frees);
   STORE(p->done, 1);
 }
 static int probe_done(void *arg) { return LOAD(((cb_probe_t *)arg)->done); }
+
+/* A callback on the loop thread (one that answers, here get_broadcasts): blocking calls return
+ * ML_ERR_IN_CALLBACK instead of deadlocking; snapshots answer; shutdown works (memberlist allows
+ * Shutdown from any delegate) and completes right after the callback. */
+typedef struct {
+  ml_memberlist_t *volatile ml;
+  int join_rc, leave_rc, members_rc, shutdown_rc, done;
+} loop_probe_t;
+static void probing_broadcasts(void *user, size_t overhead, size_t limit,
+                               void (*emit)(void *ctx, const uint8_t *msg, size_t len), void *ctx) {
+  loop_probe_t *p = (loop_probe_t *)user;
+  ml_members_t *list = NULL;
+  const char *addr = "127.0.0.1:1";
+  (void)overhead;
+  (void)limit;
+  (void)emit;
+  (void)ctx;
+  if (p->ml == NULL || LOAD(p->done)) return;
+  p->join_rc = ml_memberlist_join(p->ml, &addr, 1, NULL, NULL, 0);
+  p->leave_rc = ml_memberlist_leave(p->ml, 10);
+  p->members_rc = ml_memberlist_members(p->ml, &list);
+  ml_members_destroy(list);
+  p->shutdown_rc = ml_memberlist_shutdown(p->ml);
+  STORE(p->done, 1);
+}
+static int loop_probe_done(void *arg) { return LOAD(((loop_probe_t *)arg)->done); }
 
 static void test_node_errors(void **state) {
   node_t a, b;
@@ -228,13 +260,17 @@ static void test_node_errors(void **state) {
   assert_int_equal(LOAD(a.frees), 2); /* registrations stayed with the config */
 }
 
-static void test_in_callback(void **state) {
+static int frees_are_two(void *arg) { return LOAD(((node_t *)arg)->frees) == 2; }
+
+static void test_notification_may_shut_down(void **state) {
   node_t a, b;
   ml_config_t *cfg;
   cb_probe_t probe;
+  ml_runtime_t *rt = NULL;
   static const ml_delegate_t delegate = {NULL, probing_msg, NULL, NULL, NULL};
   (void)state;
   memset(&probe, 0, sizeof probe);
+  probe.owner = &b;
 
   start_node(&a, NULL, fast_config(&a, 0, NULL));
   cfg = fast_config(&b, 1, NULL);
@@ -242,24 +278,47 @@ static void test_in_callback(void **state) {
   assert_int_equal(LOAD(b.frees), 1);
   {
     char err[128];
-    assert_int_equal(ml_runtime_create(&probe.rt, err, sizeof err), ML_OK);
+    assert_int_equal(ml_runtime_create(&rt, err, sizeof err), ML_OK);
   }
-  start_node(&b, probe.rt, cfg);
+  start_node(&b, rt, cfg);
   probe.ml = b.ml;
   join_node(&a, &b);
   assert_int_equal(ml_memberlist_send_reliable(a.ml, "node-1", (const uint8_t *)"rl:probe", 8), ML_OK);
   assert_true(wait_until(probe_done, &probe, 10000));
-  assert_int_equal(probe.shutdown_rc, ML_ERR_IN_CALLBACK);
-  assert_int_equal(probe.destroy_rc, ML_ERR_IN_CALLBACK); /* and nothing was freed */
-  assert_int_equal(probe.runtime_destroy_rc, ML_ERR_BUSY);
-  assert_int_equal(ml_memberlist_num_members(b.ml), 2);
+  assert_int_equal(probe.members_rc, ML_OK);
+  assert_true(probe.leave_rc == ML_OK || probe.leave_rc == ML_ERR_TIMEOUT);
+  assert_int_equal(probe.shutdown_rc, ML_OK);
+  assert_int_equal(probe.members_after_rc, ML_OK);
+  assert_int_equal(probe.destroy_rc, ML_OK);
+  assert_int_equal(probe.frees_in_cb, 1); /* not freed under the callback that destroyed it */
+  assert_true(wait_until(frees_are_two, &b, 10000)); /* freed once it returned */
+  b.ml = NULL;
+  assert_int_equal(ml_runtime_destroy(rt), ML_OK);
+  assert_int_equal(LOAD(b.frees), 2);
+  stop_node(&a);
+}
+
+static void test_loop_callback_may_not_block(void **state) {
+  node_t a, b;
+  ml_config_t *cfg;
+  loop_probe_t probe;
+  static const ml_delegate_t delegate = {NULL, NULL, probing_broadcasts, NULL, NULL};
+  (void)state;
+  memset(&probe, 0, sizeof probe);
+
+  start_node(&a, NULL, fast_config(&a, 0, NULL));
+  cfg = fast_config(&b, 1, NULL);
+  assert_int_equal(ml_config_set_delegate(cfg, &delegate, &probe, NULL), ML_OK);
+  start_node(&b, NULL, cfg);
+  join_node(&a, &b);
+  probe.ml = b.ml; /* from here on the next gossip or probe of b asks for broadcasts */
+  assert_true(wait_until(loop_probe_done, &probe, 10000));
+  assert_int_equal(probe.join_rc, ML_ERR_IN_CALLBACK);
   assert_int_equal(probe.leave_rc, ML_ERR_IN_CALLBACK);
   assert_int_equal(probe.members_rc, ML_OK);
-  assert_int_equal(ml_memberlist_shutdown(b.ml), ML_OK);
-  assert_int_equal(ml_memberlist_destroy(b.ml), ML_OK);
-  assert_int_equal(LOAD(b.frees), 2);
-  b.ml = NULL;
-  assert_int_equal(ml_runtime_destroy(probe.rt), ML_OK);
+  assert_int_equal(probe.shutdown_rc, ML_OK);
+  assert_int_equal(ml_memberlist_send_best_effort(b.ml, "node-0", (const uint8_t *)"x", 1), ML_ERR_CLOSED);
+  stop_node(&b);
   stop_node(&a);
 }
 
@@ -270,7 +329,8 @@ int main(void) {
       cmocka_unit_test(test_config_registrations_single_use),
       cmocka_unit_test(test_handles_null),
       cmocka_unit_test(test_node_errors),
-      cmocka_unit_test(test_in_callback),
+      cmocka_unit_test(test_notification_may_shut_down),
+      cmocka_unit_test(test_loop_callback_may_not_block),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

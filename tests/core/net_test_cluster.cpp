@@ -354,24 +354,33 @@ TEST_F(Cluster, BurstOfCallsFromManyThreads) {
   EXPECT_TRUE(wait_until([&] { return converged(all(), 3); }, 5000ms));
 }
 
-// Delegates may call back into their own host: snapshots run inline, sends are queued, blocking
-// calls and shutdown are refused rather than deadlocking.
+// Delegates may call back into their own host. A notification (notify_msg) runs off the loop
+// thread, as memberlist's handler goroutine does, so even blocking calls work there; a callback
+// that answers (get_broadcasts) runs on the loop: snapshots run inline, sends are queued, and
+// blocking calls are refused rather than deadlocking.
 TEST_F(Cluster, CallbacksMayCallBack) {
   struct Reentrant : protocol::Delegate {
     net::NodeHost *host = nullptr;
     protocol::Endpoint reply_to;
     std::atomic<int> members_seen{0};
-    std::atomic<bool> join_refused{false}, shutdown_refused{false}, in_cb{false};
-    std::atomic<bool> ping_sent{false};
+    std::atomic<bool> join_ok{false}, in_cb{true}, ping_sent{false};
+    std::atomic<bool> armed{false}, loop_in_cb{false}, loop_join_refused{false}, loop_sent{false}, loop_done{false};
     void notify_msg(wire::ByteView msg) override {
       if (std::string(msg.begin(), msg.end()) != "poke") return;
       auto ms = host->members();
       if (ms.ok()) members_seen = static_cast<int>(ms->size());
       in_cb = host->in_callback();
-      join_refused = !host->join({reply_to}).ok();
-      shutdown_refused = !host->shutdown().ok();
+      join_ok = host->join({reply_to}).ok();
       ping_sent = host->send_best_effort(reply_to, wire::to_bytes("pong")).ok();
+    }
+    std::vector<wire::Bytes> get_broadcasts(size_t, size_t) override {
+      if (!armed || loop_done) return {};
+      loop_in_cb = host->in_callback();
+      loop_join_refused = !host->join({reply_to}).ok();
+      loop_sent = host->send_best_effort(reply_to, wire::to_bytes("loop")).ok();  // queued
       (void)host->join_async({reply_to}, nullptr);  // queued, runs after this callback
+      loop_done = true;
+      return {};
     }
   } re;
   auto &b = add(fast_config("b", "127.0.0.141"));
@@ -387,10 +396,14 @@ TEST_F(Cluster, CallbacksMayCallBack) {
   ASSERT_TRUE(b.host->send_reliable((*a)->advertise(), wire::to_bytes("poke")).ok());
   EXPECT_TRUE(wait_until([&] { return b.rec->got_msg("pong"); }, 3000ms));
   EXPECT_EQ(re.members_seen.load(), 2);
-  EXPECT_TRUE(re.in_cb.load());
-  EXPECT_TRUE(re.join_refused.load());
-  EXPECT_TRUE(re.shutdown_refused.load());
+  EXPECT_FALSE(re.in_cb.load());
+  EXPECT_TRUE(re.join_ok.load());
   EXPECT_TRUE(re.ping_sent.load());
+  re.armed = true;
+  EXPECT_TRUE(wait_until([&] { return b.rec->got_msg("loop"); }, 3000ms));
+  EXPECT_TRUE(re.loop_in_cb.load());
+  EXPECT_TRUE(re.loop_join_refused.load());
+  EXPECT_TRUE(re.loop_sent.load());
   EXPECT_FALSE((*a)->is_shut_down());
   EXPECT_FALSE((*a)->in_callback());
   a.value().reset();

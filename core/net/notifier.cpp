@@ -1,0 +1,241 @@
+#include "net/notifier.hpp"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace memberlist::net {
+
+// Lock order: a Notifier's State::mu, then never the pool's mu while holding it (schedule() is
+// called after State::mu is released).
+
+struct Notifier::State {
+  std::shared_ptr<NotifyPool::Impl> pool;
+  std::mutex mu;
+  struct Item {
+    Fn fn;
+    bool msg = false;
+  };
+  std::deque<Item> queue;      // guarded by mu
+  size_t waiting_msgs = 0;     // guarded by mu: datagram messages in `queue`
+  size_t depth = 1;
+  bool stopped = false;        // guarded by mu
+  bool scheduled = false;      // guarded by mu: in the pool's ready list
+  bool in_flight = false;      // guarded by mu: a pool thread is inside one of its callbacks
+  std::shared_ptr<void> keep;  // guarded by mu
+  std::atomic<std::thread::id> runner{};
+  std::atomic<uint64_t> dropped{0};
+};
+
+struct NotifyPool::Impl : std::enable_shared_from_this<NotifyPool::Impl> {
+  std::mutex mu;
+  std::condition_variable work_cv;  // ready work, or closing
+  std::condition_variable gone_cv;  // a thread ended
+  std::deque<std::shared_ptr<Notifier::State>> ready;  // guarded by mu
+  size_t threads = 0;   // guarded by mu
+  size_t idle = 0;      // guarded by mu
+  size_t running = 0;   // guarded by mu: threads inside a callback
+  bool closing = false;  // guarded by mu
+  std::unordered_map<std::thread::id, std::thread> workers;  // guarded by mu: not yet joined
+  std::vector<std::thread::id> finished;                       // guarded by mu: ended, to join
+
+  // Takes the threads that have ended out of `workers` (to be joined without the lock).
+  std::vector<std::thread> reap() {
+    std::vector<std::thread> out;
+    for (const auto &id : finished) {
+      if (auto it = workers.find(id); it != workers.end()) {
+        out.push_back(std::move(it->second));
+        workers.erase(it);
+      }
+    }
+    finished.clear();
+    return out;
+  }
+  static void join_all(std::vector<std::thread> &ts) {
+    for (auto &t : ts) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+  // Puts a notifier with work on the ready list; starts a thread if none is idle.
+  void schedule(std::shared_ptr<Notifier::State> st) {
+    std::vector<std::thread> ended;
+    {
+      std::lock_guard lk(mu);
+      ready.push_back(std::move(st));
+      if (idle > 0 || closing) {
+        work_cv.notify_one();
+        return;
+      }
+      ended = reap();
+      try {
+        std::thread t(&Impl::main, shared_from_this());
+        pthread_setname_np(t.native_handle(), "ml-notify");  // not "ml-loop", inherited
+        workers.emplace(t.get_id(), std::move(t));
+        ++threads;
+      } catch (...) {
+        // No new thread: a busy one takes the work when it is free (notifications wait longer).
+      }
+    }
+    join_all(ended);
+  }
+
+  static void main(std::shared_ptr<Impl> self) {
+    pthread_setname_np(pthread_self(), "ml-notify");
+    self->serve();
+  }
+
+  void serve() {
+    std::unique_lock lk(mu);
+    for (;;) {
+      if (ready.empty()) {
+        if (closing) break;
+        ++idle;
+        const bool woke = work_cv.wait_for(lk, std::chrono::seconds(1), [&] { return closing || !ready.empty(); });
+        --idle;
+        if (!woke && ready.empty()) break;  // idle for a second: end
+        continue;
+      }
+      std::shared_ptr<Notifier::State> st = std::move(ready.front());
+      ready.pop_front();
+      ++running;
+      lk.unlock();
+      run_one(st);
+      st.reset();
+      lk.lock();
+      --running;
+    }
+    --threads;
+    finished.push_back(std::this_thread::get_id());
+    gone_cv.notify_all();
+  }
+
+  // Runs the next callback of one notifier, then puts it back on the ready list if it has more
+  // (at the tail: every node with work gets its turn).
+  void run_one(const std::shared_ptr<Notifier::State> &st) {
+    Notifier::State::Item item;
+    {
+      std::lock_guard sl(st->mu);
+      st->scheduled = false;
+      if (st->stopped || st->queue.empty()) return;
+      item = std::move(st->queue.front());
+      st->queue.pop_front();
+      if (item.msg) --st->waiting_msgs;
+      st->in_flight = true;
+    }
+    st->runner.store(std::this_thread::get_id());
+    try {
+      item.fn();
+    } catch (...) {
+      // The adapters catch what user code throws; nothing may end a pool thread early.
+    }
+    item.fn = nullptr;  // the copied arguments go before the notifier's lock is taken again
+    st->runner.store(std::thread::id{});
+    std::shared_ptr<void> keep;
+    bool again = false;
+    {
+      std::lock_guard sl(st->mu);
+      st->in_flight = false;
+      if (st->stopped) {
+        keep = std::move(st->keep);  // stop() left the delegates to us, after this callback
+      } else if (!st->queue.empty()) {
+        st->scheduled = again = true;
+      }
+    }
+    keep.reset();
+    if (again) schedule(st);
+  }
+
+  void close() {
+    std::vector<std::thread> ended;
+    {
+      std::unique_lock lk(mu);
+      closing = true;
+      work_cv.notify_all();
+      // Idle threads end at once; a thread inside a callback is not waited for: it is detached
+      // and ends when its callback returns.
+      gone_cv.wait(lk, [&] { return threads == running; });
+      ended = reap();
+      for (auto &[id, t] : workers) t.detach();
+      workers.clear();
+    }
+    join_all(ended);
+  }
+};
+
+NotifyPool::NotifyPool() : impl_(std::make_shared<Impl>()) {}
+NotifyPool::~NotifyPool() { close(); }
+void NotifyPool::close() { impl_->close(); }
+size_t NotifyPool::threads() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->threads;
+}
+
+Notifier::Notifier(NotifyPool &pool, size_t depth, std::shared_ptr<void> keep) : st_(std::make_shared<State>()) {
+  st_->pool = pool.impl_;
+  st_->depth = depth == 0 ? 1 : depth;
+  st_->keep = std::move(keep);
+}
+
+Notifier::~Notifier() { stop(); }
+
+bool Notifier::post(Fn fn) {
+  bool schedule = false;
+  {
+    std::lock_guard lk(st_->mu);
+    if (st_->stopped) return false;
+    st_->queue.push_back(State::Item{std::move(fn), false});
+    if (!st_->scheduled && !st_->in_flight) schedule = st_->scheduled = true;
+  }
+  if (schedule) st_->pool->schedule(st_);
+  return true;
+}
+
+Notifier::Offer Notifier::post_msg(Fn fn) {
+  bool schedule = false;
+  {
+    std::lock_guard lk(st_->mu);
+    if (st_->stopped) return Offer::Stopped;
+    if (st_->waiting_msgs >= st_->depth) {
+      st_->dropped.fetch_add(1);
+      return Offer::Full;
+    }
+    st_->queue.push_back(State::Item{std::move(fn), true});
+    ++st_->waiting_msgs;
+    if (!st_->scheduled && !st_->in_flight) schedule = st_->scheduled = true;
+  }
+  if (schedule) st_->pool->schedule(st_);
+  return Offer::Queued;
+}
+
+void Notifier::stop() {
+  std::deque<State::Item> dropped;
+  std::shared_ptr<void> keep;
+  {
+    std::lock_guard lk(st_->mu);
+    if (st_->stopped) return;
+    st_->stopped = true;
+    dropped.swap(st_->queue);
+    st_->waiting_msgs = 0;
+    // No callback in flight: none can start any more, so the delegates go now. Otherwise the
+    // pool thread releases them when the one in flight returns.
+    if (!st_->in_flight) keep = std::move(st_->keep);
+  }
+  // Outside the lock: dropping the copies and the delegates may run user code (user_free).
+  dropped.clear();
+  keep.reset();
+}
+
+bool Notifier::on_thread() const { return st_->runner.load() == std::this_thread::get_id(); }
+
+uint64_t Notifier::dropped() const { return st_->dropped.load(); }
+
+}  // namespace memberlist::net

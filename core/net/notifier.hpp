@@ -1,0 +1,82 @@
+// Notifier: the per-node queue that carries notifications off the loop thread.
+//
+// memberlist never waits for a delegate call in flight: packets are read by the transport's
+// goroutines and handed to a separate handler goroutine, and Shutdown only stops the transport.
+// Programs rely on it: they hold their own lock around Shutdown, Leave, Members, … and take that
+// same lock inside NotifyMsg or NotifyJoin. If those callbacks ran on the loop thread, a caller
+// waiting for the loop while holding the lock would wait forever.
+//
+// So a NodeHost calls the callbacks that need no answer (user messages, join/leave/update
+// events, conflicts, ping completions, log lines) through a Notifier: the loop thread queues a
+// copy of the arguments and goes on. A Notifier runs its callbacks in the order they were
+// queued, one at a time (never two of one node at once), on a thread of its runtime's
+// NotifyPool. Callbacks that answer (metadata, broadcasts, local/remote state, merge and alive
+// vetoes, the ack payload) stay on the loop.
+//
+// User messages that came in datagrams are memberlist's handoff queue: at most `depth` of them
+// wait at once, and one more is refused (the caller drops and logs it, as memberlist does).
+// Nothing else is ever refused while the notifier runs.
+//
+// stop(): no callback starts after it returns; what is queued is dropped; a callback already in
+// flight finishes on its own thread. stop() never waits for user code. `keep` (the user's
+// delegates) is released after the last callback: by stop() itself when none is in flight,
+// otherwise by the pool thread when that callback returns.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace memberlist::net {
+
+// The threads that run a runtime's notifications. A node's notifications run on one pool thread
+// at a time; a pool thread serves whichever node has work. Threads start when every existing
+// one is busy (a node whose callback blocks holds one thread, never the others' work) and end
+// after a second idle. close() (the runtime's shutdown) ends the idle ones at once and waits for
+// them, never for one inside a callback: that one ends when its callback returns.
+class NotifyPool {
+ public:
+  NotifyPool();
+  ~NotifyPool();
+  NotifyPool(const NotifyPool &) = delete;
+  NotifyPool &operator=(const NotifyPool &) = delete;
+  void close();
+  size_t threads() const;  // pool threads alive now
+
+  struct Impl;
+
+ private:
+  friend class Notifier;
+  std::shared_ptr<Impl> impl_;
+};
+
+class Notifier {
+ public:
+  using Fn = std::function<void()>;
+  enum class Offer { Queued, Full, Stopped };
+
+  // depth: how many datagram user messages may wait at once (>= 1).
+  Notifier(NotifyPool &pool, size_t depth, std::shared_ptr<void> keep);
+  ~Notifier();  // stop()
+  Notifier(const Notifier &) = delete;
+  Notifier &operator=(const Notifier &) = delete;
+
+  // Queues an ordered notification. Returns false (fn dropped) once stopped.
+  bool post(Fn fn);
+  // Queues a datagram user message, counted against `depth`.
+  Offer post_msg(Fn fn);
+  void stop();
+
+  // True on the thread that runs this notifier's callback right now (inside one of them).
+  bool on_thread() const;
+  // How many datagram user messages were refused because `depth` were waiting.
+  uint64_t dropped() const;
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> st_;
+};
+
+}  // namespace memberlist::net
