@@ -19,13 +19,26 @@
 // # Threading
 //
 // Each Memberlist runs on its own libmemberlist event-loop thread. Every method may be called
-// from any goroutine. Delegates (Delegate, EventDelegate, ConflictDelegate, MergeDelegate,
-// AliveDelegate, PingDelegate) are called on that thread, one call at a time for one
-// Memberlist; they must not block. From inside a delegate, snapshots (Members, LocalNode,
-// NumMembers, GetHealthScore) and non-blocking sends work; Join, Leave, UpdateNode, Ping,
-// SendReliable and Shutdown return an error instead of deadlocking, and so do the Keyring's
-// methods for the keyring of that same Memberlist. A panic in a delegate is recovered and
-// logged; the node keeps running.
+// from any goroutine, also with a lock held that delegates take: as in memberlist, no call
+// waits for a delegate in flight. Delegates run in two places:
+//
+//   - Notifications — Delegate.NotifyMsg, EventDelegate, ConflictDelegate,
+//     PingDelegate.NotifyPingComplete and log lines — are queued by the loop and run in order,
+//     one at a time for one Memberlist, on a libmemberlist notification thread (memberlist's
+//     handler goroutine). They may block, and may call any method, Shutdown included. User
+//     messages received over UDP wait in a queue of at most HandoffQueueDepth (the newest of a
+//     packet first, as in memberlist); beyond that they are dropped with memberlist's warning.
+//     Shutdown drops what is still queued; a notification already running may finish after it.
+//   - Delegates that answer — NodeMeta, GetBroadcasts, LocalState, MergeRemoteState,
+//     MergeDelegate, AliveDelegate, AckPayload, DisableTcpPingsForNode — run on the loop thread
+//     and must not block: from inside them snapshots (Members, LocalNode, NumMembers,
+//     GetHealthScore), non-blocking sends, the Keyring and Shutdown work, while Join, Leave,
+//     UpdateNode, Ping and SendReliable return an error instead of deadlocking. In memberlist
+//     most of these run with its state lock held, so the same rule already applies there. One
+//     case differs: memberlist's Shutdown returns even while such a delegate waits for a lock
+//     the caller of Shutdown holds; here it waits for that delegate.
+//
+// A panic in a delegate is recovered and logged; the node keeps running.
 //
 // ChannelEventDelegate queues, in order, the events its channel cannot take at once and sends
 // them from a goroutine; the node waits for the reader only past 1024 queued events (memberlist

@@ -33,14 +33,20 @@ type Memberlist struct {
 	logger *log.Logger
 	cb     *callbackState
 
-	// mu guards c: read-locked by every call into C, write-locked by Shutdown to destroy it.
-	mu sync.RWMutex
-	c  *C.ml_memberlist_t
+	// hmu guards c, users and closing. Every call into C holds a use of c (users) without
+	// holding hmu; the C handle is destroyed by Shutdown, or by the last use still running when
+	// Shutdown ends, so no call ever waits for another to release the handle (a delegate may
+	// call Shutdown while a Join of the same node is in flight, as memberlist allows).
+	hmu     sync.Mutex
+	c       *C.ml_memberlist_t
+	users   int
+	closing bool
 
-	shutdownMu sync.Mutex
-	shutdown   atomic.Bool
+	shutdownStarted atomic.Bool // the first Shutdown call does the Go-side work
+	shutdown        atomic.Bool // set once the node is shut down
 
-	// Snapshots taken at Shutdown, served afterwards (the C handle is gone by then).
+	// Snapshots taken at Shutdown, served afterwards (the C handle is gone by then). Written
+	// under hmu together with closing, read after a use of c was refused.
 	finalMembers []*Node
 	finalLocal   *Node
 	finalHealth  int
@@ -239,14 +245,38 @@ func configSet(cfg *C.ml_config_t, key, value string, errbuf []C.char) error {
 // handle runs f with the C handle under the read lock, or returns errShutdown once the node
 // has been shut down and destroyed.
 func (m *Memberlist) withC(f func(c *C.ml_memberlist_t) error) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.c == nil {
+	c := m.useC()
+	if c == nil {
 		return errShutdown
 	}
+	defer m.doneC()
 	m.cb.release()
 	defer m.cb.acquire()
-	return f(m.c)
+	return f(c)
+}
+
+// useC takes a use of the C handle (nil once Shutdown has finished); doneC gives it back.
+func (m *Memberlist) useC() *C.ml_memberlist_t {
+	m.hmu.Lock()
+	defer m.hmu.Unlock()
+	if m.c == nil || m.closing {
+		return nil
+	}
+	m.users++
+	return m.c
+}
+
+func (m *Memberlist) doneC() {
+	m.hmu.Lock()
+	m.users--
+	var last *C.ml_memberlist_t
+	if m.users == 0 && m.closing && m.c != nil {
+		last, m.c = m.c, nil
+	}
+	m.hmu.Unlock()
+	if last != nil {
+		C.ml_memberlist_destroy(last)
+	}
 }
 
 // Join contacts every given address ("host", "host:port" or "name/host:port"; the default port
@@ -626,32 +656,29 @@ func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
 }
 
 // Shutdown stops the node without telling anyone (peers notice by probing; call Leave first to
-// leave gracefully). Its ports are free when it returns and no delegate is called afterwards.
-// Members, LocalNode, NumMembers and GetHealthScore keep answering with the last state. It is
-// safe to call more than once, but not from a delegate callback (that returns an error).
+// leave gracefully). Its ports are free when it returns and no delegate call starts afterwards
+// (one already running may finish, as in memberlist). It never waits for a delegate, so it may
+// be called with a lock held that delegates take, and from inside any delegate. Members,
+// LocalNode, NumMembers and GetHealthScore keep answering with the last state. It is safe to
+// call more than once and from several goroutines.
 func (m *Memberlist) Shutdown() error {
-	m.shutdownMu.Lock()
-	defer m.shutdownMu.Unlock()
-	if m.shutdown.Load() {
-		return nil
-	}
-	m.mu.RLock()
-	c := m.c
-	m.mu.RUnlock()
+	c := m.useC()
 	if c == nil {
 		return nil
 	}
-	if m.cb.forwarder != nil {
+	first := m.shutdownStarted.CompareAndSwap(false, true)
+	if first && m.cb.forwarder != nil {
 		m.cb.forwarder.stopBlocking() // a callback waiting on an unread event channel gives up
 	}
 	m.cb.release()
 	rc := C.ml_memberlist_shutdown(c)
 	m.cb.acquire()
+	m.doneC()
 	if rc != C.ML_OK {
-		if rc == C.ML_ERR_IN_CALLBACK {
-			return fmt.Errorf("memberlist: Shutdown cannot be called from a delegate callback; call it from another goroutine")
-		}
 		return cError("memberlist: shutdown", rc, nil)
+	}
+	if !first {
+		return nil
 	}
 	m.shutdown.Store(true)
 	if m.cb.forwarder != nil {
@@ -665,14 +692,18 @@ func (m *Memberlist) Shutdown() error {
 
 	m.metrics.stop()
 	members, local, health := m.Members(), m.LocalNode(), m.GetHealthScore()
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.hmu.Lock()
 	m.finalMembers, m.finalLocal, m.finalHealth = members, local, health
-	if rc := C.ml_memberlist_destroy(m.c); rc != C.ML_OK {
-		// Only a callback can get here, and that was refused above.
-		return cError("memberlist: destroy", rc, nil)
+	m.closing = true
+	var last *C.ml_memberlist_t
+	if m.users == 0 {
+		last, m.c = m.c, nil
 	}
-	m.c = nil
+	m.hmu.Unlock()
+	if last != nil {
+		// Otherwise the last call still using the handle destroys it when it returns.
+		C.ml_memberlist_destroy(last)
+	}
 	return nil
 }
 
