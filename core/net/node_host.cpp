@@ -45,7 +45,8 @@ wire::Result<T> flat(wire::Result<wire::Result<T>> r) {
 struct Relay final : protocol::Delegate, protocol::EventDelegate, protocol::ConflictDelegate, protocol::PingDelegate,
                      protocol::Logger {
   protocol::Delegates user;
-  Notifier *notifier = nullptr;
+  Notifier *notifier = nullptr;  // delegates and events
+  Notifier *logs = nullptr;      // log lines: their own queue, so a blocked delegate holds none up
 
   // The node's view: this relay where the user registered something, the user's own for the
   // answering-only interfaces.
@@ -105,7 +106,7 @@ struct Relay final : protocol::Delegate, protocol::EventDelegate, protocol::Conf
   // ---- Logger
   bool enabled(protocol::LogLevel level) const override { return user.logger->enabled(level); }
   void log(protocol::LogLevel level, const std::string &msg) override {
-    notifier->post([l = user.logger, level, msg] { l->log(level, msg); });
+    logs->post([l = user.logger, level, msg] { l->log(level, msg); });
   }
 };
 
@@ -119,7 +120,7 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource {
   ExternalTransport *ext = nullptr;  // set in external mode (== transport)
   Timer timer;
   Relay relay;
-  std::unique_ptr<Notifier> notifier;
+  std::unique_ptr<Notifier> notifier, log_notifier;
   std::shared_ptr<void> keep_alive;     // the user's delegates (HostOptions::keep_alive), until close()
   bool closed = false;                  // loop thread
   std::atomic<bool> closed_flag{false};  // the same, readable anywhere
@@ -131,11 +132,15 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource {
 
   wire::Status open(HostOptions &o);
   void close();
+  void stop_notifiers() {
+    if (notifier) notifier->stop();
+    if (log_notifier) log_notifier->stop();
+  }
   // open() failed half-way (an exception): release what was set up.
   void abandon() {
     if (transport) transport->close();
     timer.close();
-    if (notifier) notifier->stop();
+    stop_notifiers();
     closed = true;
     closed_flag = true;
   }
@@ -272,7 +277,7 @@ wire::Status NodeHost::Impl::open(HostOptions &o) {
   auto fail = [&](wire::Error e) -> wire::Status {
     transport->close();
     timer.close();
-    if (notifier) notifier->stop();
+    stop_notifiers();
     closed = true;
     closed_flag = true;
     return e;
@@ -283,8 +288,10 @@ wire::Status NodeHost::Impl::open(HostOptions &o) {
   const uint64_t seed = o.seed != 0 ? o.seed : (uint64_t{std::random_device{}()} << 32 | std::random_device{}());
   keep_alive = o.keep_alive;
   notifier = std::make_unique<Notifier>(rt->notify_pool(), static_cast<size_t>(cfg.handoff_queue_depth), o.keep_alive);
+  log_notifier = std::make_unique<Notifier>(rt->notify_pool(), 1, o.keep_alive);
   relay.user = o.delegates;
   relay.notifier = notifier.get();
+  relay.logs = log_notifier.get();
   node = std::make_unique<Node>(cfg, advertise, relay.for_node(), seed, now());
   // start() calls the delegate (node_meta, notify_join for itself): it is an input too.
   wire::Status started = wire::Ok{};
@@ -332,7 +339,7 @@ void NodeHost::Impl::close() {
   timer.close();
   // No notification starts after this; one in flight finishes on the notifier's thread, which
   // then releases the delegates (never waited for here).
-  if (notifier) notifier->stop();
+  stop_notifiers();
   rt->detach(this);
   keep_alive.reset();
 }
@@ -400,7 +407,7 @@ wire::Status NodeHost::shutdown() {
       // From one of this host's own callbacks on the loop (memberlist allows Shutdown from a
       // delegate): nothing more of this host runs, and the close follows the current input.
       impl->closed_flag = true;
-      if (impl->notifier) impl->notifier->stop();
+      impl->stop_notifiers();
       // Refused only while the runtime shuts down, which closes every host itself.
       (void)rt_->post([impl] { impl->close(); });
       return wire::Ok{};

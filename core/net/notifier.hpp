@@ -7,11 +7,12 @@
 // waiting for the loop while holding the lock would wait forever.
 //
 // So a NodeHost calls the callbacks that need no answer (user messages, join/leave/update
-// events, conflicts, ping completions, log lines) through a Notifier: the loop thread queues a
-// copy of the arguments and goes on. A Notifier runs its callbacks in the order they were
-// queued, one at a time (never two of one node at once), on a thread of its runtime's
-// NotifyPool. Callbacks that answer (metadata, broadcasts, local/remote state, merge and alive
-// vetoes, the ack payload) stay on the loop.
+// events, conflicts, ping completions) through a Notifier: the loop thread queues a copy of the
+// arguments and goes on. A Notifier runs its callbacks in the order they were queued, one at a
+// time, on a thread of its runtime's NotifyPool. Log lines have a Notifier of their own, so a
+// delegate that blocks holds no log line up (memberlist logs from every goroutine). Callbacks
+// that answer (metadata, broadcasts, local/remote state, merge and alive vetoes, the ack
+// payload) stay on the loop.
 //
 // User messages that came in datagrams are memberlist's handoff queue: at most `depth` of them
 // wait at once, and one more is refused (the caller drops and logs it, as memberlist does).
