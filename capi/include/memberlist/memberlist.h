@@ -17,16 +17,30 @@
  *   runtime: its own private one by default, or a shared one (many nodes per process).
  * - Every function may be called from any thread. Calls are queued onto the runtime's loop;
  *   calls that answer wait for the loop to complete them.
- * - Callbacks run on the runtime's loop thread and, for one memberlist, never concurrently.
- *   They must not block. A callback must not destroy or shut down its own memberlist: such a
- *   call returns ML_ERR_IN_CALLBACK instead of deadlocking. Calls that wait (join, leave,
- *   update, ping, send_reliable) likewise return ML_ERR_IN_CALLBACK from a callback.
+ * - No call waits for a callback in flight (as in memberlist): a caller may hold a lock of its
+ *   own around any call, Shutdown included, while its callbacks take that same lock.
+ * - Notifications (the delegate's notify_msg, events, conflicts, notify_ping_complete) are
+ *   queued by the loop and run in order, one at a time for one memberlist, on a notification
+ *   thread of the runtime (memberlist's handler goroutine). They may block and may call any
+ *   function, including shutdown and destroy of their own memberlist. Log callbacks run the
+ *   same way on a queue of their own (so a blocked delegate holds no log line up; a log
+ *   callback may run while a delegate runs). notify_msg for messages received over UDP waits in
+ *   a queue of at most handoff_queue_depth; beyond it they are dropped with memberlist's warning
+ *   ("handler queue full, dropping message (8) from=..."). At shutdown what is still queued is
+ *   dropped; a notification already running may finish after shutdown has returned.
+ * - Callbacks that answer (node_meta, get_broadcasts, local_state, merge_remote_state, merge,
+ *   alive, ack_payload, the TCP-ping policy, the external transport) run on the loop thread
+ *   and must not block: a lock they take must never be held around a call into the library.
+ *   From inside them snapshots, sends, keyring operations and shutdown work (the shutdown
+ *   completes right after the callback); calls that wait (join, leave, update, ping,
+ *   send_reliable) return ML_ERR_IN_CALLBACK instead of deadlocking.
  * - The loop thread blocks SIGPIPE for itself and installs no signal handlers.
  *
  * Lifecycle: ml_memberlist_create -> ml_memberlist_join -> ml_memberlist_leave ->
- * ml_memberlist_shutdown -> ml_memberlist_destroy. After shutdown returns no callback fires
- * again. Every registration that takes `void *user` also takes `user_free`, called exactly once
- * after the last callback (at destroy, or when the registration is replaced).
+ * ml_memberlist_shutdown -> ml_memberlist_destroy. After shutdown returns no new callback
+ * starts. Every registration that takes `void *user` also takes `user_free`, called exactly
+ * once after the last callback has returned (at destroy, when the registration is replaced, or
+ * when a notification that was running at destroy returns).
  */
 #ifndef MEMBERLIST_MEMBERLIST_H
 #define MEMBERLIST_MEMBERLIST_H
@@ -197,7 +211,7 @@ typedef enum ml_log_level {
 } ml_log_level_t;
 /* A log line in memberlist's words, without its "[WARN] " prefix ("memberlist: Refuting a suspect
  * message (from: node-2)"); memberlist's prefixes are [DEBUG] [INFO] [WARN] [ERR]. `msg` is valid
- * during the call only. Runs on the loop thread, like every callback. */
+ * during the call only. Runs on a notification thread, in order (see Threading). */
 typedef void (*ml_log_fn)(void *user, ml_log_level_t level, const char *msg);
 
 /* Registrations on a configuration, taken over by ml_memberlist_create. Replacing one calls the
@@ -265,8 +279,7 @@ ml_err_t ml_config_set_transport(ml_config_t *cfg, const ml_transport_t *transpo
 typedef struct ml_keyring ml_keyring_t;
 
 /* A keyring backs at most one memberlist at a time (ml_memberlist_create: ML_ERR_BUSY). While it does, its operations run on that
- * memberlist's loop (the node's live keyring); from one of that memberlist's own callbacks they
- * return ML_ERR_IN_CALLBACK (ml_keyring_count/get: 0). After the memberlist shuts down the
+ * memberlist's loop (the node's live keyring), also from that memberlist's own callbacks. After the memberlist shuts down the
  * keyring holds the node's last keys and works standalone again.
  * Keys are 16, 24 or 32 bytes (AES-128/192/256). The first key passed is the primary.
  * primary NULL with len 0 makes an empty keyring (memberlist's NewKeyring(nil, nil)): a
@@ -308,11 +321,15 @@ ml_err_t ml_memberlist_join(ml_memberlist_t *ml, const char *const *addrs, size_
 /* Gossips our leave and waits up to timeout_ms (0 = no limit) for it to spread. */
 ml_err_t ml_memberlist_leave(ml_memberlist_t *ml, int64_t timeout_ms);
 /* Stops the node: closes its sockets (the port is free when this returns) and timers; sends
- * nothing. No callback runs after it returns. Idempotent. Afterwards the snapshots (members,
+ * nothing. Never waits for a callback: no new callback starts after it returns (one already
+ * running may finish). Idempotent; may be called from any callback (from one on the loop
+ * thread the sockets close right after that callback returns). Afterwards the snapshots (members,
  * local, num_members, health_score, metrics) and ml_memberlist_keyring keep working; join,
  * leave, update_node, the sends, queue_broadcast and ping return ML_ERR_CLOSED. */
 ml_err_t ml_memberlist_shutdown(ml_memberlist_t *ml);
-/* Shuts down if needed, calls every user_free, frees the handle. NULL is a no-op. */
+/* Shuts down if needed, frees the handle and calls every user_free (after the last callback:
+ * from a notification, or while one runs, user_free follows when it returns). NULL is a no-op.
+ * May be called from a notification of the same memberlist; the handle is invalid afterwards. */
 ml_err_t ml_memberlist_destroy(ml_memberlist_t *ml);
 
 /* Snapshots. Owned by the caller: ml_members_destroy. */
