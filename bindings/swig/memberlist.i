@@ -275,7 +275,10 @@ JNIEnv *thread_env() {
   if (rc != JNI_EDETACHED) return NULL;
   JavaVMAttachArgs args;
   args.version = JNI_VERSION_1_8;
-  args.name = const_cast<char *>("memberlist-loop");
+  // The library's threads: its loop ("ml-loop") or a notification thread ("ml-notify").
+  char native_name[16] = {0};
+  (void)pthread_getname_np(pthread_self(), native_name, sizeof native_name);
+  args.name = const_cast<char *>(strcmp(native_name, "ml-notify") == 0 ? "memberlist-notify" : "memberlist-loop");
   args.group = NULL;
   if (g_vm->AttachCurrentThreadAsDaemon(reinterpret_cast<void **>(&env), &args) != JNI_OK) return NULL;
   (void)pthread_once(&g_detach_once, make_detach_key);

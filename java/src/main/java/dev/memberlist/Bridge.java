@@ -32,11 +32,13 @@ final class Bridge {
    * bridge: the bridge (and so the listeners) is reachable through the native registrations only.
    */
   static final class Tracker {
-    private volatile Thread current;
+    // Listener calls of one node run on the loop thread and on notification threads, sometimes
+    // at the same time: each thread counts its own nesting.
+    private final ThreadLocal<int[]> depth = ThreadLocal.withInitial(() -> new int[1]);
 
     /** Whether the calling thread is inside one of this node's callbacks. */
     boolean isCallbackThread() {
-      return current == Thread.currentThread();
+      return depth.get()[0] > 0;
     }
   }
 
@@ -61,15 +63,14 @@ final class Bridge {
   }
 
   // Callbacks nest (a callback's call into the library may log through log() on the same
-  // thread), so exit restores what enter found.
+  // thread): a per-thread depth.
   private Thread enter() {
-    Thread prev = tracker.current;
-    tracker.current = Thread.currentThread();
-    return prev;
+    tracker.depth.get()[0]++;
+    return null;
   }
 
-  private void exit(Thread prev) {
-    tracker.current = prev;
+  private void exit(Thread unused) {
+    tracker.depth.get()[0]--;
   }
 
   private void failed(String where, Throwable t) {

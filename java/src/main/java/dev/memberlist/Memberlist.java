@@ -6,18 +6,22 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongFunction;
 
 /**
  * A running node (the C API's ml_memberlist_t), on its own runtime (one loop thread, named
  * "memberlist-loop", a daemon) or on a {@link SharedRuntime}.
  *
- * <p>Thread-safe: every method may be called from any thread. Callbacks run on the node's loop
- * thread, never concurrently for one node; from a callback the calls that wait (join, leave,
- * updateNode, sendReliable, ping, close) throw {@link MemberlistException} with code
- * {@link MemberlistException#IN_CALLBACK}.
+ * <p>Thread-safe: every method may be called from any thread, also with a lock held that the
+ * listeners take: no call waits for a listener in flight (as in memberlist). Notifications
+ * ({@link Delegate#notifyMsg}, {@link EventListener}, {@link ConflictListener},
+ * {@link PingListener#notifyPingComplete}) run in order, one at a time for one node, on a
+ * notification thread: they may block and may call anything, {@link #close()} included; log
+ * lines come the same way on a queue of their own. Listeners that answer (metadata,
+ * broadcasts, local/remote state, merge and alive vetoes, the ack payload, the TCP-ping policy)
+ * run on the node's loop thread and must not block; from them the calls that wait (join,
+ * leave, updateNode, sendReliable, ping) throw {@link MemberlistException} with code
+ * {@link MemberlistException#IN_CALLBACK}, while close and shutdown work.
  *
  * <p>{@link #close()} leaves first if {@link Config.Builder#leaveOnClose} asked for it, then shuts
  * the node down and frees it; it is idempotent and may race with itself and with other calls.
@@ -25,8 +29,15 @@ import java.util.function.LongFunction;
  * There is no finalizer: a node that is never closed runs until the JVM exits.
  */
 public final class Memberlist implements AutoCloseable {
-  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-  private final ReentrantLock closeLock = new ReentrantLock();
+  // The native handle is counted by the calls using it instead of guarded by a lock that close()
+  // would have to wait for: close() never waits for a call in flight (a listener may close the
+  // node while a join of the same node runs). The handle is destroyed by close(), or by the last
+  // call still using it when close() ends.
+  private final Object handleLock = new Object();
+  private int users; // guarded by handleLock
+  private boolean closing; // guarded by handleLock
+  private final java.util.concurrent.atomic.AtomicBoolean closeStarted = new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
   private volatile boolean closed;
   private final Bridge.Tracker callbacks;
   // Only the close settings: the listeners are held by the native registrations alone (through
@@ -34,7 +45,7 @@ public final class Memberlist implements AutoCloseable {
   private final boolean leaveOnClose;
   private final Duration leaveTimeout;
   private final String name;
-  private long handle; // guarded by lock; 0 once destroyed
+  private long handle; // guarded by handleLock; 0 once destroyed
 
   private Memberlist(long handle, Bridge.Tracker callbacks, Config config, String name) {
     this.handle = handle;
@@ -99,14 +110,28 @@ public final class Memberlist implements AutoCloseable {
     }
   }
 
-  /** Runs op on the live handle under the read lock; CLOSED once destroyed. */
+  /** Runs op on the live handle, holding a use of it; CLOSED once destroyed. */
   <T> T withHandle(LongFunction<T> op) {
-    lock.readLock().lock();
+    long h;
+    synchronized (handleLock) {
+      if (handle == 0 || closing) {
+        throw new MemberlistException(MemberlistException.CLOSED, "memberlist " + name + " is closed");
+      }
+      users++;
+      h = handle;
+    }
     try {
-      if (handle == 0) throw new MemberlistException(MemberlistException.CLOSED, "memberlist " + name + " is closed");
-      return op.apply(handle);
+      return op.apply(h);
     } finally {
-      lock.readLock().unlock();
+      long last = 0;
+      synchronized (handleLock) {
+        users--;
+        if (users == 0 && closing && handle != 0) {
+          last = handle;
+          handle = 0;
+        }
+      }
+      if (last != 0) MemberlistNative.ml_memberlist_destroy(last);
     }
   }
 
@@ -145,9 +170,6 @@ public final class Memberlist implements AutoCloseable {
    * failed). Snapshots (members, localNode, metrics) keep working until {@link #close()}.
    */
   public void shutdown() {
-    if (callbacks.isCallbackThread()) {
-      throw new MemberlistException(MemberlistException.IN_CALLBACK, "shutdown from the node's own callback");
-    }
     call("shutdown", MemberlistNative::ml_memberlist_shutdown);
   }
 
@@ -247,46 +269,51 @@ public final class Memberlist implements AutoCloseable {
 
   /**
    * Leaves if configured to, shuts down and frees the node. Idempotent and thread-safe: a second
-   * caller waits until the first has finished. Not from the node's own callbacks (IN_CALLBACK).
+   * caller waits until the first has finished (except from a listener, which never waits). It
+   * never waits for a listener: it may be called with a lock held that listeners take (a
+   * {@code synchronized} listener and a {@code synchronized close()}), and from any listener.
+   * A listener call already running may finish after it returns; none starts afterwards.
    */
   @Override
   public void close() {
-    if (callbacks.isCallbackThread()) {
-      throw new MemberlistException(MemberlistException.IN_CALLBACK, "close from the node's own callback");
+    if (!closeStarted.compareAndSet(false, true)) {
+      if (!callbacks.isCallbackThread()) {
+        try {
+          closeDone.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return;
     }
-    closeLock.lock();
     try {
-      if (closed) return;
       if (leaveOnClose) {
         try {
           leave(leaveTimeout);
-        } catch (MemberlistException e) { // a leave that times out or finds the node stopped: go on
+        } catch (MemberlistException e) { // times out, finds the node stopped, or runs on the loop
           Bridge.LOGGER.log(System.Logger.Level.DEBUG, "memberlist " + name + ": leave on close: " + e.getMessage());
         }
       }
-      long h;
-      lock.readLock().lock();
       try {
-        h = handle;
-      } finally {
-        lock.readLock().unlock();
+        call("close", MemberlistNative::ml_memberlist_shutdown);
+      } catch (MemberlistException e) {
+        if (e.code() != MemberlistException.CLOSED) throw e;
       }
-      // After this returns no callback runs again and calls in flight fail fast with CLOSED, so
-      // the write lock below is never held while the loop might wait for a Java caller.
-      int rc = MemberlistNative.ml_memberlist_shutdown(h);
-      if (rc == MemberlistException.IN_CALLBACK) { // on a loop thread (e.g. from the log listener)
-        throw new MemberlistException(rc, "close from a callback on the node's loop thread");
+      long last = 0;
+      synchronized (handleLock) {
+        closing = true;
+        if (users == 0) {
+          last = handle;
+          handle = 0;
+        }
       }
-      lock.writeLock().lock();
-      try {
-        MemberlistException.check(MemberlistNative.ml_memberlist_destroy(handle), "close");
-        handle = 0; // the registrations' user_free released the bridge's global references
-        closed = true;
-      } finally {
-        lock.writeLock().unlock();
-      }
+      // Otherwise the last call still using the handle destroys it when it returns. Either way
+      // the registrations' user_free releases the bridge's global references after the last
+      // listener call.
+      if (last != 0) MemberlistException.check(MemberlistNative.ml_memberlist_destroy(last), "close");
+      closed = true;
     } finally {
-      closeLock.unlock();
+      closeDone.countDown();
     }
   }
 
