@@ -6,23 +6,27 @@
 // stream, OpDone -> the waiting caller). Everything touching the node runs on the runtime's loop
 // thread; every public method here may be called from any thread.
 //
-// Callbacks (the Delegates, the *_async completions, the external transport's callbacks) run on
-// the loop thread, one at a time for a given host. From inside one of them:
-//  * snapshots (members(), metrics(), …) run inline;
+// Callbacks: notifications that need no answer (notify_msg, the events, conflicts, ping
+// completions, log lines) are copied and run on the runtime's NotifyPool through the host's
+// Notifiers (notifier.hpp), in order, never waited for; datagram user messages are bounded by
+// handoff_queue_depth. The rest (answering delegates, the *_async completions, the external
+// transport's callbacks) run on the loop thread, one at a time for a given host. From inside one
+// of those:
+//  * snapshots (members(), metrics(), …) and with_node() run inline;
 //  * non-blocking calls on the same host (send_best_effort, queue_broadcast, the *_async forms)
 //    are queued and run right after the current input, in order (their result is Ok if queued);
 //  * blocking calls (join, leave, update_node, ping, send_reliable) return an error instead of
 //    deadlocking — on the loop thread, from any callback or posted task, on any host of that
 //    runtime. Use the *_async forms there;
-//  * shutdown() of the same host returns an error (a memberlist must not shut itself down from
-//    its own callback); destroying the host there is a misuse that is tolerated: the shutdown is
-//    finished by a task queued on the loop (the C API refuses it first, see in_callback()). A
-//    host destroyed on the loop thread hands its runtime reference to a short-lived thread, so
-//    a private runtime is never destroyed on its own thread.
+//  * shutdown() of the same host works: the host is closed at once (no new callback starts,
+//    operations fail) and its sockets close right after the current input. Destroying the host
+//    there works the same way. A host destroyed on the loop thread hands its runtime reference
+//    to a short-lived thread, so a private runtime is never destroyed on its own thread.
 //
 // Shutdown: Node::shutdown (pending operations complete with an error), then the transport's
-// sockets and the timer are closed. After shutdown() returns, no callback of this host runs
-// again, and the ports can be bound by someone else. Snapshots keep working (memberlist allows
+// sockets, the timer and the notifiers are closed. After shutdown() returns no callback of this
+// host starts again (a notification already running may finish), and the ports can be bound by
+// someone else. It never waits for a notification. Snapshots keep working (memberlist allows
 // Members() after Shutdown()) for as long as the runtime runs.
 //
 // Errors are values: wire::Status / wire::Result; nothing throws out of this class.
