@@ -154,7 +154,10 @@ static void test_delegates(void **state) {
   stop_node_frees(&b, 2);     /* the replaced delegate + events */
   wait_at_least(&xa.tcp_asked, asked + 1);
   stop_node_frees(&a, 2);
-  assert_int_equal(LOAD(xa.frees), 6); /* delegate, merge, alive, ping, log, tcp pings */
+  /* delegate, merge, alive, ping, log, tcp pings; after any notification still running */
+  wait_count(&xa.frees, 6, 10000);
+  wait_count(&xb.frees, 6, 10000);
+  assert_int_equal(LOAD(xa.frees), 6);
   assert_int_equal(LOAD(xb.frees), 6);
 }
 
