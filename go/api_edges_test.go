@@ -273,3 +273,42 @@ func TestTransports_errorTexts(t *testing.T) {
 		t.Fatalf("IngestPacket of nothing: %v", err)
 	}
 }
+
+// publicTransport is a MockTransport that advertises a given address.
+type publicTransport struct {
+	*MockTransport
+	ip net.IP
+}
+
+func (p publicTransport) FinalAdvertiseAddr(string, int) (net.IP, int, error) { return p.ip, 7946, nil }
+
+// memberlist warns at Create when it advertises a public address without encryption (a public
+// address being one outside RFC 6890's special-purpose blocks).
+func TestCreate_publicAddressWarning(t *testing.T) {
+	const warning = "[WARN] memberlist: Binding to public address without encryption!"
+	var mn MockNetwork
+	for i, tc := range []struct {
+		ip   string
+		key  []byte
+		warn bool
+	}{
+		{"8.8.8.8", nil, true},
+		{"8.8.8.8", []byte("0123456789abcdef"), false},
+		{"10.1.2.3", nil, false},
+		{"192.0.2.7", nil, false},
+		{"2a00:1450::1", nil, true},
+		{"fd00::1", nil, false},
+		{"2001:db8::1", nil, false},
+	} {
+		c := DefaultLocalConfig()
+		c.Name = fmt.Sprintf("n%d", i)
+		c.SecretKey = tc.key
+		var logs lockedBuffer
+		c.Logger = log.New(&logs, "", 0)
+		c.Transport = publicTransport{mn.NewTransport(c.Name), net.ParseIP(tc.ip)}
+		create(t, c)
+		if got := strings.Contains(logs.String(), warning); got != tc.warn {
+			t.Errorf("advertising %s (key %v): warned %v, want %v\n%s", tc.ip, tc.key != nil, got, tc.warn, logs.String())
+		}
+	}
+}

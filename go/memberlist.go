@@ -233,7 +233,39 @@ func Create(conf *Config) (*Memberlist, error) {
 			logger.Printf("[DEBUG] memberlist: Using dynamic bind port %d", local.Port)
 		}
 	}
+	if local := m.LocalNode(); local != nil && !specialPurpose(local.Addr) && !conf.EncryptionEnabled() {
+		logger.Printf("[WARN] memberlist: Binding to public address without encryption!")
+	}
 	return m, nil
+}
+
+// rfc6890 lists the special-purpose address blocks of RFC 6890 as go-sockaddr has them (which
+// memberlist uses to decide whether an advertised address is public).
+var rfc6890 = func() []*net.IPNet {
+	var out []*net.IPNet
+	for _, s := range []string{
+		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+		"192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+		"198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32",
+		"::1/128", "::/128", "64:ff9b::/96", "::ffff:0:0/96", "100::/64", "2001::/16", "2001:2::/48",
+		"2001:db8::/32", "2001:10::/28", "2002::/16", "fc00::/7", "fe80::/10",
+	} {
+		_, n, _ := net.ParseCIDR(s)
+		out = append(out, n)
+	}
+	return out
+}()
+
+// specialPurpose reports whether ip is in an RFC 6890 block (an IPv4 address only in the IPv4
+// blocks, as go-sockaddr matches them).
+func specialPurpose(ip net.IP) bool {
+	v4 := ip.To4() != nil
+	for _, n := range rfc6890 {
+		if (len(n.Mask) == net.IPv4len) == v4 && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 func unbracket(addr string) string {
