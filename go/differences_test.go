@@ -188,6 +188,9 @@ func diffNilArguments(t *testing.T) {
 	if _, err := m.Ping("x", nil); err == nil {
 		t.Error("Ping(name, nil) returned no error")
 	}
+	if _, err := NewNetTransport(nil); err == nil {
+		t.Error("NewNetTransport(nil) returned no error")
+	}
 	q := &TransmitLimitedQueue{RetransmitMult: 1}
 	q.QueueBroadcast(&plainBroadcast{key: "x", msg: "hello"})
 	if got := q.GetBroadcasts(0, 100); len(got) != 1 {

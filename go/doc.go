@@ -56,8 +56,8 @@
 //     MetaMaxSize from Delegate.NodeMeta at Create or UpdateNode.
 //   - A nil argument returns an error where memberlist dereferences it and panics: Create(nil),
 //     SendBestEffort/SendReliable/SendToUDP/SendToTCP(nil, ...), SendTo(nil, ...),
-//     Ping(name, nil). Likewise a TransmitLimitedQueue with a nil NumNodes counts one node, and
-//     RemoveKey on an empty Keyring returns nil.
+//     Ping(name, nil), NewNetTransport(nil). Likewise a TransmitLimitedQueue with a nil
+//     NumNodes counts one node, and RemoveKey on an empty Keyring returns nil.
 //   - SendReliable looks the node up by name in the current membership (memberlist dials the
 //     Node's address as given), so a node that is not a member is an error; SendBestEffort and
 //     SendToAddress use the address as given.
