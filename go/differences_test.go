@@ -26,6 +26,7 @@ var differences = []struct {
 	{doc: "Leave after Shutdown returns an error", check: diffLeaveAfterShutdownAndLongMeta},
 	{doc: "A nil argument returns an error", check: diffNilArguments},
 	{doc: "SendReliable looks the node up by name", check: diffSendReliableByName},
+	{doc: "SendReliable's error says only what kind of failure it was", check: diffSendReliableErrorText},
 	{doc: "SendBestEffort, SendToAddress and SendTo queue the packet", check: diffBestEffortQueued},
 	{doc: "Members and LocalNode return fresh snapshots", check: diffFreshSnapshots},
 	{doc: "A Keyring backs at most one running Memberlist", check: diffKeyringOneMemberlist},
@@ -71,6 +72,13 @@ func TestDifferencesDocumented(t *testing.T) {
 			t.Errorf("difference %d: doc.go says %q..., the test expects %q...", i, bullets[i], d.doc)
 		}
 	}
+}
+
+// createPeerConfig is testConfig on first's port (a bare IP joins it).
+func createPeerConfig(t *testing.T, first *Memberlist) *Config {
+	c := testConfig(t)
+	c.BindPort = first.config.BindPort
+	return c
 }
 
 func diffNetTransportTakenOver(t *testing.T) {
@@ -209,6 +217,27 @@ func diffSendReliableByName(t *testing.T) {
 	ghost := &Node{Name: l.Name, Addr: l.Addr, Port: l.Port}
 	if err := m1.SendReliable(ghost, []byte("hi")); err == nil || !strings.Contains(err.Error(), "not a known member") {
 		t.Fatalf("SendReliable to a node that is not a member: %v", err)
+	}
+}
+
+func diffSendReliableErrorText(t *testing.T) {
+	m1 := create(t, testConfig(t))
+	m2, err := Create(createPeerConfig(t, m1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m2.Join([]string{joinAddr(m1)}); err != nil {
+		t.Fatal(err)
+	}
+	waitForMembers(t, m1, 2)
+	gone := m2.LocalNode()
+	if err := m2.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	// Still a member for m1 (not yet suspected): the dial is refused.
+	want := "memberlist: send reliable to " + gone.Name + ": network error"
+	if err := m1.SendReliable(gone, []byte("hi")); err == nil || err.Error() != want {
+		t.Fatalf("SendReliable to a stopped member: %v, want %q", err, want)
 	}
 }
 

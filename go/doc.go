@@ -61,6 +61,9 @@
 //   - SendReliable looks the node up by name in the current membership (memberlist dials the
 //     Node's address as given), so a node that is not a member is an error; SendBestEffort and
 //     SendToAddress use the address as given.
+//   - SendReliable's error says only what kind of failure it was ("memberlist: send reliable
+//     to node1: network error"): libmemberlist's C call reports no text, where memberlist
+//     returns the dial or write error itself ("dial tcp ...: connect: connection refused").
 //   - SendBestEffort, SendToAddress and SendTo queue the packet and return; a failed UDP write
 //     is logged, not returned.
 //   - Members and LocalNode return fresh snapshots on every call rather than pointers into live
