@@ -74,6 +74,9 @@
 //     in DNSConfigPath over TCP (to get more addresses than a UDP answer holds).
 //   - Join, Leave, UpdateNode, Ping, SendReliable and the Keyring's methods called from inside a
 //     delegate of the same Memberlist return an error instead of deadlocking (see Threading).
+//   - ChannelEventDelegate does not hold the node up while its channel is full: events are
+//     queued in order, and the node waits for the reader only past 1024 of them (memberlist
+//     always waits; see Threading).
 //   - Shutdown releases everything; afterwards Members, LocalNode, NumMembers and
 //     GetHealthScore report the last state and the other methods return errors (memberlist's
 //     Join would still dial).
