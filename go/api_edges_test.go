@@ -181,22 +181,28 @@ func TestCreate_errorTexts(t *testing.T) {
 			}
 		})
 	}
-	// Errors memberlist does not have (see doc.go) still name no C function or C key.
-	for _, modify := range []func(*Config){
-		func(c *Config) { c.BindAddr = "localhost" },
-		func(c *Config) { c.GossipNodes = -1 },
-		func(c *Config) { c.UDPBufferSize = -5 },
+	// Errors memberlist does not have (see doc.go) name the Config field, not libmemberlist's C
+	// function or key.
+	for _, tc := range []struct {
+		field  string
+		modify func(*Config)
+	}{
+		{"BindAddr", func(c *Config) { c.BindAddr = "localhost" }},
+		{"GossipNodes", func(c *Config) { c.GossipNodes = -1 }},
+		{"UDPBufferSize", func(c *Config) { c.UDPBufferSize = -5 }},
+		{"ProbeInterval", func(c *Config) { c.ProbeInterval = 0 }},
+		{"Name", func(c *Config) { c.Name = "" }},
 	} {
 		c := testConfig(t)
-		modify(c)
+		tc.modify(c)
 		m, err := Create(c)
 		if err == nil {
 			m.Shutdown()
-			t.Fatalf("Create(%+v) succeeded", c)
+			t.Fatalf("%s: Create succeeded", tc.field)
 		}
-		if strings.Contains(err.Error(), "ml_") || strings.Contains(err.Error(), "_nodes") ||
-			strings.Contains(err.Error(), "_size") {
-			t.Fatalf("Create's error names libmemberlist's C API: %q", err)
+		if strings.Contains(err.Error(), "ml_") || !strings.Contains(strings.ToLower(strings.ReplaceAll(err.Error(), " ", "")), strings.ToLower(tc.field)) ||
+			strings.Contains(err.Error(), "probe_interval") || strings.Contains(err.Error(), "_nodes") {
+			t.Fatalf("%s: Create's error does not name the field, or names the C API: %q", tc.field, err)
 		}
 	}
 }

@@ -136,6 +136,12 @@ func diffConfigValidated(t *testing.T) {
 	}{
 		{"GossipNodes", func(c *Config) { c.GossipNodes = -1 }},
 		{"UDPBufferSize", func(c *Config) { c.UDPBufferSize = -5 }},
+		{"Name", func(c *Config) { c.Name = "" }},
+		{"ProbeInterval", func(c *Config) { c.ProbeInterval = 0 }},
+		{"TCPTimeout", func(c *Config) { c.TCPTimeout = 0 }},
+		{"ProbeTimeout", func(c *Config) { c.ProbeTimeout = 0 }},
+		{"SuspicionMult", func(c *Config) { c.SuspicionMult = 0 }},
+		{"RetransmitMult", func(c *Config) { c.RetransmitMult = 0 }},
 	} {
 		c := testConfig(t)
 		tc.modify(c)

@@ -51,7 +51,9 @@
 //     "localhost" or "") and advertises "::"; Create and NewNetTransport fail here
 //     (`failed to parse bind address "localhost"`).
 //   - The configuration is validated as a whole by libmemberlist, so Create refuses values
-//     memberlist accepts, e.g. a negative GossipNodes or UDPBufferSize.
+//     memberlist accepts, e.g. a negative GossipNodes or UDPBufferSize, an empty Name, or a
+//     zero ProbeInterval (memberlist then never probes), TCPTimeout, ProbeTimeout,
+//     SuspicionMult or RetransmitMult.
 //   - Leave after Shutdown returns an error (memberlist panics), and so does metadata over
 //     MetaMaxSize from Delegate.NodeMeta at Create or UpdateNode.
 //   - A nil argument returns an error where memberlist dereferences it and panics: Create(nil),

@@ -218,7 +218,7 @@ func Create(conf *Config) (*Memberlist, error) {
 		if cb.forwarder != nil {
 			cb.forwarder.close()
 		}
-		return nil, createError(rc, C.GoString(&errbuf[0]), bindAddr, bindPort)
+		return nil, createError(rc, conf, C.GoString(&errbuf[0]), bindAddr, bindPort)
 	}
 	m := &Memberlist{config: conf, logger: logger, cb: cb, c: c}
 	if bridge != nil {
@@ -299,7 +299,7 @@ var listenErr = regexp.MustCompile(`^listen (tcp|udp) (\S+): (E[A-Z0-9]+) \(([^(
 // error as Go's net package and memberlist's NetTransport report it, e.g. "could not set up
 // network transport: failed to obtain an address: failed to start TCP listener on "127.0.0.1"
 // port 7946: listen tcp 127.0.0.1:7946: bind: address already in use".
-func createError(rc C.ml_err_t, msg, bindAddr string, bindPort int) error {
+func createError(rc C.ml_err_t, conf *Config, msg, bindAddr string, bindPort int) error {
 	if msg == "" {
 		msg = C.GoString(C.ml_err_string(rc))
 	}
@@ -307,6 +307,13 @@ func createError(rc C.ml_err_t, msg, bindAddr string, bindPort int) error {
 		return fmt.Errorf("Node meta data provided is longer than the limit")
 	}
 	if rc != C.ML_ERR_NETWORK {
+		// The whole-configuration check names libmemberlist's key ("probe_interval: must be
+		// positive"); name the Config field instead.
+		for _, e := range conf.entries() {
+			if rest, ok := strings.CutPrefix(msg, e.key+": "); ok {
+				return fmt.Errorf("memberlist: invalid Config.%s: %s", e.field, rest)
+			}
+		}
 		return fmt.Errorf("memberlist: %s", msg)
 	}
 	if g := listenErr.FindStringSubmatch(msg); g != nil {
