@@ -127,6 +127,16 @@ func diffBindAddrMustBeIP(t *testing.T) {
 			t.Fatalf("NewNetTransport bound %q", addr)
 		}
 	}
+	c := testConfig(t)
+	c.BindAddr, c.AdvertiseAddr = "[::1]", "[::1]"
+	m, err := Create(c)
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	defer m.Shutdown()
+	if got := m.LocalNode().Addr.String(); got != "::1" {
+		t.Fatalf("[::1] advertised as %s", got)
+	}
 }
 
 func diffConfigValidated(t *testing.T) {

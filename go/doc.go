@@ -49,7 +49,8 @@
 //     while libmemberlist does the rest.
 //   - BindAddr must be an IP address: memberlist binds every address when it is not (e.g.
 //     "localhost" or "") and advertises "::"; Create and NewNetTransport fail here
-//     (`failed to parse bind address "localhost"`).
+//     (`failed to parse bind address "localhost"`). A bracketed IPv6 literal ("[::1]") is
+//     accepted as BindAddr and AdvertiseAddr, which memberlist does not parse.
 //   - The configuration is validated as a whole by libmemberlist, so Create refuses values
 //     memberlist accepts, e.g. a negative GossipNodes or UDPBufferSize, an empty Name, or a
 //     zero ProbeInterval (memberlist then never probes), TCPTimeout, ProbeTimeout,
