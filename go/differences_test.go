@@ -34,7 +34,7 @@ var differences = []struct {
 	{doc: "Join, Leave, UpdateNode, Ping, SendReliable and the Keyring's methods", unchecked: "TestCallbackReentrancy (callbacks_test.go) checks it"},
 	{doc: "ChannelEventDelegate does not hold the node up", unchecked: "TestChannelEventDelegate_UnreadChannelDoesNotDeadlock (callbacks_test.go) checks it"},
 	{doc: "Shutdown releases everything", check: diffAfterShutdown},
-	{doc: "Log lines written by libmemberlist", check: diffJoinFailureLoggedAtWarn},
+	{doc: "Log lines about the protocol's own work", check: diffJoinFailureLoggedAtWarn},
 }
 
 func TestDifferences(t *testing.T) {

@@ -83,6 +83,8 @@
 //   - Shutdown releases everything; afterwards Members, LocalNode, NumMembers and
 //     GetHealthScore report the last state and the other methods return errors (memberlist's
 //     Join would still dial).
-//   - Log lines written by libmemberlist use memberlist's format and level prefixes but not
-//     always its words or levels; e.g. a failed join is logged at WARN as well as at DEBUG.
+//   - Log lines about the protocol's own work, written by libmemberlist (or by the bridge to a
+//     custom Transport, which cannot tell what a packet carries), use memberlist's format and
+//     level prefixes but not always its words or levels; e.g. a failed join is logged at WARN
+//     as well as at DEBUG.
 package memberlist
