@@ -36,9 +36,10 @@
 //
 // # Differences from hashicorp/memberlist
 //
-// Everything else (return values, error types such as Join's *multierror.Error, error texts,
-// log lines the package writes itself) is memberlist v0.7.0's. differences_test.go checks that
-// each difference below still holds, where a test can.
+// Apart from the differences below, return values, error types (Join's and ParseCIDRs'
+// *multierror.Error) and error texts follow memberlist v0.7.0; api_edges_test.go checks the
+// edge cases here, and interop/dropin runs the same checks against memberlist itself.
+// differences_test.go checks that each difference below still holds, where a test can.
 //
 //   - go-metrics: memberlist's counters and gauges are emitted (with Config.MetricLabels) from
 //     libmemberlist's counters once a second, aggregated, instead of at each event; its timers
