@@ -318,3 +318,27 @@ func TestCreate_publicAddressWarning(t *testing.T) {
 		}
 	}
 }
+
+// Ping takes any net.Addr whose String() is "host:port"; a host name is resolved (memberlist's
+// transport resolves it when it writes the packet).
+func TestPing_hostNameAddress(t *testing.T) {
+	if _, err := net.LookupIP("localhost"); err != nil {
+		t.Skip("localhost does not resolve here")
+	}
+	c := testConfig(t)
+	c.BindAddr, c.Name = "127.0.0.1", "pinged"
+	m1 := create(t, c)
+	m2 := create(t, testConfig(t))
+	addr := hostAddr("localhost:" + strconv.Itoa(m1.config.BindPort))
+	if _, err := m2.Ping("pinged", addr); err != nil {
+		t.Fatalf("Ping via a host name: %v", err)
+	}
+	if _, err := m2.Ping("pinged", hostAddr("localhost")); err == nil || err.Error() != "address localhost: missing port in address" {
+		t.Fatalf("Ping without a port: %v", err)
+	}
+}
+
+type hostAddr string
+
+func (a hostAddr) Network() string { return "udp" }
+func (a hostAddr) String() string  { return string(a) }

@@ -703,17 +703,28 @@ func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
 	if addr == nil {
 		return 0, fmt.Errorf("memberlist: Ping needs an address")
 	}
-	if a := (Address{Addr: addr.String(), Name: node}); a.Name == "" && m.config.RequireNodeNames {
+	target := addr.String()
+	if node == "" && m.config.RequireNodeNames {
 		return 0, errNodeNamesAreRequired
-	} else if _, _, err := net.SplitHostPort(a.Addr); err != nil {
-		m.logger.Printf("[ERR] memberlist: Failed to parse address %q: %v", a.Addr, err)
+	}
+	host, _, err := net.SplitHostPort(target)
+	if err != nil {
+		m.logger.Printf("[ERR] memberlist: Failed to parse address %q: %v", target, err)
 		return 0, err
 	}
-	cn, ca := C.CString(node), C.CString(addr.String())
+	if net.ParseIP(host) == nil {
+		// memberlist's NetTransport resolves the address when it writes the ping.
+		ua, err := net.ResolveUDPAddr("udp", target)
+		if err != nil {
+			return 0, err
+		}
+		target = ua.String()
+	}
+	cn, ca := C.CString(node), C.CString(target)
 	defer C.free(unsafe.Pointer(cn))
 	defer C.free(unsafe.Pointer(ca))
 	var rtt C.int64_t
-	err := m.withC(func(c *C.ml_memberlist_t) error {
+	err = m.withC(func(c *C.ml_memberlist_t) error {
 		switch rc := C.ml_memberlist_ping(c, cn, ca, &rtt); rc {
 		case C.ML_OK:
 			return nil
