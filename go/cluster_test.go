@@ -65,8 +65,8 @@ func TestMemberlist_JoinAddressForms(t *testing.T) {
 				t.Fatalf("error for %q does not name it: %v", addr, err)
 			}
 		}
-		if num, err := m2.Join(nil); err == nil || num != 0 {
-			t.Fatalf("Join(nil) = %d, %v", num, err)
+		if num, err := m2.Join(nil); err != nil || num != 0 {
+			t.Fatalf("Join(nil) = %d, %v; want 0, nil as memberlist", num, err)
 		}
 	})
 }

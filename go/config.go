@@ -10,6 +10,7 @@ import (
 	"time"
 
 	metrics "github.com/hashicorp/go-metrics"
+	multierror "github.com/hashicorp/go-multierror"
 )
 
 // Config is the configuration of a Memberlist: memberlist's Config, field for field. Create
@@ -139,25 +140,26 @@ type Config struct {
 }
 
 // ParseCIDRs parses CIDR strings ("10.0.0.0/8") for Config.CIDRsAllowed. nil gives an empty,
-// allow-all list; every bad entry is named in the error.
+// allow-all list. The good entries are returned even when some are bad; the error is then a
+// *multierror.Error naming each bad one ("invalid cidr: ...").
 func ParseCIDRs(v []string) ([]net.IPNet, error) {
 	nets := make([]net.IPNet, 0)
 	if v == nil {
 		return nets, nil
 	}
-	var bad []string
+	var errs *multierror.Error
 	for _, p := range v {
 		_, n, err := net.ParseCIDR(strings.TrimSpace(p))
 		if err != nil {
-			bad = append(bad, fmt.Sprintf("invalid cidr: %s", p))
+			errs = multierror.Append(errs, fmt.Errorf("invalid cidr: %s", p))
 			continue
 		}
 		nets = append(nets, *n)
 	}
-	if len(bad) > 0 {
-		return nets, fmt.Errorf("%d error(s) occurred:\n\t* %s\n\n", len(bad), strings.Join(bad, "\n\t* "))
+	if errs == nil {
+		return nets, nil
 	}
-	return nets, nil
+	return nets, errs
 }
 
 // DefaultLANConfig is memberlist's LAN preset (also libmemberlist's ML_PRESET_LAN).

@@ -49,21 +49,56 @@
 //
 // # Differences from hashicorp/memberlist
 //
+// Apart from the differences below, return values, error types (Join's and ParseCIDRs'
+// *multierror.Error) and error texts follow memberlist v0.7.0; api_edges_test.go checks the
+// edge cases here, and interop/dropin runs the same checks against memberlist itself.
+// differences_test.go checks that each difference below still holds, where a test can.
+//
 //   - go-metrics: memberlist's counters and gauges are emitted (with Config.MetricLabels) from
 //     libmemberlist's counters once a second, aggregated, instead of at each event; its timers
 //     (memberlist.gossip, probeNode, pushPullNode) and push/pull size samples are not.
-//   - Config.Transport: nil, a *NetTransport (taken over: libmemberlist binds its one address
-//     and port itself), or any other Transport (MockTransport, your own), which then carries
-//     the packets and streams while libmemberlist does the rest.
-//   - The configuration is validated as a whole by libmemberlist, e.g. ProbeTimeout may not
-//     exceed ProbeInterval; memberlist accepts such configurations.
+//   - Config.Transport: nil, a *NetTransport (taken over: Create shuts it down and libmemberlist
+//     binds its one address and port itself, so it must have exactly one bind address), or any
+//     other Transport (MockTransport, your own), which then carries the packets and streams
+//     while libmemberlist does the rest.
+//   - BindAddr must be an IP address: memberlist binds every address when it is not (e.g.
+//     "localhost" or "") and advertises "::"; Create and NewNetTransport fail here
+//     (`failed to parse bind address "localhost"`). A bracketed IPv6 literal ("[::1]") is
+//     accepted as BindAddr and AdvertiseAddr, which memberlist does not parse.
+//   - The configuration is validated as a whole by libmemberlist, so Create refuses values
+//     memberlist accepts, e.g. a negative GossipNodes or UDPBufferSize, an empty Name, or a
+//     zero ProbeInterval (memberlist then never probes), TCPTimeout, ProbeTimeout,
+//     SuspicionMult or RetransmitMult.
 //   - Leave after Shutdown returns an error (memberlist panics), and so does metadata over
 //     MetaMaxSize from Delegate.NodeMeta at Create or UpdateNode.
+//   - A nil argument returns an error where memberlist dereferences it and panics: Create(nil),
+//     SendBestEffort/SendReliable/SendToUDP/SendToTCP(nil, ...), SendTo(nil, ...),
+//     Ping(name, nil), NewNetTransport(nil). Likewise a TransmitLimitedQueue with a nil
+//     NumNodes counts one node, and RemoveKey on an empty Keyring returns nil.
 //   - SendReliable looks the node up by name in the current membership (memberlist dials the
-//     Node's address as given); SendBestEffort and SendToAddress use the address as given.
-//   - Members returns fresh snapshots on every call rather than pointers into live state.
-//   - A Keyring that is empty when Create runs stays detached from the node: keys added later
-//     do not turn encryption on for that node.
+//     Node's address as given), so a node that is not a member is an error; SendBestEffort and
+//     SendToAddress use the address as given.
+//   - SendReliable's error says only what kind of failure it was ("memberlist: send reliable
+//     to node1: network error"): libmemberlist's C call reports no text, where memberlist
+//     returns the dial or write error itself ("dial tcp ...: connect: connection refused").
+//   - SendBestEffort, SendToAddress and SendTo queue the packet and return; a failed UDP write
+//     is logged, not returned.
+//   - Members and LocalNode return fresh snapshots on every call rather than pointers into live
+//     state.
+//   - A Keyring backs at most one running Memberlist (Create fails for a second one); memberlist
+//     lets several share it. GetKeys returns copies of the keys.
+//   - Join resolves host names with Go's resolver only; memberlist first asks the first server
+//     in DNSConfigPath over TCP (to get more addresses than a UDP answer holds).
+//   - Join, Leave, UpdateNode, Ping, SendReliable and the Keyring's methods called from inside a
+//     delegate of the same Memberlist return an error instead of deadlocking (see Threading).
+//   - ChannelEventDelegate does not hold the node up while its channel is full: events are
+//     queued in order, and the node waits for the reader only past 1024 of them (memberlist
+//     always waits; see Threading).
 //   - Shutdown releases everything; afterwards Members, LocalNode, NumMembers and
-//     GetHealthScore report the last state and the other methods return errors.
+//     GetHealthScore report the last state and the other methods return errors (memberlist's
+//     Join would still dial).
+//   - Log lines about the protocol's own work, written by libmemberlist (or by the bridge to a
+//     custom Transport, which cannot tell what a packet carries), use memberlist's format and
+//     level prefixes but not always its words or levels; e.g. a failed join is logged at WARN
+//     as well as at DEBUG.
 package memberlist

@@ -12,13 +12,17 @@ import (
 	"log"
 	"net"
 	"os"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
+
+	multierror "github.com/hashicorp/go-multierror"
 )
 
 var errNodeNamesAreRequired = errors.New("memberlist: node names are required by configuration but one was not provided")
@@ -111,6 +115,16 @@ func Create(conf *Config) (*Memberlist, error) {
 	bindAddr, bindPort := unbracket(conf.BindAddr), conf.BindPort
 	advAddr, advPort := unbracket(conf.AdvertiseAddr), conf.AdvertisePort
 	var bridge *transportBridge
+	if _, isNet := conf.Transport.(*NetTransport); conf.Transport == nil || isNet {
+		// memberlist's NetTransport.FinalAdvertiseAddr, when Create asks for the address.
+		if advAddr != "" && net.ParseIP(advAddr) == nil {
+			return nil, fmt.Errorf("failed to get final advertise address: failed to parse advertise address %q", conf.AdvertiseAddr)
+		}
+	}
+	if conf.Transport == nil && net.ParseIP(bindAddr) == nil {
+		// memberlist would bind every address (and advertise "::"); libmemberlist binds one IP.
+		return nil, fmt.Errorf("could not set up network transport: failed to parse bind address %q", conf.BindAddr)
+	}
 	if conf.Transport != nil {
 		if nt, ok := conf.Transport.(*NetTransport); ok {
 			// libmemberlist's own sockets replace the Go ones, on the same address and port.
@@ -130,7 +144,7 @@ func Create(conf *Config) (*Memberlist, error) {
 
 	var cfg *C.ml_config_t
 	if rc := C.ml_config_create(&cfg, C.ML_PRESET_LAN); rc != C.ML_OK {
-		return nil, cError("memberlist: config", rc, nil)
+		return nil, fmt.Errorf("memberlist: %s", C.GoString(C.ml_err_string(rc)))
 	}
 	defer C.ml_config_destroy(cfg) // after a successful create the registrations have moved on
 
@@ -148,7 +162,9 @@ func Create(conf *Config) (*Memberlist, error) {
 			v = strconv.Itoa(advPort)
 		}
 		if err := configSet(cfg, e.key, v, errbuf); err != nil {
-			return nil, fmt.Errorf("memberlist: invalid Config.%s (%q): %v", e.field, v, err)
+			// libmemberlist names its own key ("gossip_nodes: ..."); the field is named here.
+			why := strings.TrimPrefix(err.Error(), e.key+": ")
+			return nil, fmt.Errorf("memberlist: invalid Config.%s (%q): %s", e.field, v, why)
 		}
 	}
 
@@ -160,7 +176,7 @@ func Create(conf *Config) (*Memberlist, error) {
 		h := newHandle(cb)
 		if rc := set(C.uintptr_t(h)); rc != C.ML_OK {
 			mlgoFreeHandle(C.uintptr_t(h))
-			return cError("memberlist: register "+what, rc, nil)
+			return fmt.Errorf("memberlist: %s: %s", what, C.GoString(C.ml_err_string(rc)))
 		}
 		return nil
 	}
@@ -194,7 +210,7 @@ func Create(conf *Config) (*Memberlist, error) {
 			return nil, fmt.Errorf("memberlist: keyring: libmemberlist could not allocate one")
 		}
 		if rc := C.ml_config_set_keyring(cfg, kc); rc != C.ML_OK {
-			return nil, cError("memberlist: keyring", rc, nil)
+			return nil, fmt.Errorf("memberlist: keyring: %s", C.GoString(C.ml_err_string(rc)))
 		}
 	}
 
@@ -208,7 +224,7 @@ func Create(conf *Config) (*Memberlist, error) {
 		if cb.forwarder != nil {
 			cb.forwarder.close()
 		}
-		return nil, fmt.Errorf("could not create memberlist: %v", cError("ml_memberlist_create", rc, errbuf))
+		return nil, createError(rc, conf, C.GoString(&errbuf[0]), bindAddr, bindPort)
 	}
 	m := &Memberlist{config: conf, logger: logger, cb: cb, c: c}
 	if bridge != nil {
@@ -223,7 +239,39 @@ func Create(conf *Config) (*Memberlist, error) {
 			logger.Printf("[DEBUG] memberlist: Using dynamic bind port %d", local.Port)
 		}
 	}
+	if local := m.LocalNode(); local != nil && !specialPurpose(local.Addr) && !conf.EncryptionEnabled() {
+		logger.Printf("[WARN] memberlist: Binding to public address without encryption!")
+	}
 	return m, nil
+}
+
+// rfc6890 lists the special-purpose address blocks of RFC 6890 as go-sockaddr has them (which
+// memberlist uses to decide whether an advertised address is public).
+var rfc6890 = func() []*net.IPNet {
+	var out []*net.IPNet
+	for _, s := range []string{
+		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+		"192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+		"198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32",
+		"::1/128", "::/128", "64:ff9b::/96", "::ffff:0:0/96", "100::/64", "2001::/16", "2001:2::/48",
+		"2001:db8::/32", "2001:10::/28", "2002::/16", "fc00::/7", "fe80::/10",
+	} {
+		_, n, _ := net.ParseCIDR(s)
+		out = append(out, n)
+	}
+	return out
+}()
+
+// specialPurpose reports whether ip is in an RFC 6890 block (an IPv4 address only in the IPv4
+// blocks, as go-sockaddr matches them).
+func specialPurpose(ip net.IP) bool {
+	v4 := ip.To4() != nil
+	for _, n := range rfc6890 {
+		if (len(n.Mask) == net.IPv4len) == v4 && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 func unbracket(addr string) string {
@@ -233,13 +281,70 @@ func unbracket(addr string) string {
 	return addr
 }
 
+// configSet sets one C configuration key; the error is libmemberlist's text for the value.
 func configSet(cfg *C.ml_config_t, key, value string, errbuf []C.char) error {
 	ck, cv := C.CString(key), C.CString(value)
 	defer C.free(unsafe.Pointer(ck))
 	defer C.free(unsafe.Pointer(cv))
 	errbuf[0] = 0
 	rc := C.ml_config_set(cfg, ck, cv, &errbuf[0], C.size_t(len(errbuf)))
-	return cError("ml_config_set "+key, rc, errbuf)
+	if rc == C.ML_OK {
+		return nil
+	}
+	if msg := C.GoString(&errbuf[0]); msg != "" {
+		return errors.New(msg)
+	}
+	return errors.New(C.GoString(C.ml_err_string(rc)))
+}
+
+// listenErr matches libmemberlist's bind failure, "listen tcp 127.0.0.1:7946: EADDRINUSE
+// (address already in use)".
+var listenErr = regexp.MustCompile(`^listen (tcp|udp) (\S+): (E[A-Z0-9]+) \(([^()]*)\)$`)
+
+// createError words a failed ml_memberlist_create as memberlist words the same failure: a bind
+// error as Go's net package and memberlist's NetTransport report it, e.g. "could not set up
+// network transport: failed to obtain an address: failed to start TCP listener on "127.0.0.1"
+// port 7946: listen tcp 127.0.0.1:7946: bind: address already in use".
+func createError(rc C.ml_err_t, conf *Config, msg, bindAddr string, bindPort int) error {
+	if msg == "" {
+		msg = C.GoString(C.ml_err_string(rc))
+	}
+	if rc == C.ML_ERR_TOO_LARGE {
+		return fmt.Errorf("Node meta data provided is longer than the limit")
+	}
+	if rc != C.ML_ERR_NETWORK {
+		// The whole-configuration check names libmemberlist's key ("probe_interval: must be
+		// positive"); name the Config field instead.
+		for _, e := range conf.entries() {
+			if rest, ok := strings.CutPrefix(msg, e.key+": "); ok {
+				return fmt.Errorf("memberlist: invalid Config.%s: %s", e.field, rest)
+			}
+		}
+		return fmt.Errorf("memberlist: %s", msg)
+	}
+	if g := listenErr.FindStringSubmatch(msg); g != nil {
+		text := g[4]
+		if errno, ok := errnoByName[g[3]]; ok {
+			text = errno.Error() // Go's wording, e.g. EADDRNOTAVAIL "cannot assign requested address"
+		}
+		port := bindPort
+		if g[1] == "udp" { // memberlist binds UDP on the port its TCP listener got
+			if _, p, err := net.SplitHostPort(g[2]); err == nil {
+				port, _ = strconv.Atoi(p)
+			}
+		}
+		msg = fmt.Sprintf("failed to start %s listener on %q port %d: listen %s %s: bind: %s",
+			strings.ToUpper(g[1]), bindAddr, port, g[1], g[2], text)
+	}
+	return fmt.Errorf("could not set up network transport: failed to obtain an address: %s", msg)
+}
+
+var errnoByName = map[string]syscall.Errno{
+	"EADDRINUSE":    syscall.EADDRINUSE,
+	"EADDRNOTAVAIL": syscall.EADDRNOTAVAIL,
+	"EACCES":        syscall.EACCES,
+	"EAFNOSUPPORT":  syscall.EAFNOSUPPORT,
+	"EINVAL":        syscall.EINVAL,
 }
 
 // handle runs f with the C handle under the read lock, or returns errShutdown once the node
@@ -280,125 +385,119 @@ func (m *Memberlist) doneC() {
 }
 
 // Join contacts every given address ("host", "host:port" or "name/host:port"; the default port
-// is BindPort; host names are resolved) and runs a push/pull state sync with each. It returns
-// how many succeeded; the error is nil if at least one did and otherwise names every failure,
-// including a MergeDelegate's own error text.
+// is BindPort; host names are resolved to every address they have), one after another as
+// memberlist does, and runs a push/pull state sync with each. It returns how many succeeded and,
+// when none did, a *multierror.Error with one entry per address that failed to resolve or to
+// join ("failed to join 10.0.0.1:7946: dial tcp 10.0.0.1:7946: connect: connection refused",
+// a MergeDelegate's own error text, ...). No addresses is (0, nil).
 func (m *Memberlist) Join(existing []string) (int, error) {
-	var errs []string
-	var addrs []string
-	for _, exist := range existing {
-		resolved, err := m.resolveJoinAddr(exist)
+	joined := 0
+	var errs *multierror.Error
+	for _, s := range existing {
+		targets, err := m.resolveAddr(s)
 		if err != nil {
-			err = fmt.Errorf("failed to resolve %s: %v", exist, err)
-			errs = append(errs, err.Error())
+			err = fmt.Errorf("failed to resolve %s: %v", s, err)
 			m.logger.Printf("[WARN] memberlist: %v", err)
+			errs = multierror.Append(errs, err)
 			continue
 		}
-		addrs = append(addrs, resolved...)
-	}
-	if len(addrs) == 0 {
-		if len(errs) == 0 {
-			errs = append(errs, "no addresses to join")
+		for _, a := range targets {
+			if err := m.joinOne(a); err != nil {
+				err = fmt.Errorf("failed to join %s: %v", a.Addr, err)
+				m.logger.Printf("[DEBUG] memberlist: %v", err)
+				errs = multierror.Append(errs, err)
+				continue
+			}
+			joined++
 		}
-		return 0, joinError(errs)
 	}
+	if joined > 0 || errs == nil {
+		return joined, nil // a nil *multierror.Error must not become a non-nil error
+	}
+	return joined, errs
+}
 
-	cs := make([]*C.char, len(addrs))
-	for i, a := range addrs {
-		cs[i] = C.CString(a)
+// joinOne runs the push/pull of a join with one resolved address.
+func (m *Memberlist) joinOne(a Address) error {
+	target := a.Addr
+	if a.Name != "" {
+		target = a.Name + "/" + a.Addr
 	}
-	defer func() {
-		for _, p := range cs {
-			C.free(unsafe.Pointer(p))
-		}
-	}()
-	// The array of C string pointers lives in C memory: a Go slice of C pointers is fine to pass,
-	// but a C array keeps cgo's pointer rules trivially satisfied.
-	arr := (**C.char)(C.malloc(C.size_t(len(cs)) * C.size_t(unsafe.Sizeof(cs[0]))))
+	ct := C.CString(target)
+	defer C.free(unsafe.Pointer(ct))
+	arr := (**C.char)(C.malloc(C.size_t(unsafe.Sizeof(ct))))
 	defer C.free(unsafe.Pointer(arr))
-	copy(unsafe.Slice(arr, len(cs)), cs)
+	*arr = ct
 
-	var contacted C.int
 	errbuf := make([]C.char, 4096)
-	err := m.withC(func(c *C.ml_memberlist_t) error {
-		rc := C.ml_memberlist_join(c, arr, C.size_t(len(cs)), &contacted, &errbuf[0], C.size_t(len(errbuf)))
-		if rc == C.ML_OK {
+	return m.withC(func(c *C.ml_memberlist_t) error {
+		var contacted C.int
+		switch rc := C.ml_memberlist_join(c, arr, 1, &contacted, &errbuf[0], C.size_t(len(errbuf))); rc {
+		case C.ML_OK:
 			return nil
-		}
-		if rc == C.ML_ERR_CLOSED {
+		case C.ML_ERR_CLOSED:
 			return errShutdown
-		}
-		if rc == C.ML_ERR_IN_CALLBACK {
+		case C.ML_ERR_IN_CALLBACK:
 			return fmt.Errorf("memberlist: Join cannot be called from a delegate callback")
+		default:
+			msg := C.GoString(&errbuf[0])
+			if msg == "" {
+				return errors.New(C.GoString(C.ml_err_string(rc)))
+			}
+			// libmemberlist says "failed to join <addr>: <why>"; Join adds that prefix itself.
+			if rest, ok := strings.CutPrefix(msg, "failed to join "); ok {
+				if i := strings.Index(rest, ": "); i >= 0 {
+					msg = rest[i+2:]
+				}
+			}
+			if msg == "node name required" { // RequireNodeNames and no name given
+				return errNodeNamesAreRequired
+			}
+			return errors.New(msg)
 		}
-		msg := C.GoString(&errbuf[0])
-		if msg == "" {
-			msg = C.GoString(C.ml_err_string(rc))
-		}
-		return errors.New(msg)
 	})
-	if err != nil {
-		errs = append(errs, err.Error())
-		m.logger.Printf("[DEBUG] memberlist: join failed: %v", err)
-		return int(contacted), joinError(errs)
-	}
-	return int(contacted), nil
 }
 
-func joinError(errs []string) error {
-	if len(errs) == 1 {
-		return fmt.Errorf("1 error occurred:\n\t* %s\n\n", errs[0])
-	}
-	return fmt.Errorf("%d errors occurred:\n\t* %s\n\n", len(errs), strings.Join(errs, "\n\t* "))
-}
-
-// resolveJoinAddr turns "[name/]host[:port]" into "[name/]ip:port" entries for the C API.
-func (m *Memberlist) resolveJoinAddr(s string) ([]string, error) {
+// resolveAddr turns "[name/]host[:port]" into the addresses to join, as memberlist does: the
+// port defaults to BindPort, an IP literal is used as is, a host name is looked up.
+func (m *Memberlist) resolveAddr(s string) ([]Address, error) {
 	name := ""
-	hostPort := s
-	if i := strings.Index(s, "/"); i >= 0 {
-		name, hostPort = s[:i], s[i+1:]
-		if name == "" {
-			return nil, fmt.Errorf("empty node name before '/'")
-		}
+	if i := strings.Index(s, "/"); i == 0 {
+		return nil, fmt.Errorf("empty node name provided")
+	} else if i > 0 {
+		name, s = s[:i], s[i+1:]
 	}
-	host, portStr, err := net.SplitHostPort(hostPort)
-	port := m.config.BindPort
+	if !hasPort(s) {
+		s = net.JoinHostPort(strings.Trim(s, "[]"), strconv.Itoa(m.config.BindPort))
+	}
+	host, portStr, err := net.SplitHostPort(s)
 	if err != nil {
-		// No port: the whole thing is the host (an IPv6 literal may still be in brackets).
-		host = strings.TrimSuffix(strings.TrimPrefix(hostPort, "["), "]")
-	} else {
-		p, perr := strconv.ParseUint(portStr, 10, 16)
-		if perr != nil {
-			return nil, fmt.Errorf("invalid port %q", portStr)
-		}
-		port = int(p)
+		return nil, err
 	}
-	if host == "" {
-		return nil, fmt.Errorf("empty host")
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return nil, err
 	}
-	var ips []net.IP
-	if ip := net.ParseIP(host); ip != nil {
-		ips = []net.IP{ip}
-	} else {
-		found, err := net.LookupIP(host)
-		if err != nil {
+	ips := []net.IP{net.ParseIP(host)}
+	if ips[0] == nil {
+		if ips, err = net.LookupIP(host); err != nil {
 			return nil, err
 		}
-		if len(found) == 0 {
-			return nil, fmt.Errorf("no addresses found for %s", host)
-		}
-		ips = found
 	}
-	out := make([]string, 0, len(ips))
+	out := make([]Address, 0, len(ips))
 	for _, ip := range ips {
-		a := net.JoinHostPort(ip.String(), strconv.Itoa(port))
-		if name != "" {
-			a = name + "/" + a
-		}
-		out = append(out, a)
+		out = append(out, Address{Addr: joinHostPort(ip.String(), uint16(port)), Name: name})
 	}
 	return out, nil
+}
+
+// hasPort reports whether s ends in a port: "[v6]:port", or exactly one colon otherwise (a bare
+// IPv6 address has several).
+func hasPort(s string) bool {
+	if strings.LastIndex(s, "[") == 0 {
+		return strings.LastIndex(s, ":") > strings.LastIndex(s, "]")
+	}
+	return strings.Count(s, ":") == 1
 }
 
 // timeoutMs converts a Go timeout to the C API's milliseconds (0 = no limit).
@@ -590,12 +689,14 @@ func (m *Memberlist) SendToAddress(a Address, msg []byte) error {
 	}
 	host, port, err := net.SplitHostPort(a.Addr)
 	if err != nil {
-		return fmt.Errorf("memberlist: bad address %q: %v", a.Addr, err)
+		m.logger.Printf("[ERR] memberlist: Failed to parse address %q: %v", a.Addr, err)
+		return err
 	}
 	if net.ParseIP(host) == nil {
+		// memberlist's NetTransport resolves the address when it writes the packet.
 		ua, err := net.ResolveUDPAddr("udp", a.Addr)
 		if err != nil {
-			return fmt.Errorf("memberlist: cannot resolve %q: %v", a.Addr, err)
+			return err
 		}
 		host = ua.IP.String()
 	}
@@ -632,11 +733,28 @@ func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
 	if addr == nil {
 		return 0, fmt.Errorf("memberlist: Ping needs an address")
 	}
-	cn, ca := C.CString(node), C.CString(addr.String())
+	target := addr.String()
+	if node == "" && m.config.RequireNodeNames {
+		return 0, errNodeNamesAreRequired
+	}
+	host, _, err := net.SplitHostPort(target)
+	if err != nil {
+		m.logger.Printf("[ERR] memberlist: Failed to parse address %q: %v", target, err)
+		return 0, err
+	}
+	if net.ParseIP(host) == nil {
+		// memberlist's NetTransport resolves the address when it writes the ping.
+		ua, err := net.ResolveUDPAddr("udp", target)
+		if err != nil {
+			return 0, err
+		}
+		target = ua.String()
+	}
+	cn, ca := C.CString(node), C.CString(target)
 	defer C.free(unsafe.Pointer(cn))
 	defer C.free(unsafe.Pointer(ca))
 	var rtt C.int64_t
-	err := m.withC(func(c *C.ml_memberlist_t) error {
+	err = m.withC(func(c *C.ml_memberlist_t) error {
 		switch rc := C.ml_memberlist_ping(c, cn, ca, &rtt); rc {
 		case C.ML_OK:
 			return nil

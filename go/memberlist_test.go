@@ -309,7 +309,7 @@ func TestCreate_badInputs(t *testing.T) {
 			}
 			t.Cleanup(func() { l.Close() })
 			c.BindPort = l.Addr().(*net.TCPAddr).Port
-		}, "could not create memberlist"},
+		}, "bind: address already in use"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := testConfig(t)

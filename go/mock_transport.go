@@ -110,6 +110,9 @@ func (t *MockTransport) IngestPacket(conn net.Conn, addr net.Addr, now time.Time
 	if _, err := io.Copy(&buf, conn); err != nil {
 		return fmt.Errorf("failed to read packet: %v", err)
 	}
+	if n := buf.Len(); n < 1 {
+		return fmt.Errorf("packet too short (%d bytes) %s", n, LogAddress(addr))
+	}
 	t.packetCh <- &Packet{Buf: buf.Bytes(), From: addr, Timestamp: now}
 	return nil
 }
@@ -152,7 +155,8 @@ func (t *MockTransport) peer(a Address) (*MockTransport, error) {
 		dest = t.net.transportsByAddr[a.Addr]
 	}
 	if dest == nil {
-		return nil, fmt.Errorf("No route to %s", a.String())
+		// The Address value, not a.String(): memberlist's text is "no route to {127.0.0.1:9 name}".
+		return nil, fmt.Errorf("no route to %s", a)
 	}
 	return dest, nil
 }

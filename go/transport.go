@@ -89,7 +89,7 @@ func NewNetTransport(config *NetTransportConfig) (*NetTransport, error) {
 		return nil, fmt.Errorf("NetTransport needs a config")
 	}
 	if len(config.BindAddrs) == 0 {
-		return nil, fmt.Errorf("At least one bind address is required")
+		return nil, fmt.Errorf("at least one bind address is required")
 	}
 	logger := config.Logger
 	if logger == nil {
@@ -153,20 +153,19 @@ func (t *NetTransport) FinalAdvertiseAddr(ip string, port int) (net.IP, int, err
 	if ip != "" {
 		advertiseAddr = net.ParseIP(ip)
 		if advertiseAddr == nil {
-			return nil, 0, fmt.Errorf("Failed to parse advertise address %q", ip)
+			return nil, 0, fmt.Errorf("failed to parse advertise address %q", ip)
 		}
 		if ip4 := advertiseAddr.To4(); ip4 != nil {
 			advertiseAddr = ip4
 		}
 	} else {
-		bound := net.ParseIP(t.config.BindAddrs[0])
-		if bound.IsUnspecified() {
+		if t.config.BindAddrs[0] == "0.0.0.0" {
 			var err error
 			if advertiseAddr, err = privateIP(); err != nil {
 				return nil, 0, err
 			}
 		} else {
-			advertiseAddr = bound
+			advertiseAddr = t.tcpListeners[0].Addr().(*net.TCPAddr).IP // as bound (memberlist's choice)
 		}
 		port = t.GetAutoBindPort()
 	}
@@ -176,14 +175,14 @@ func (t *NetTransport) FinalAdvertiseAddr(ip string, port int) (net.IP, int, err
 func privateIP() (net.IP, error) {
 	addrs, err := net.InterfaceAddrs()
 	if err != nil {
-		return nil, fmt.Errorf("Failed to get interface addresses: %v", err)
+		return nil, fmt.Errorf("failed to get interface addresses: %v", err)
 	}
 	for _, a := range addrs {
 		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && n.IP.IsPrivate() {
 			return n.IP, nil
 		}
 	}
-	return nil, fmt.Errorf("No private IP address found, and explicit IP not provided")
+	return nil, fmt.Errorf("no private IP address found, and explicit IP not provided")
 }
 
 // WriteTo sends a packet to "host:port" from the first bound socket.

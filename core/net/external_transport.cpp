@@ -178,7 +178,7 @@ void ExternalTransport::stream_end(uint64_t id, const wire::Status &status) {
   } else if (!s.expect_reply) {
     finish_outbound(id, std::optional<wire::StreamMessage>{});
   } else {
-    finish_outbound(id, make_error(Errc::Truncated, "connection closed before the reply"));
+    finish_outbound(id, make_error(Errc::Truncated, "EOF"));  // io.EOF, as memberlist reports it
   }
 }
 

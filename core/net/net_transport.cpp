@@ -2,6 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <cctype>
+#include <cstring>
+
 #include "net/address.hpp"
 
 namespace memberlist::net {
@@ -9,6 +12,18 @@ namespace memberlist::net {
 using wire::Errc;
 using wire::make_error;
 using State = wire::StreamDecoder::State;
+
+namespace {
+// A failed system call in Go's net wording, "dial tcp 10.0.0.1:7946: connect: connection
+// refused": the Go binding passes these texts on as memberlist's own errors, which come from Go's
+// net package. errno's text as Go's syscall.Errno prints it (glibc's, first letter lower case).
+wire::Error sys_error(int uv_status, const std::string &what, const char *syscall) {
+  std::string text = uv_status < 0 && uv_status > -1000 ? std::strerror(-uv_status) : uv_strerror(uv_status);
+  if (text.size() > 1 && !std::isupper(static_cast<unsigned char>(text[1])))
+    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return make_error(Errc::Internal, what + ": " + syscall + ": " + text);
+}
+}  // namespace
 
 struct NetTransport::Udp {
   uv_udp_t h{};
@@ -32,6 +47,7 @@ struct NetTransport::Conn {
   bool counted = false;       // inbound, in the reading phase
   bool silent = false;        // inbound: close without writing the reply (label failure)
   bool expect_reply = false;  // outbound
+  bool connected = false;     // outbound: the dial completed
   Bytes out;                  // bytes being written
   uv_connect_t connect_req{};
   uv_write_t write_req{};
@@ -322,7 +338,10 @@ void NetTransport::on_deadline() {
     if (c->inbound) {
       drop(c);
     } else {
-      finish_outbound(c, make_error(Errc::Truncated, "i/o timeout talking to " + protocol::to_string(c->peer)));
+      // Go's words for a dial that timed out (memberlist's join error), else ours.
+      finish_outbound(c, make_error(Errc::Truncated, c->connected
+                                                         ? "i/o timeout talking to " + protocol::to_string(c->peer)
+                                                         : "dial tcp " + protocol::to_string(c->peer) + ": i/o timeout"));
     }
     if (closed_) return;
   }
@@ -341,7 +360,7 @@ void NetTransport::on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
         t->drop(c);  // a plain EOF or a reset: nothing to answer
       }
     } else {
-      t->finish_outbound(c, nread == UV_EOF ? make_error(Errc::Truncated, "connection closed before the reply")
+      t->finish_outbound(c, nread == UV_EOF ? make_error(Errc::Truncated, "EOF")  // io.EOF, as memberlist reports it
                                             : uv_error(static_cast<int>(nread), "read reply"));
     }
     return;
@@ -479,7 +498,7 @@ void NetTransport::open_stream(protocol::OpenStream o) {
   if (int rc = uv_tcp_connect(&c->connect_req, &c->h, reinterpret_cast<const sockaddr *>(&ss),
                               &NetTransport::on_connect);
       rc != 0) {
-    finish_outbound(c, uv_error(rc, "dial tcp " + protocol::to_string(c->peer)));
+    finish_outbound(c, sys_error(rc, "dial tcp " + protocol::to_string(c->peer), "connect"));
   }
 }
 
@@ -488,9 +507,10 @@ void NetTransport::on_connect(uv_connect_t *req, int status) {
   NetTransport *t = c->owner;
   if (!t) return;
   if (status < 0) {
-    t->finish_outbound(c, uv_error(status, "dial tcp " + protocol::to_string(c->peer)));
+    t->finish_outbound(c, sys_error(status, "dial tcp " + protocol::to_string(c->peer), "connect"));
     return;
   }
+  c->connected = true;
   (void)uv_tcp_nodelay(&c->h, 1);  // latency only
   uv_buf_t b = buf_of(c->out);
   if (int rc = uv_write(&c->write_req, stream(&c->h), &b, 1, &NetTransport::on_request_written); rc != 0) {

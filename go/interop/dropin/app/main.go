@@ -2,7 +2,8 @@
 // nothing else. The drop-in test builds this file unchanged twice: as is, and with one
 // go.mod line, `replace github.com/hashicorp/memberlist => <libmemberlist>/go`.
 //
-//	app selftest                          three nodes in this process, every API used below
+//	app selftest                          three nodes in this process, every API used below,
+//	                                      then the edge cases (nil/empty inputs, error texts)
 //	app peer -name a                      one node; prints "ready <addr>"
 //	app peer -name b -join <addr>         ... joins; both wait for -expect members,
 //	                                      message each other reliably, then leave
@@ -21,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/go-multierror"
 	"github.com/hashicorp/memberlist"
 )
 
@@ -32,7 +34,9 @@ func main() {
 	var err error
 	switch os.Args[1] {
 	case "selftest":
-		err = selftest()
+		if err = selftest(); err == nil {
+			err = edges()
+		}
 	case "peer":
 		err = peer(os.Args[2:])
 	default:
@@ -298,4 +302,162 @@ func peer(args []string) error {
 		return n.ml.Leave(5 * time.Second)
 	}
 	return waitFor("the others leave", 20*time.Second, func() bool { return n.ml.NumMembers() == 1 })
+}
+
+// expectErr checks an error's exact text; with multi, that it is a *multierror.Error (as
+// consumers assert) whose entries have these texts.
+func expectErr(what string, err error, multi bool, want ...string) error {
+	if err == nil {
+		return fmt.Errorf("%s: no error, want %q", what, want)
+	}
+	var got []string
+	if multi {
+		merr, ok := err.(*multierror.Error)
+		if !ok {
+			return fmt.Errorf("%s: error is a %T, not a *multierror.Error: %v", what, err, err)
+		}
+		for _, e := range merr.Errors {
+			got = append(got, e.Error())
+		}
+	} else {
+		got = []string{err.Error()}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		return fmt.Errorf("%s:\n got  %q\n want %q", what, got, want)
+	}
+	fmt.Println("ok:", what)
+	return nil
+}
+
+// closedPort is a loopback TCP port nothing listens on.
+func closedPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// edges: what a consumer meets first, with memberlist's exact results.
+func edges() error {
+	seed, err := newNode("seed", nil)
+	if err != nil {
+		return err
+	}
+	defer func() { seed.ml.Shutdown(); close(seed.events) }()
+
+	// A first node with no peers to join.
+	for _, peers := range [][]string{nil, {}} {
+		if k, err := seed.ml.Join(peers); k != 0 || err != nil {
+			return fmt.Errorf("Join(%#v) = %d, %v; want 0, nil", peers, k, err)
+		}
+	}
+	fmt.Println("ok: Join with no peers is (0, nil)")
+
+	port, err := closedPort()
+	if err != nil {
+		return err
+	}
+	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
+	k, err := seed.ml.Join([]string{"x/" + addr, "/127.0.0.1", "127.0.0.1:99999"})
+	if k != 0 {
+		return fmt.Errorf("failed Join contacted %d", k)
+	}
+	if err := expectErr("Join's errors", err, true,
+		"failed to join "+addr+": dial tcp "+addr+": connect: connection refused",
+		"failed to resolve /127.0.0.1: empty node name provided",
+		`failed to resolve 127.0.0.1:99999: strconv.ParseUint: parsing "99999": value out of range`); err != nil {
+		return err
+	}
+
+	_, err = memberlist.ParseCIDRs([]string{"10.0.0.0/8", "bad"})
+	if err := expectErr("ParseCIDRs", err, true, "invalid cidr: bad"); err != nil {
+		return err
+	}
+	if err := expectErr("ParseCIDRs text", err, false, "1 error occurred:\n\t* invalid cidr: bad\n\n"); err != nil {
+		return err
+	}
+
+	// Create on a port that is taken, and with an AdvertiseAddr that is no IP.
+	l, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	c := memberlist.DefaultLocalConfig()
+	c.Name, c.BindAddr, c.BindPort, c.LogOutput = "taken", "127.0.0.1", l.Addr().(*net.TCPAddr).Port, io.Discard
+	_, err = memberlist.Create(c)
+	if err := expectErr("Create on a taken port", err, false, fmt.Sprintf(
+		`could not set up network transport: failed to obtain an address: failed to start TCP listener on "127.0.0.1" port %d: listen tcp %s: bind: address already in use`,
+		c.BindPort, l.Addr())); err != nil {
+		return err
+	}
+	c = memberlist.DefaultLocalConfig()
+	c.Name, c.BindAddr, c.BindPort, c.AdvertiseAddr, c.LogOutput = "adv", "127.0.0.1", 0, "node1", io.Discard
+	_, err = memberlist.Create(c)
+	if err := expectErr("Create with a host name as AdvertiseAddr", err, false,
+		`failed to get final advertise address: failed to parse advertise address "node1"`); err != nil {
+		return err
+	}
+	c = memberlist.DefaultLocalConfig()
+	c.ProtocolVersion = 0
+	_, err = memberlist.Create(c)
+	if err := expectErr("Create with protocol version 0", err, false, "protocol version '0' too low. Must be in range: [1, 5]"); err != nil {
+		return err
+	}
+
+	err = seed.ml.SendToAddress(memberlist.Address{Addr: "nohost", Name: "x"}, []byte("hi"))
+	if err := expectErr("SendToAddress without a port", err, false, "address nohost: missing port in address"); err != nil {
+		return err
+	}
+
+	_, err = memberlist.NewNetTransport(&memberlist.NetTransportConfig{})
+	if err := expectErr("NewNetTransport without addresses", err, false, "at least one bind address is required"); err != nil {
+		return err
+	}
+	var mn memberlist.MockNetwork
+	_, err = mn.NewTransport("a").DialAddressTimeout(memberlist.Address{Addr: "127.0.0.1:9", Name: "b"}, time.Second)
+	if err := expectErr("MockTransport dial to nowhere", err, false, "no route to {127.0.0.1:9 b}"); err != nil {
+		return err
+	}
+
+	// Keyrings.
+	key := []byte("0123456789abcdef")
+	_, err = memberlist.NewKeyring([][]byte{key}, nil)
+	if err := expectErr("NewKeyring without a primary", err, false, "empty primary key not allowed"); err != nil {
+		return err
+	}
+	kr, err := memberlist.NewKeyring(nil, key)
+	if err != nil {
+		return err
+	}
+	if err := expectErr("AddKey of a short key", kr.AddKey([]byte("short")), false, "key size must be 16, 24 or 32 bytes"); err != nil {
+		return err
+	}
+	if err := expectErr("UseKey of a missing key", kr.UseKey([]byte("fedcba9876543210")), false, "requested key is not in the keyring"); err != nil {
+		return err
+	}
+	if err := expectErr("RemoveKey of the primary", kr.RemoveKey(key), false, "removing the primary key is not allowed"); err != nil {
+		return err
+	}
+	if err := kr.RemoveKey([]byte("fedcba9876543210")); err != nil {
+		return fmt.Errorf("RemoveKey of a missing key: %v", err)
+	}
+	empty, err := memberlist.NewKeyring(nil, nil)
+	if err != nil || len(empty.GetKeys()) != 0 || empty.GetPrimaryKey() != nil {
+		return fmt.Errorf("NewKeyring(nil, nil) = %v, %v", empty.GetKeys(), err)
+	}
+
+	// Small types.
+	n := &memberlist.Node{Name: "v6", Addr: net.ParseIP("::1"), Port: 7946}
+	a := n.FullAddress()
+	if n.Address() != "[::1]:7946" || a.String() != "v6 ([::1]:7946)" || n.String() != "v6" {
+		return fmt.Errorf("Node: %q %q %q", n.Address(), a.String(), n.String())
+	}
+	if s := (&memberlist.Address{Addr: "1.2.3.4:5"}).String(); s != "1.2.3.4:5" {
+		return fmt.Errorf("Address.String() = %q", s)
+	}
+	fmt.Println("ok: Node and Address formatting")
+	return nil
 }
