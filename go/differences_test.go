@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -31,7 +32,7 @@ var differences = []struct {
 	{doc: "Members and LocalNode return fresh snapshots", check: diffFreshSnapshots},
 	{doc: "A Keyring backs at most one running Memberlist", check: diffKeyringOneMemberlist},
 	{doc: "Join resolves host names with Go's resolver only", unchecked: "needs a DNS server that answers differently over TCP"},
-	{doc: "Join, Leave, UpdateNode, Ping, SendReliable and the Keyring's methods", unchecked: "TestCallbackReentrancy (callbacks_test.go) checks it"},
+	{doc: "Join, Leave, UpdateNode, Ping and SendReliable called from inside a delegate that answers", check: diffBlockingFromAnsweringDelegate},
 	{doc: "ChannelEventDelegate does not hold the node up", unchecked: "TestChannelEventDelegate_UnreadChannelDoesNotDeadlock (callbacks_test.go) checks it"},
 	{doc: "Shutdown releases everything", check: diffAfterShutdown},
 	{doc: "Log lines about the protocol's own work", check: diffJoinFailureLoggedAtWarn},
@@ -332,4 +333,38 @@ func diffJoinFailureLoggedAtWarn(t *testing.T) {
 	waitFor(t, "the WARN line", func() (bool, string) {
 		return strings.Contains(logs.String(), "[WARN] memberlist: Failed to join "+addr), logs.String()
 	})
+}
+
+// blockingInAnswer calls UpdateNode from GetBroadcasts (on the loop thread) once.
+type blockingInAnswer struct {
+	mockDelegate
+	m      atomic.Pointer[Memberlist]
+	result chan error
+}
+
+func (d *blockingInAnswer) GetBroadcasts(int, int) [][]byte {
+	if m := d.m.Swap(nil); m != nil {
+		d.result <- m.UpdateNode(time.Second)
+	}
+	return nil
+}
+
+func diffBlockingFromAnsweringDelegate(t *testing.T) {
+	d := &blockingInAnswer{result: make(chan error, 1)}
+	c1 := testConfig(t)
+	c1.Delegate = d
+	m1 := create(t, c1)
+	m2 := createPeer(t, m1, testConfig(t))
+	if _, err := m2.Join([]string{joinAddr(m1)}); err != nil {
+		t.Fatal(err)
+	}
+	d.m.Store(m1) // the next gossip round of m1 asks GetBroadcasts
+	select {
+	case err := <-d.result:
+		if err == nil {
+			t.Fatal("UpdateNode from GetBroadcasts succeeded: the difference no longer holds, update doc.go")
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("GetBroadcasts not called")
+	}
 }

@@ -89,10 +89,13 @@
 //     lets several share it. GetKeys returns copies of the keys.
 //   - Join resolves host names with Go's resolver only; memberlist first asks the first server
 //     in DNSConfigPath over TCP (to get more addresses than a UDP answer holds).
-//   - Join, Leave, UpdateNode, Ping, SendReliable and the Keyring's methods called from inside a
-//     delegate of the same Memberlist return an error instead of deadlocking (see Threading).
+//   - Join, Leave, UpdateNode, Ping and SendReliable called from inside a delegate that answers
+//     (NodeMeta, GetBroadcasts, LocalState, MergeRemoteState, MergeDelegate, AliveDelegate,
+//     AckPayload, DisableTcpPingsForNode) return an error instead of deadlocking, and Shutdown
+//     waits for such a delegate (memberlist's does not); see Threading. From notifications
+//     (NotifyMsg, events) every method works, as in memberlist.
 //   - ChannelEventDelegate does not hold the node up while its channel is full: events are
-//     queued in order, and the node waits for the reader only past 1024 of them (memberlist
+//     queued in order, and its notifications wait for the reader only past 1024 of them (memberlist
 //     always waits; see Threading).
 //   - Shutdown releases everything; afterwards Members, LocalNode, NumMembers and
 //     GetHealthScore report the last state and the other methods return errors (memberlist's
