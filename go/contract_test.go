@@ -304,3 +304,69 @@ func TestFullHandoffQueueDropsAndLogs(t *testing.T) {
 		t.Fatalf("%d drop warnings, want %d", n, sent-4)
 	}
 }
+
+// keyringDelegate removes one key from NotifyMsg (a notification) and another from
+// GetBroadcasts (on the loop): both act on the node's live keyring.
+type keyringDelegate struct {
+	mockDelegate
+	ring              *Keyring
+	fromMsg, fromLoop []byte
+	armed             atomic.Bool
+	msgErr, loopErr   chan error
+}
+
+func (d *keyringDelegate) NotifyMsg([]byte) {
+	select {
+	case d.msgErr <- d.ring.RemoveKey(d.fromMsg):
+	default:
+	}
+}
+
+func (d *keyringDelegate) GetBroadcasts(int, int) [][]byte {
+	if d.armed.CompareAndSwap(true, false) {
+		d.loopErr <- d.ring.RemoveKey(d.fromLoop)
+	}
+	return nil
+}
+
+func TestKeyringFromInsideDelegatesActsOnTheLiveRing(t *testing.T) {
+	k1, k2, k3 := bytes.Repeat([]byte{1}, 16), bytes.Repeat([]byte{2}, 16), bytes.Repeat([]byte{3}, 16)
+	ring, err := NewKeyring([][]byte{k2, k3}, k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &keyringDelegate{ring: ring, fromMsg: k2, fromLoop: k3, msgErr: make(chan error, 1), loopErr: make(chan error, 1)}
+	c1 := testConfig(t)
+	c1.Keyring, c1.Delegate = ring, d
+	m1 := create(t, c1)
+	ring2, _ := NewKeyring(nil, k1)
+	c2 := testConfig(t)
+	c2.Keyring = ring2
+	m2 := createPeer(t, m1, c2)
+	if _, err := m2.Join([]string{joinAddr(m1)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m2.SendReliable(m1.LocalNode(), []byte("remove")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-d.msgErr:
+		if err != nil {
+			t.Fatalf("RemoveKey from NotifyMsg: %v", err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("NotifyMsg not called")
+	}
+	d.armed.Store(true)
+	select {
+	case err := <-d.loopErr:
+		if err != nil {
+			t.Fatalf("RemoveKey from GetBroadcasts: %v", err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("GetBroadcasts not called")
+	}
+	if keys := ring.GetKeys(); len(keys) != 1 || !bytes.Equal(keys[0], k1) {
+		t.Fatalf("keys after both removals: %x", keys)
+	}
+}

@@ -19,9 +19,8 @@ import (
 // effect on the running node at once.
 //
 // The keys live in libmemberlist (a C keyring handle); the zero value is an empty keyring.
-// Keyring methods called from inside a delegate callback of the memberlist that uses the
-// keyring fail (GetKeys returns nil) because they would have to wait for that callback's own
-// event loop.
+// Its methods work from inside any delegate, also of the memberlist that uses it: they act on
+// that node's live keyring.
 type Keyring struct {
 	mu sync.Mutex
 	c  *C.ml_keyring_t // nil until a key is added or a Memberlist shares the keyring
