@@ -38,6 +38,12 @@
 //     case differs: memberlist's Shutdown returns even while such a delegate waits for a lock
 //     the caller of Shutdown holds; here it waits for that delegate.
 //
+// Where memberlist itself deadlocks, this package does not: memberlist calls EventDelegate and
+// AliveDelegate with its state lock held, so Members, NumMembers, Join, Leave or UpdateNode
+// called from them (or a lock they take held around those calls elsewhere) hangs it. Here
+// events run off the loop and those calls work; from AliveDelegate the snapshots work and the
+// blocking calls return an error.
+//
 // A panic in a delegate is recovered and logged; the node keeps running.
 //
 // ChannelEventDelegate queues, in order, the events its channel cannot take at once and sends
