@@ -4,9 +4,11 @@
 // value types. C++17.
 //
 // Threading and lifetime are the C API's (see memberlist.h): every method may be called from any
-// thread; callbacks run on the runtime's loop thread, must not block, and must not destroy or
-// shut down their own memberlist (that throws Error with ML_ERR_IN_CALLBACK). Exceptions thrown
-// by a callback are caught at the C boundary and dropped (they never unwind into the library).
+// thread, and none waits for a callback in flight. Notifications (notify_msg, events, conflicts,
+// ping completions, log lines) run in order on a notification thread and may block or call
+// anything; callbacks that answer run on the loop thread and must not block (from them the
+// calls that wait throw Error with ML_ERR_IN_CALLBACK). Exceptions thrown by a callback are
+// caught at the C boundary and dropped (they never unwind into the library).
 //
 // Destruction order: a Memberlist before the Runtime it lives on (declare the Runtime first).
 #ifndef MEMBERLIST_MEMBERLIST_HPP

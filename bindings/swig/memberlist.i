@@ -16,10 +16,10 @@
  * one Java bridge object (dev.memberlist.Bridge) as `user`, and mljni_user_free as
  * `user_free`, which deletes that global reference: the C API calls it exactly once, after the
  * last callback, so the bridge (and every listener it holds) stays reachable for exactly as
- * long as native code can call it. The loop thread attaches to the JVM once, as a daemon,
- * and is detached by a pthread key destructor when it ends. Every trampoline runs in its own
- * JNI local frame (the loop thread never returns to Java, so local references must not pile
- * up), and a Java exception never propagates into the library: it is cleared and handed to
+ * long as native code can call it. A library thread (the loop, a notification thread)
+ * attaches to the JVM once, as a daemon, and is detached by a pthread key destructor when it
+ * ends. Every trampoline runs in its own JNI local frame (those threads never return to Java,
+ * so local references must not pile up), and a Java exception never propagates into the library: it is cleared and handed to
  * Bridge.uncaught(Throwable), which logs it.
  */
 %module(jniclassname = "MemberlistNativeJNI") MemberlistNative
