@@ -237,7 +237,9 @@ struct Node::Impl {
   // Broadcasts for one packet. System and user messages share the budget fairly: when both
   // have more than fits, each gets at least half (so a flood of one cannot starve the other);
   // what one leaves unused goes to the other. Each queue is asked once per packet, so a message
-  // is never taken twice for the same packet.
+  // is never taken twice for the same packet. Everything the delegate returns is kept, even
+  // beyond `limit` (memberlist's getBroadcasts appends it all): the caller splits the result
+  // into as many packets as it needs (send_parts), so no user broadcast is lost.
   std::vector<Bytes> take_broadcasts(size_t limit) {
     std::vector<Bytes> out;
     const size_t n = est_nodes();
@@ -245,16 +247,15 @@ struct Node::Impl {
     const auto system_wants =
         static_cast<size_t>(system_queue.peek_bytes(overhead, static_cast<int64_t>(limit)));
     size_t used = 0;
-    const size_t user_limit = limit - std::min(system_wants, limit / 2);
+    const size_t system_reserved = std::min(system_wants, limit / 2);
+    const size_t user_limit = limit - system_reserved;
     // User data: the node's own queue, then the delegate (memberlist's GetBroadcasts).
     used += static_cast<size_t>(
         user_queue.append_broadcasts(overhead, static_cast<int64_t>(user_limit), n, out));
     if (dg.delegate && user_limit > used + kCompoundOverhead + kUserMsgOverhead) {
       const size_t room = user_limit - used;
       for (auto &b : dg.delegate->get_broadcasts(kCompoundOverhead + kUserMsgOverhead, room)) {
-        const size_t cost = kCompoundOverhead + kUserMsgOverhead + b.size();
-        if (used + cost > user_limit) continue;  // a delegate that ignores the limit is trimmed
-        used += cost;
+        used += kCompoundOverhead + kUserMsgOverhead + b.size();
         Bytes framed;
         framed.reserve(b.size() + 1);
         framed.push_back(static_cast<uint8_t>(wire::MsgType::User));
@@ -262,14 +263,48 @@ struct Node::Impl {
         out.push_back(std::move(framed));
       }
     }
-    // System messages go first in the packet, as in memberlist.
+    // System messages go first, as in memberlist. A delegate that overran its limit does not
+    // take the share reserved for them.
+    const size_t system_limit = std::max(limit > used ? limit - used : 0, system_reserved);
     std::vector<Bytes> system;
-    system_queue.append_broadcasts(overhead, static_cast<int64_t>(limit - used), n, system);
+    system_queue.append_broadcasts(overhead, static_cast<int64_t>(system_limit), n, system);
     system.insert(system.end(), std::make_move_iterator(out.begin()), std::make_move_iterator(out.end()));
     return system;
   }
 
-  // sendMsg: one message, with queued broadcasts piggybacked when they fit.
+  // Sends `parts` to `to` in order, as few packets as the limits allow: a packet holds at most
+  // kMaxCompoundParts parts and, where the parts allow, at most `budget` bytes by memberlist's
+  // accounting (kCompoundOverhead + size per part; the header is already out of the budget). A
+  // part larger than the budget goes alone. The first packet has only `first_budget` bytes (what
+  // a primary message left, see send_msg) and starts with `primary` when given. A packet of one
+  // part is sent bare. (memberlist's makeCompoundMessages splits by count only, at 255.)
+  void send_parts(const Endpoint &to, std::optional<Bytes> primary, std::vector<Bytes> parts, size_t first_budget,
+                  size_t budget) {
+    std::vector<Bytes> packet;
+    size_t used = 0, limit = first_budget;
+    if (primary) packet.push_back(std::move(*primary));
+    auto flush = [&] {
+      if (packet.size() == 1) {
+        send_raw(to, packet[0]);
+      } else if (!packet.empty()) {
+        if (auto c = wire::make_compound(packet)) send_raw(to, *c);
+      }
+      packet.clear();
+      used = 0;
+      limit = budget;
+    };
+    for (auto &part : parts) {
+      const size_t cost = kCompoundOverhead + part.size();
+      if (!packet.empty() && (packet.size() == kMaxCompoundParts || used + cost > limit)) flush();
+      used += cost;
+      packet.push_back(std::move(part));
+    }
+    flush();
+  }
+
+  // sendMsg: one message, with queued broadcasts piggybacked when they fit. Broadcasts beyond
+  // what fits beside the message (a delegate may return more than asked) follow in further
+  // packets to the same target.
   void send_msg(const Endpoint &to, Bytes msg) {
     const size_t budget = packet_budget();
     const size_t room = budget > msg.size() ? budget - msg.size() : 0;
@@ -278,10 +313,7 @@ struct Node::Impl {
       send_raw(to, msg);
       return;
     }
-    extra.insert(extra.begin(), std::move(msg));
-    if (extra.size() > kMaxCompoundParts) extra.resize(kMaxCompoundParts);
-    auto c = wire::make_compound(extra);
-    if (c) send_raw(to, *c);
+    send_parts(to, std::move(msg), std::move(extra), room, budget);
   }
 
   wire::Result<Bytes> frame_stream(ByteView msg, bool dialer) {
@@ -668,16 +700,7 @@ struct Node::Impl {
     for (const state::Member *t : targets) {
       auto msgs = take_broadcasts(packet_budget());
       if (msgs.empty()) return;
-      const Endpoint to = endpoint_of(*t);
-      if (msgs.size() == 1) {
-        send_raw(to, msgs[0]);
-        continue;
-      }
-      for (size_t i = 0; i < msgs.size(); i += kMaxCompoundParts) {
-        const size_t n = std::min(kMaxCompoundParts, msgs.size() - i);
-        auto c = wire::make_compound(std::span<const Bytes>(msgs).subspan(i, n));
-        if (c) send_raw(to, *c);
-      }
+      send_parts(endpoint_of(*t), std::nullopt, std::move(msgs), packet_budget(), packet_budget());
     }
   }
 
