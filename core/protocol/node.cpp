@@ -72,6 +72,16 @@ class UserBroadcast final : public state::Broadcast {
   Bytes msg_;
 };
 
+// The type of a message memberlist hands off to its packet handler goroutine (alive, suspect,
+// dead, user); nullopt for those it handles on the receive path.
+std::optional<wire::MsgType> handoff_type(const wire::Message &msg) {
+  if (std::holds_alternative<wire::Alive>(msg)) return wire::MsgType::Alive;
+  if (std::holds_alternative<wire::Suspect>(msg)) return wire::MsgType::Suspect;
+  if (std::holds_alternative<wire::Dead>(msg)) return wire::MsgType::Dead;
+  if (std::holds_alternative<wire::UserMsg>(msg)) return wire::MsgType::User;
+  return std::nullopt;
+}
+
 }  // namespace
 
 struct Node::Impl {
@@ -1079,7 +1089,32 @@ void Node::handle_packet(Time now, const Endpoint &from, ByteView datagram) {
   for (const auto &e : contents->errors) {
     s.log(LogLevel::Warn, [&] { return "Dropped a message from=" + to_string(from) + ": " + e.message; });
   }
-  for (auto &msg : contents->messages) s.handle_message(now, from, msg);
+  // memberlist's handoff: ping, indirect ping, ack and nack are handled as they come; alive
+  // messages go to a high-priority queue and suspect, dead and user messages to a low-priority
+  // one, each bounded by HandoffQueueDepth (when full, the arriving message is dropped). Its
+  // handler then always takes the newest message, high queue first. Consumers depend on that
+  // order (two user messages in one compound reach NotifyMsg newest first), so we keep it.
+  std::vector<wire::Message *> high, low;
+  const auto depth = static_cast<size_t>(std::max(0, s.cfg.handoff_queue_depth));
+  for (auto &msg : contents->messages) {
+    const auto type = handoff_type(msg);
+    if (!type) {
+      s.handle_message(now, from, msg);
+      continue;
+    }
+    auto &queue = *type == wire::MsgType::Alive ? high : low;
+    if (queue.size() >= depth) {
+      ++s.m.handoff_dropped;
+      s.log(LogLevel::Warn, [&] {
+        return "handler queue full, dropping message (" + std::to_string(static_cast<int>(*type)) +
+               ") from=" + to_string(from);
+      });
+      continue;
+    }
+    queue.push_back(&msg);
+  }
+  for (auto it = high.rbegin(); it != high.rend(); ++it) s.handle_message(now, from, **it);
+  for (auto it = low.rbegin(); it != low.rend(); ++it) s.handle_message(now, from, **it);
 }
 
 void Node::handle_stream(Time now, StreamId id, const Endpoint &from, wire::StreamMessage msg) {

@@ -1,12 +1,14 @@
 // protocol::Config validation and presets, and single-node behaviour driven by hand.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "protocol/config_table.hpp"
 #include "protocol/node.hpp"
 #include "wire/codec.hpp"
+#include "wire/framing.hpp"
 #include "wire/packet.hpp"
 
 using namespace memberlist;
@@ -225,4 +227,91 @@ TEST(ConfigTable, ReferenceIsCurrent) {
   ss << in.rdbuf();
   EXPECT_EQ(ss.str(), protocol::config_reference_markdown())
       << "docs/config.md is stale: regenerate with  build/core/tools/mlconfig reference > docs/config.md";
+}
+
+// ---- memberlist's handoff order and log lines, driven by hand.
+namespace {
+struct Line {
+  protocol::LogLevel level;
+  std::string text;
+};
+struct RecordingLogger : protocol::Logger {
+  std::vector<Line> lines;
+  void log(protocol::LogLevel level, const std::string &msg) override { lines.push_back({level, msg}); }
+  // How many lines start with `prefix`, at `level`.
+  size_t count(protocol::LogLevel level, const std::string &prefix) const {
+    return static_cast<size_t>(std::count_if(lines.begin(), lines.end(), [&](const Line &l) {
+      return l.level == level && l.text.rfind(prefix, 0) == 0;
+    }));
+  }
+  std::string dump() const {
+    std::string out;
+    for (const auto &l : lines) out += std::to_string(static_cast<int>(l.level)) + " " + l.text + "\n";
+    return out;
+  }
+};
+// Records user messages and joins in the order they happen.
+struct Journal : protocol::Delegate, protocol::EventDelegate {
+  std::vector<std::string> seen;
+  void notify_msg(wire::ByteView m) override { seen.push_back("user " + std::string(m.begin(), m.end())); }
+  void notify_join(const protocol::Member &m) override { seen.push_back("join " + m.name); }
+};
+struct Watched {
+  protocol::Time now = protocol::Time{} + 1h;
+  RecordingLogger logger;
+  Journal journal;
+  std::unique_ptr<protocol::Node> node;
+  explicit Watched(Config c = named(Config::lan())) {
+    protocol::Delegates d;
+    d.logger = &logger;
+    d.delegate = &journal;
+    d.events = &journal;
+    node = std::make_unique<protocol::Node>(std::move(c), protocol::Endpoint{Bytes{10, 0, 0, 1}, 7946, "a"}, d, 1, now);
+    EXPECT_TRUE(node->start(now).ok());
+    node->take_effects();
+    journal.seen.clear();
+  }
+};
+const protocol::Endpoint kPeer{Bytes{10, 0, 0, 9}, 5555, ""};
+Bytes user(const std::string &text) {
+  Bytes b(text.size() + 1);
+  b[0] = static_cast<uint8_t>(wire::MsgType::User);
+  std::copy(text.begin(), text.end(), b.begin() + 1);
+  return b;
+}
+Bytes compound(const std::vector<Bytes> &parts) { return *wire::make_compound(parts); }
+wire::Alive alive_of(const std::string &name, Bytes ip, uint32_t inc) {
+  return wire::Alive{inc, name, std::move(ip), 7946, Bytes{}, Bytes{1, 5, 2, 0, 0, 0}};
+}
+}  // namespace
+
+TEST(Handoff, UserMessagesInOneCompoundArriveNewestFirst) {
+  Watched w;
+  w.node->handle_packet(w.now, kPeer, compound({user("first"), user("second"), user("third")}));
+  EXPECT_EQ(w.journal.seen, (std::vector<std::string>{"user third", "user second", "user first"}));
+}
+
+TEST(Handoff, AliveIsHandledBeforeUserMessagesOfTheSamePacket) {
+  Watched w;
+  const Bytes alive = wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 1));
+  w.node->handle_packet(w.now, kPeer, compound({user("hello"), alive, user("bye")}));
+  EXPECT_EQ(w.journal.seen, (std::vector<std::string>{"join b", "user bye", "user hello"}));
+}
+
+TEST(Handoff, OverflowBeyondTheQueueDepthIsDroppedCountedAndLogged) {
+  Config c = named(Config::lan());
+  c.handoff_queue_depth = 1;
+  Watched w(c);
+  w.node->handle_packet(w.now, kPeer, compound({user("m0"), user("m1"), user("m2")}));
+  // The queue holds one; the ones arriving while it is full are dropped (memberlist's rule).
+  EXPECT_EQ(w.journal.seen, (std::vector<std::string>{"user m0"}));
+  EXPECT_EQ(w.node->metrics().handoff_dropped, 2u);
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Warn,
+                           "memberlist: handler queue full, dropping message (8) from=10.0.0.9:5555"),
+            2u)
+      << w.logger.dump();
+  // The two queues are bounded separately: an alive still fits beside a user message.
+  w.node->handle_packet(w.now, kPeer, compound({user("m3"), wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 1))}));
+  EXPECT_EQ(w.journal.seen, (std::vector<std::string>{"user m0", "join b", "user m3"}));
+  EXPECT_EQ(w.node->metrics().handoff_dropped, 2u);
 }
