@@ -315,3 +315,52 @@ TEST(Handoff, OverflowBeyondTheQueueDepthIsDroppedCountedAndLogged) {
   EXPECT_EQ(w.journal.seen, (std::vector<std::string>{"user m0", "join b", "user m3"}));
   EXPECT_EQ(w.node->metrics().handoff_dropped, 2u);
 }
+
+TEST(Logs, ConflictingAddressAtError) {
+  Watched w;
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 1)));
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 3}, 2)));
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Error,
+                           "memberlist: Conflicting address for b. Mine: 10.0.0.2:7946 Theirs: 10.0.0.3:7946 "
+                           "Old state: 0"),
+            1u)
+      << w.logger.dump();
+  EXPECT_EQ(w.node->member("b")->addr, (Bytes{10, 0, 0, 2}));  // the conflict changed nothing
+}
+
+TEST(Logs, BadProtocolVersionsAreRefusedWithAWarning) {
+  Watched w;
+  wire::Alive a = alive_of("b", Bytes{10, 0, 0, 2}, 1);
+  a.vsn = Bytes{3, 2, 2, 0, 0, 0};  // PMin > PMax
+  w.node->handle_packet(w.now, kPeer, wire::encode(a));
+  EXPECT_FALSE(w.node->member("b").has_value());
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Warn,
+                           "memberlist: Ignoring an alive message for 'b' (10.0.0.2:7946) because protocol "
+                           "version(s) are wrong: 3 <= 2 <= 2 should be >0"),
+            1u)
+      << w.logger.dump();
+}
+
+TEST(Logs, JoinFailureIsDebugAndPushPullStartIsLogged) {
+  Watched w;
+  const protocol::Endpoint seed{Bytes{10, 0, 0, 2}, 7946, "b"};
+  const auto op = w.node->join(w.now, {seed});
+  std::optional<protocol::StreamId> stream;
+  for (auto &e : w.node->take_effects()) {
+    if (auto *o = std::get_if<protocol::OpenStream>(&e)) stream = o->id;
+  }
+  ASSERT_TRUE(stream.has_value());
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Debug, "memberlist: Initiating push/pull sync with: b 10.0.0.2:7946"),
+            1u)
+      << w.logger.dump();
+  w.node->stream_result(w.now, *stream, wire::make_error(wire::Errc::Truncated, "connection refused"));
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Debug, "memberlist: failed to join 10.0.0.2:7946: connection refused"),
+            1u)
+      << w.logger.dump();
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Warn, "memberlist: failed to join"), 0u);
+  bool failed = false;
+  for (auto &e : w.node->take_effects()) {
+    if (auto *d = std::get_if<protocol::OpDone>(&e); d && d->op == op) failed = !d->status.ok();
+  }
+  EXPECT_TRUE(failed);
+}
