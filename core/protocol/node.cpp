@@ -1276,7 +1276,36 @@ void Node::handle_packet(Time now, const Endpoint &from, ByteView datagram) {
   auto contents = wire::decode_packet(datagram, in);
   if (!contents) {
     ++s.m.packets_dropped;
-    s.log(LogLevel::Error, [&] { return "Dropped a packet from=" + to_string(from) + ": " + contents.error().message; });
+    // The outer layers failed: nothing in the packet can be trusted. Where memberlist has a line
+    // for the reason, its words lead (operators grep for "Decrypt packet failed").
+    const wire::Error &e = contents.error();
+    // With encryption on, these codes come from decrypting (the label and CRC have their own).
+    const bool decrypting = s.encryption_on() && s.cfg.gossip_verify_incoming;
+    switch (e.code) {
+      case Errc::DecryptFailed:
+      case Errc::NoKeys:
+      case Errc::Unsupported:
+      case Errc::Malformed:
+      case Errc::Truncated:
+        if (!decrypting) {
+          s.log(LogLevel::Error, [&] { return "Dropped a packet from=" + to_string(from) + ": " + e.message; });
+          break;
+        }
+        s.log(LogLevel::Error, [&] { return "Decrypt packet failed: " + e.message + " from=" + to_string(from); });
+        break;
+      case Errc::BadCrc:
+        s.log(LogLevel::Warn, [&] {
+          return "Got invalid checksum for UDP packet: " + e.message + " from=" + to_string(from);
+        });
+        break;
+      case Errc::LabelMismatch:
+        s.log(LogLevel::Error, [&] {
+          return "discarding packet with unacceptable label: " + e.message + " from=" + to_string(from);
+        });
+        break;
+      default:
+        s.log(LogLevel::Error, [&] { return "Dropped a packet from=" + to_string(from) + ": " + e.message; });
+    }
     return;
   }
   s.m.packets_dropped += contents->errors.size();
@@ -1336,7 +1365,9 @@ void Node::handle_stream(Time now, StreamId id, const Endpoint &from, wire::Stre
         } else if constexpr (std::is_same_v<M, wire::Ping>) {
           // Meant for a previous owner of this address: no ack, so the prober keeps looking.
           if (!x.node.empty() && x.node != s.cfg.name) {
-            s.log(LogLevel::Warn, [&] { return "Got ping for unexpected node " + x.node + " from=" + to_string(from); });
+            s.log(LogLevel::Warn, [&] {
+              return "Got ping for unexpected node " + x.node + " from=" + to_string(from);
+            });
             s.reply_stream(id, {});
             return;
           }

@@ -364,3 +364,28 @@ TEST(Logs, JoinFailureIsDebugAndPushPullStartIsLogged) {
   }
   EXPECT_TRUE(failed);
 }
+
+TEST(Logs, UndecryptablePacketsUseMemberlistsWords) {
+  Config c = named(Config::lan());
+  c.secret_key = Bytes(16, 1);
+  Watched w(c);
+  w.node->handle_packet(w.now, kPeer, wire::encode(wire::Ping{1, "a", {}, 0, ""}));  // plaintext
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Error, "memberlist: Decrypt packet failed: "), 1u) << w.logger.dump();
+  EXPECT_EQ(w.node->metrics().packets_dropped, 1u);
+}
+
+TEST(Logs, WrongKeyIsADecryptFailure) {
+  Config c = named(Config::lan());
+  c.secret_key = Bytes(16, 1);
+  Watched w(c);
+  wire::Keyring other;
+  ASSERT_TRUE(other.add_key(Bytes(16, 2)).ok());
+  ASSERT_TRUE(other.use_key(Bytes(16, 2)).ok());
+  wire::PacketOut o;
+  o.keyring = &other;
+  auto pkt = wire::encode_packet(wire::encode(wire::Ping{1, "a", {}, 0, ""}), o);
+  ASSERT_TRUE(pkt.ok());
+  w.node->handle_packet(w.now, kPeer, *pkt);
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Error, "memberlist: Decrypt packet failed: "), 1u) << w.logger.dump();
+  EXPECT_EQ(w.node->metrics().packets_dropped, 1u);
+}
