@@ -1322,7 +1322,7 @@ void Node::handle_packet(Time now, const Endpoint &from, ByteView datagram) {
   for (auto &msg : contents->messages) {
     const auto type = handoff_type(msg);
     if (!type) {
-      s.handle_message(now, from, msg);
+      if (running()) s.handle_message(now, from, msg);
       continue;
     }
     auto &queue = *type == wire::MsgType::Alive ? high : low;
@@ -1336,8 +1336,9 @@ void Node::handle_packet(Time now, const Endpoint &from, ByteView datagram) {
     }
     queue.push_back(&msg);
   }
-  for (auto it = high.rbegin(); it != high.rend(); ++it) s.handle_message(now, from, **it);
-  for (auto it = low.rbegin(); it != low.rend(); ++it) s.handle_message(now, from, **it);
+  // A delegate may shut the node down from inside a message; nothing is handled after that.
+  for (auto it = high.rbegin(); it != high.rend() && running(); ++it) s.handle_message(now, from, **it);
+  for (auto it = low.rbegin(); it != low.rend() && running(); ++it) s.handle_message(now, from, **it);
 }
 
 void Node::handle_stream(Time now, StreamId id, const Endpoint &from, wire::StreamMessage msg) {

@@ -389,3 +389,27 @@ TEST(Logs, WrongKeyIsADecryptFailure) {
   EXPECT_EQ(w.logger.count(protocol::LogLevel::Error, "memberlist: Decrypt packet failed: "), 1u) << w.logger.dump();
   EXPECT_EQ(w.node->metrics().packets_dropped, 1u);
 }
+
+namespace {
+// Shuts its node down from inside the first user message it gets.
+struct Stopper : protocol::Delegate {
+  protocol::Node *node = nullptr;
+  std::vector<std::string> seen;
+  void notify_msg(wire::ByteView m) override {
+    seen.emplace_back(m.begin(), m.end());
+    node->shutdown(protocol::Time{});
+  }
+};
+}  // namespace
+
+TEST(Handoff, NothingIsHandledAfterADelegateShutsTheNodeDown) {
+  Stopper stopper;
+  protocol::Delegates d;
+  d.delegate = &stopper;
+  const protocol::Time now = protocol::Time{} + 1h;
+  protocol::Node node(named(Config::lan()), protocol::Endpoint{Bytes{10, 0, 0, 1}, 7946, "a"}, d, 1, now);
+  stopper.node = &node;
+  ASSERT_TRUE(node.start(now).ok());
+  node.handle_packet(now, kPeer, compound({user("m0"), user("m1")}));
+  EXPECT_EQ(stopper.seen, (std::vector<std::string>{"m1"}));
+}
