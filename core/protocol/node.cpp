@@ -72,6 +72,49 @@ class UserBroadcast final : public state::Broadcast {
   Bytes msg_;
 };
 
+// An IP as Go's net.IP prints it with %v (log lines keep memberlist's words): dotted for IPv4
+// and IPv4-mapped IPv6, RFC 5952 for IPv6, "<nil>" when empty, "?" and hex otherwise.
+std::string go_ip(const Bytes &ip) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (ip.empty()) return "<nil>";
+  if (ip.size() == 4 || (ip.size() == 16 && std::equal(kMapped, kMapped + 12, ip.begin()))) {
+    inet_ntop(AF_INET, ip.data() + (ip.size() - 4), buf, sizeof buf);
+    return buf;
+  }
+  if (ip.size() == 16) {
+    inet_ntop(AF_INET6, ip.data(), buf, sizeof buf);
+    return buf;
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string out = "?";
+  for (uint8_t b : ip) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+// A byte slice as Go prints it with %v: "[1 2 3]".
+std::string go_bytes(ByteView b) {
+  std::string out = "[";
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (i) out += ' ';
+    out += std::to_string(b[i]);
+  }
+  return out + "]";
+}
+
+// The type of a message memberlist hands off to its packet handler goroutine (alive, suspect,
+// dead, user); nullopt for those it handles on the receive path.
+std::optional<wire::MsgType> handoff_type(const wire::Message &msg) {
+  if (std::holds_alternative<wire::Alive>(msg)) return wire::MsgType::Alive;
+  if (std::holds_alternative<wire::Suspect>(msg)) return wire::MsgType::Suspect;
+  if (std::holds_alternative<wire::Dead>(msg)) return wire::MsgType::Dead;
+  if (std::holds_alternative<wire::UserMsg>(msg)) return wire::MsgType::User;
+  return std::nullopt;
+}
+
 }  // namespace
 
 struct Node::Impl {
@@ -123,7 +166,13 @@ struct Node::Impl {
   std::optional<Probe> probe;
   // Suspects whose suspicion ran out, to be probed once more before they are declared dead
   // (Lifeguard on; beyond memberlist, see suspicion_expired).
-  std::vector<std::string> final_checks;
+  // Each keeps the expired suspicion's confirmations and k, for the log line and metric.
+  struct FinalCheck {
+    std::string name;
+    int confirmations = 0;
+    int k = 0;
+  };
+  std::vector<FinalCheck> final_checks;
 
   // Ack handlers other than the probe's own: relayed pings (indirect ping on behalf of someone)
   // and the public Ping call.
@@ -138,6 +187,7 @@ struct Node::Impl {
     OpId op;
     Time sent;
     Time deadline;
+    std::string node;
   };
   std::map<uint32_t, PingOp> pings;
 
@@ -209,9 +259,10 @@ struct Node::Impl {
   bool encryption_on() const { return !keyring.empty(); }
 
   // ------------------------------------------------------------------ sending
-  // rawSendMsgPacket: compress, CRC for PMax >= 5 peers, encrypt, label.
-  void send_raw(const Endpoint &to, ByteView payload) {
-    if (cfg.require_node_names && to.name.empty()) return;  // errNodeNamesAreRequired
+  // rawSendMsgPacket: compress, CRC for PMax >= 5 peers, encrypt, label. The callers log a
+  // failure in memberlist's words for their situation.
+  wire::Status send_raw(const Endpoint &to, ByteView payload) {
+    if (auto st = names_ok(to); !st) return st;
     wire::PacketOut o;
     o.label = cfg.label;
     o.compress = cfg.enable_compression;
@@ -221,10 +272,20 @@ struct Node::Impl {
       o.encryption_version = wire::encryption_version_for(cfg.protocol_version);
     }
     auto pkt = wire::encode_packet(payload, o);
-    if (!pkt) return;
+    if (!pkt) return pkt.error();
     ++m.udp_sent;
     m.udp_sent_bytes += pkt->size();
     effects.emplace_back(SendPacket{to, std::move(pkt.value())});
+    return wire::Ok{};
+  }
+
+  // With RequireNodeNames, nothing goes to an address without a node name.
+  wire::Status names_ok(const Endpoint &to) const {
+    if (cfg.require_node_names && to.name.empty()) {
+      return make_error(Errc::OutOfRange,
+                        "memberlist: node names are required by configuration but one was not provided");
+    }
+    return wire::Ok{};
   }
 
   size_t packet_budget() const {
@@ -237,7 +298,9 @@ struct Node::Impl {
   // Broadcasts for one packet. System and user messages share the budget fairly: when both
   // have more than fits, each gets at least half (so a flood of one cannot starve the other);
   // what one leaves unused goes to the other. Each queue is asked once per packet, so a message
-  // is never taken twice for the same packet.
+  // is never taken twice for the same packet. Everything the delegate returns is kept, even
+  // beyond `limit` (memberlist's getBroadcasts appends it all): the caller splits the result
+  // into as many packets as it needs (send_parts), so no user broadcast is lost.
   std::vector<Bytes> take_broadcasts(size_t limit) {
     std::vector<Bytes> out;
     const size_t n = est_nodes();
@@ -245,16 +308,15 @@ struct Node::Impl {
     const auto system_wants =
         static_cast<size_t>(system_queue.peek_bytes(overhead, static_cast<int64_t>(limit)));
     size_t used = 0;
-    const size_t user_limit = limit - std::min(system_wants, limit / 2);
+    const size_t system_reserved = std::min(system_wants, limit / 2);
+    const size_t user_limit = limit - system_reserved;
     // User data: the node's own queue, then the delegate (memberlist's GetBroadcasts).
     used += static_cast<size_t>(
         user_queue.append_broadcasts(overhead, static_cast<int64_t>(user_limit), n, out));
     if (dg.delegate && user_limit > used + kCompoundOverhead + kUserMsgOverhead) {
       const size_t room = user_limit - used;
       for (auto &b : dg.delegate->get_broadcasts(kCompoundOverhead + kUserMsgOverhead, room)) {
-        const size_t cost = kCompoundOverhead + kUserMsgOverhead + b.size();
-        if (used + cost > user_limit) continue;  // a delegate that ignores the limit is trimmed
-        used += cost;
+        used += kCompoundOverhead + kUserMsgOverhead + b.size();
         Bytes framed;
         framed.reserve(b.size() + 1);
         framed.push_back(static_cast<uint8_t>(wire::MsgType::User));
@@ -262,26 +324,62 @@ struct Node::Impl {
         out.push_back(std::move(framed));
       }
     }
-    // System messages go first in the packet, as in memberlist.
+    // System messages go first, as in memberlist. A delegate that overran its limit does not
+    // take the share reserved for them.
+    const size_t system_limit = std::max(limit > used ? limit - used : 0, system_reserved);
     std::vector<Bytes> system;
-    system_queue.append_broadcasts(overhead, static_cast<int64_t>(limit - used), n, system);
+    system_queue.append_broadcasts(overhead, static_cast<int64_t>(system_limit), n, system);
     system.insert(system.end(), std::make_move_iterator(out.begin()), std::make_move_iterator(out.end()));
     return system;
   }
 
-  // sendMsg: one message, with queued broadcasts piggybacked when they fit.
-  void send_msg(const Endpoint &to, Bytes msg) {
+  // Sends `parts` to `to` in order, as few packets as the limits allow: a packet holds at most
+  // kMaxCompoundParts parts and, where the parts allow, at most `budget` bytes by memberlist's
+  // accounting (kCompoundOverhead + size per part; the header is already out of the budget). A
+  // part larger than the budget goes alone. The first packet has only `first_budget` bytes (what
+  // a primary message left, see send_msg) and starts with `primary` when given. A packet of one
+  // part is sent bare. (memberlist's makeCompoundMessages splits by count only, at 255.)
+  // Returns the first failure (the other packets are still tried).
+  wire::Status send_parts(const Endpoint &to, std::optional<Bytes> primary, std::vector<Bytes> parts,
+                          size_t first_budget, size_t budget) {
+    std::vector<Bytes> packet;
+    size_t used = 0, limit = first_budget;
+    wire::Status result = wire::Ok{};
+    if (primary) packet.push_back(std::move(*primary));
+    auto flush = [&] {
+      wire::Status st = wire::Ok{};
+      if (packet.size() == 1) {
+        st = send_raw(to, packet[0]);
+      } else if (!packet.empty()) {
+        auto c = wire::make_compound(packet);
+        st = c ? send_raw(to, *c) : wire::Status(c.error());
+      }
+      if (!st && result) result = st;
+      packet.clear();
+      used = 0;
+      limit = budget;
+    };
+    for (auto &part : parts) {
+      const size_t cost = kCompoundOverhead + part.size();
+      if (!packet.empty() && (packet.size() == kMaxCompoundParts || used + cost > limit)) flush();
+      used += cost;
+      packet.push_back(std::move(part));
+    }
+    flush();
+    return result;
+  }
+
+  // sendMsg: one message, with queued broadcasts piggybacked when they fit. Broadcasts beyond
+  // what fits beside the message (a delegate may return more than asked) follow in further
+  // packets to the same target.
+  wire::Status send_msg(const Endpoint &to, Bytes msg) {
+    // Refused before taking broadcasts, which would otherwise count a transmit for nothing.
+    if (auto st = names_ok(to); !st) return st;
     const size_t budget = packet_budget();
     const size_t room = budget > msg.size() ? budget - msg.size() : 0;
     std::vector<Bytes> extra = room > 0 ? take_broadcasts(room) : std::vector<Bytes>{};
-    if (extra.empty()) {
-      send_raw(to, msg);
-      return;
-    }
-    extra.insert(extra.begin(), std::move(msg));
-    if (extra.size() > kMaxCompoundParts) extra.resize(kMaxCompoundParts);
-    auto c = wire::make_compound(extra);
-    if (c) send_raw(to, *c);
+    if (extra.empty()) return send_raw(to, msg);
+    return send_parts(to, std::move(msg), std::move(extra), room, budget);
   }
 
   wire::Result<Bytes> frame_stream(ByteView msg, bool dialer) {
@@ -310,6 +408,15 @@ struct Node::Impl {
     return id;
   }
 
+  // pushPullNode's sending half: our state to `to`, its state expected back.
+  wire::Result<StreamId> open_push_pull(Time now, const Endpoint &to, bool join, OutStream what) {
+    if (auto st = names_ok(to); !st) return st.error();
+    auto id = open_stream(now, to, local_state(join), true, cfg.tcp_timeout, std::move(what));
+    if (!id) return make_error(Errc::Internal, "cannot frame the push/pull state");
+    log(LogLevel::Debug, [&] { return "Initiating push/pull sync with: " + to.name + " " + to_string(to); });
+    return *id;
+  }
+
   void reply_stream(StreamId id, ByteView msg) {
     Bytes data;
     if (!msg.empty()) {
@@ -334,25 +441,50 @@ struct Node::Impl {
   // aliveNode. `notify` runs when this node's broadcast of `a` finishes (UpdateNode).
   void alive_node(Time now, wire::Alive a, bool bootstrap, std::function<void()> notify = nullptr) {
     const bool about_self = a.node == cfg.name;
+    // An alive about us still in flight while we leave would make us rejoin: drop it.
     if (leaving && about_self) return;
     const Bytes vsn_in = a.vsn.value_or(Bytes{});
-    if (vsn_in.size() >= 3 && (vsn_in[0] == 0 || vsn_in[1] == 0 || vsn_in[0] > vsn_in[1])) return;
     const Bytes addr = a.addr.value_or(Bytes{});
     const Bytes meta = a.meta.value_or(Bytes{});
+    // A node advertising an impossible protocol range is broken or hostile: never store it.
+    if (vsn_in.size() >= 3 && (vsn_in[0] == 0 || vsn_in[1] == 0 || vsn_in[0] > vsn_in[1])) {
+      log(LogLevel::Warn, [&] {
+        return "Ignoring an alive message for '" + a.node + "' (" + go_ip(addr) + ":" + std::to_string(a.port) +
+               ") because protocol version(s) are wrong: " + std::to_string(vsn_in[0]) + " <= " +
+               std::to_string(vsn_in[2]) + " <= " + std::to_string(vsn_in[1]) + " should be >0";
+      });
+      return;
+    }
     if (dg.alive) {
-      if (vsn_in.size() < 6) return;
+      // The alive delegate is shown the full version vector; without one it cannot judge.
+      if (vsn_in.size() < 6) {
+        log(LogLevel::Warn, [&] {
+          return "ignoring alive message for '" + a.node + "' (" + go_ip(addr) + ":" + std::to_string(a.port) +
+                 ") because Vsn is not present";
+        });
+        return;
+      }
       Member peer;
       peer.name = a.node;
       peer.addr = addr;
       peer.port = a.port;
       peer.meta = meta;
       std::copy_n(vsn_in.begin(), 6, peer.vsn.begin());
-      if (dg.alive->notify_alive(peer)) return;
+      if (auto veto = dg.alive->notify_alive(peer)) {
+        log(LogLevel::Warn, [&] { return "ignoring alive message for '" + a.node + "': " + *veto; });
+        return;
+      }
     }
     state::Member *r = members.find(a.node);
     bool updates_node = false;
     if (!r) {
-      if (!ip_allowed(addr)) return;
+      // CIDRsAllowed: a new node must have an allowed address.
+      if (!ip_allowed(addr)) {
+        log(LogLevel::Warn, [&] {
+          return "Rejected node " + a.node + " (" + go_ip(addr) + "): " + go_ip(addr) + " is not allowed";
+        });
+        return;
+      }
       state::Member rec;
       rec.name = a.node;
       rec.addr = a.addr;
@@ -364,11 +496,30 @@ struct Node::Impl {
       if (vsn_in.size() > 5) std::copy_n(vsn_in.begin(), 6, rec.vsn.begin());
       r = &members.insert(std::move(rec), rng).first;
     } else if (bytes(r->addr) != addr || r->port != a.port) {
-      if (!ip_allowed(addr)) return;
+      // CIDRsAllowed: a known node may not move to an address outside them.
+      if (!ip_allowed(addr)) {
+        // memberlist's arguments are in this (odd) order; kept so the line reads the same.
+        log(LogLevel::Warn, [&] {
+          return "Rejected IP update from " + a.node + " to " + go_ip(bytes(r->addr)) + " for node " + go_ip(addr) +
+                 ": " + go_ip(addr) + " is not allowed";
+        });
+        return;
+      }
       const bool can_reclaim = cfg.dead_node_reclaim_time > 0s && now - r->state_change > cfg.dead_node_reclaim_time;
+      // A left node, or one dead long enough, may come back elsewhere; a live one may not: two
+      // nodes claim one name.
       if (r->state == NodeState::Left || (r->state == NodeState::Dead && can_reclaim)) {
+        log(LogLevel::Info, [&] {
+          return "Updating address for left or failed node " + r->name + " from " + go_ip(bytes(r->addr)) + ":" +
+                 std::to_string(r->port) + " to " + go_ip(addr) + ":" + std::to_string(a.port);
+        });
         updates_node = true;
       } else {
+        log(LogLevel::Error, [&] {
+          return "Conflicting address for " + r->name + ". Mine: " + go_ip(bytes(r->addr)) + ":" +
+                 std::to_string(r->port) + " Theirs: " + go_ip(addr) + ":" + std::to_string(a.port) +
+                 " Old state: " + std::to_string(static_cast<int64_t>(r->state));
+        });
         if (dg.conflict) {
           Member other;
           other.name = a.node;
@@ -390,6 +541,11 @@ struct Node::Impl {
       const Bytes ours(r->vsn.begin(), r->vsn.end());
       if (a.incarnation == r->incarnation && meta == bytes(r->meta) && vsn_in == ours) return;
       refute(*r, a.incarnation);
+      log(LogLevel::Warn, [&] {
+        return "Refuting an alive message for '" + a.node + "' (" + go_ip(addr) + ":" + std::to_string(a.port) +
+               ") meta:(" + go_bytes(meta) + " VS " + go_bytes(bytes(r->meta)) + "), vsn:(" + go_bytes(vsn_in) +
+               " VS " + go_bytes(ours) + ")";
+      });
     } else {
       ++m.msg_alive;
       broadcast(a.node, wire::encode(a), std::move(notify));
@@ -450,30 +606,55 @@ struct Node::Impl {
   // declare a healthy node dead. An answer re-arms the suspicion; the accused, told again,
   // refutes (or sends its newer incarnation, see stale_accusation).
   void suspicion_expired(Time now, const std::string &name) {
-    suspicions.erase(name);
+    FinalCheck check{name};
+    if (auto it = suspicions.find(name); it != suspicions.end()) {
+      check.confirmations = it->second.confirmations();
+      check.k = it->second.k();
+      suspicions.erase(it);
+    }
     state::Member *r = members.find(name);
     if (!r || r->state != NodeState::Suspect) return;
     if (cfg.lifeguard && r->state_change != Time{}) {
-      if (std::find(final_checks.begin(), final_checks.end(), name) == final_checks.end()) {
-        final_checks.push_back(name);
-      }
+      if (!is_final_check(name)) final_checks.push_back(std::move(check));
       if (!probe) start_probe(now);
       return;
     }
-    dead_node(now, wire::Dead{r->incarnation, r->name, cfg.name});
+    declare_failed(now, *r, check);
+  }
+
+  // The suspicion ran out (and, with Lifeguard, the final check failed): the suspect is dead.
+  void declare_failed(Time now, const state::Member &r, const FinalCheck &check) {
+    // memberlist's degraded.timeout: fewer independent confirmations than expected.
+    if (check.k > 0 && check.confirmations < check.k) ++m.degraded_timeout;
+    log(LogLevel::Info, [&] {
+      return "Marking " + r.name + " as failed, suspect timeout reached (" + std::to_string(check.confirmations) +
+             " peer confirmations)";
+    });
+    dead_node(now, wire::Dead{r.incarnation, r.name, cfg.name});
   }
 
   bool is_final_check(const std::string &name) const {
-    return std::find(final_checks.begin(), final_checks.end(), name) != final_checks.end();
+    return std::any_of(final_checks.begin(), final_checks.end(), [&](const FinalCheck &f) { return f.name == name; });
   }
-  void end_final_check(const std::string &name) { std::erase(final_checks, name); }
+  // Ends the final check of `name`, handing back what it kept.
+  FinalCheck end_final_check(const std::string &name) {
+    FinalCheck out{name};
+    for (auto it = final_checks.begin(); it != final_checks.end(); ++it) {
+      if (it->name == name) {
+        out = std::move(*it);
+        final_checks.erase(it);
+        break;
+      }
+    }
+    return out;
+  }
 
   // The final check failed: the suspect is dead.
   void final_check_failed(Time now, const std::string &name) {
-    end_final_check(name);
+    const FinalCheck check = end_final_check(name);
     state::Member *r = members.find(name);
     if (!r || r->state != NodeState::Suspect) return;
-    dead_node(now, wire::Dead{r->incarnation, r->name, cfg.name});
+    declare_failed(now, *r, check);
   }
 
   // The final check got an answer: wait one more suspicion period for the refutation.
@@ -492,7 +673,8 @@ struct Node::Impl {
     const state::Member *me = members.find(cfg.name);
     if (!me || from.ip.empty()) return;
     wire::Alive a{me->incarnation, me->name, me->addr, me->port, me->meta, Bytes(me->vsn.begin(), me->vsn.end())};
-    send_msg(from, wire::encode(a));
+    // Best effort, as the gossip it stands in for: a failure is not worth a line of its own.
+    (void)send_msg(from, wire::encode(a));
   }
 
   // deadNode. `notify` is the Leave waiter for our own dead message.
@@ -515,9 +697,6 @@ struct Node::Impl {
     r->incarnation = d.incarnation;
     r->state = d.node == d.from ? NodeState::Left : NodeState::Dead;
     r->state_change = now;
-    if (r->state == NodeState::Dead && d.from == cfg.name) {
-      log(LogLevel::Info, [&] { return "Marking " + d.node + " as failed, suspect timeout reached"; });
-    }
     if (dg.events) dg.events->notify_leave(to_member(*r));
   }
 
@@ -555,7 +734,7 @@ struct Node::Impl {
   void start_probe(Time now) {
     // A suspect whose suspicion ran out is probed out of turn (suspicion_expired).
     while (!final_checks.empty()) {
-      state::Member *fc = members.find(final_checks.front());
+      state::Member *fc = members.find(final_checks.front().name);
       if (fc && fc->state == NodeState::Suspect) {
         start_probe_of(now, *fc);
         return;
@@ -588,12 +767,20 @@ struct Node::Impl {
     p.end = now + interval;
     const Endpoint to = endpoint_of(*target);
     const Bytes ping = wire::encode(make_ping(p.seq, target->name));
+    // A failed send is logged and the probe runs its course, as if the datagram were lost.
     if (target->state == NodeState::Alive || !cfg.lifeguard) {
-      send_msg(to, ping);
+      if (auto st = send_msg(to, ping); !st) {
+        log(LogLevel::Error, [&] { return "Failed to send UDP ping: " + st.error().message; });
+      }
     } else {  // buddy system: tell the suspect it is suspected so it can refute at once
       const wire::Suspect s{target->incarnation, target->name, cfg.name};
       const std::vector<Bytes> parts{ping, wire::encode(s)};
-      send_raw(to, *wire::make_compound(parts));
+      if (auto st = send_raw(to, *wire::make_compound(parts)); !st) {
+        log(LogLevel::Error, [&] {
+          return "Failed to send UDP compound ping and suspect message to " + to_string(to) + ": " +
+                 st.error().message;
+        });
+      }
     }
     probe = std::move(p);
   }
@@ -602,6 +789,7 @@ struct Node::Impl {
   void probe_indirect(Time now) {
     Probe &p = *probe;
     p.indirect_sent = true;
+    log(LogLevel::Debug, [&] { return "Failed UDP ping: " + p.target + " (timeout reached)"; });
     const state::Member *target = members.find(p.target);
     if (!target) return;
     const std::string target_name = target->name;
@@ -613,7 +801,9 @@ struct Node::Impl {
     for (const state::Member *relay : relays_picked) {
       ind.nack = relay->vsn[1] >= 4;
       p.expected_nacks += ind.nack;
-      send_msg(endpoint_of(*relay), wire::encode(ind));
+      if (auto st = send_msg(endpoint_of(*relay), wire::encode(ind)); !st) {
+        log(LogLevel::Error, [&] { return "Failed to send indirect UDP ping: " + st.error().message; });
+      }
     }
     const bool no_tcp = cfg.disable_tcp_pings || (dg.tcp_pings && dg.tcp_pings->disable_tcp_pings_for(target_name));
     target = members.find(target_name);  // the policy is user code: look the target up again
@@ -628,6 +818,11 @@ struct Node::Impl {
     Probe p = std::move(*probe);
     probe.reset();
     if (cfg.lifeguard) awareness.apply_delta(-1);
+    if (!ack) {  // only the TCP fallback got through
+      log(LogLevel::Warn, [&] {
+        return "Was able to connect to " + p.target + " over TCP but UDP probes failed, network may be misconfigured";
+      });
+    }
     if (is_final_check(p.target)) final_check_answered(now, p.target);
     if (direct && ack && dg.ping) {
       if (const auto *r = members.find(p.target)) {
@@ -669,14 +864,8 @@ struct Node::Impl {
       auto msgs = take_broadcasts(packet_budget());
       if (msgs.empty()) return;
       const Endpoint to = endpoint_of(*t);
-      if (msgs.size() == 1) {
-        send_raw(to, msgs[0]);
-        continue;
-      }
-      for (size_t i = 0; i < msgs.size(); i += kMaxCompoundParts) {
-        const size_t n = std::min(kMaxCompoundParts, msgs.size() - i);
-        auto c = wire::make_compound(std::span<const Bytes>(msgs).subspan(i, n));
-        if (c) send_raw(to, *c);
+      if (auto st = send_parts(to, std::nullopt, std::move(msgs), packet_budget(), packet_budget()); !st) {
+        log(LogLevel::Error, [&] { return "Failed to send gossip to " + to_string(to) + ": " + st.error().message; });
       }
     }
   }
@@ -784,7 +973,9 @@ struct Node::Impl {
     if (picked.empty()) return;
     ++m.push_pull_count;
     const Endpoint to = endpoint_of(*picked[0]);
-    open_stream(now, to, local_state(false), true, cfg.tcp_timeout, OutStream{StreamKind::PushPull, 0, 0, to});
+    if (auto id = open_push_pull(now, to, false, OutStream{StreamKind::PushPull, 0, 0, to}); !id) {
+      log(LogLevel::Error, [&] { return "Push/Pull with " + to.name + " failed: " + id.error().message; });
+    }
   }
 
   // Partition healing: push/pull with one random failed node (reaped ones, or dead ones still
@@ -802,7 +993,9 @@ struct Node::Impl {
     });
     if (candidates.empty()) return;
     const Endpoint to = candidates[static_cast<size_t>(rng.below(candidates.size()))];
-    open_stream(now, to, local_state(false), true, cfg.tcp_timeout, OutStream{StreamKind::PushPull, 0, 0, to});
+    if (auto id = open_push_pull(now, to, false, OutStream{StreamKind::PushPull, 0, 0, to}); !id) {
+      log(LogLevel::Error, [&] { return "Push/Pull with " + to.name + " failed: " + id.error().message; });
+    }
   }
 
   // ------------------------------------------------------------------ packets
@@ -821,7 +1014,15 @@ struct Node::Impl {
           } else if constexpr (std::is_same_v<M, wire::Suspect>) {
             accused(from, x.node, x.incarnation, [&] { suspect_node(now, x); });
           } else if constexpr (std::is_same_v<M, wire::Alive>) {
-            if (!x.addr || (x.addr->size() != 4 && x.addr->size() != 16)) return;  // unusable address
+            // Beyond memberlist (which stores it): an address that is not an IP cannot be probed,
+            // gossiped to or dialled, so such a member would only ever be declared dead.
+            if (!x.addr || (x.addr->size() != 4 && x.addr->size() != 16)) {
+              log(LogLevel::Warn, [&] {
+                return "Ignoring an alive message for '" + x.node + "' because its address is not an IP (" +
+                       std::to_string(x.addr ? x.addr->size() : 0) + " bytes) from=" + to_string(from);
+              });
+              return;
+            }
             alive_node(now, std::move(x), false);
           } else if constexpr (std::is_same_v<M, wire::Dead>) {
             accused(from, x.node, x.incarnation, [&] { dead_node(now, x); });
@@ -829,6 +1030,10 @@ struct Node::Impl {
             if (dg.delegate) dg.delegate->notify_packet_msg(x.msg, from);
           } else {
             ++m.packets_dropped;  // errResp on UDP: not a packet message
+            log(LogLevel::Error, [&] {
+              return "msg type (" + std::to_string(static_cast<int>(wire::MsgType::Err)) +
+                     ") not supported from=" + to_string(from);
+            });
           }
         },
         msg);
@@ -860,10 +1065,16 @@ struct Node::Impl {
   }
 
   void on_ping(const Endpoint &from, const wire::Ping &p) {
-    if (!p.node.empty() && p.node != cfg.name) return;  // meant for a previous owner of this address
+    // Meant for a previous owner of this address: answering would vouch for a node we are not.
+    if (!p.node.empty() && p.node != cfg.name) {
+      log(LogLevel::Warn, [&] { return "Got ping for unexpected node '" + p.node + "' from=" + to_string(from); });
+      return;
+    }
     wire::AckResp ack{p.seq_no, std::nullopt};
     if (dg.ping) ack.payload = dg.ping->ack_payload();
-    send_msg(reply_to(from, p.source_addr, p.source_port, p.source_node), wire::encode(ack));
+    if (auto st = send_msg(reply_to(from, p.source_addr, p.source_port, p.source_node), wire::encode(ack)); !st) {
+      log(LogLevel::Error, [&] { return "Failed to send ack: " + st.error().message + " from=" + to_string(from); });
+    }
   }
 
   void on_indirect_ping(Time now, const Endpoint &from, const wire::IndirectPingReq &req) {
@@ -872,7 +1083,11 @@ struct Node::Impl {
     const Endpoint target{req.target.value_or(Bytes{}), port, req.node};
     relays[seq] = Relay{reply_to(from, req.source_addr, req.source_port, req.source_node), req.seq_no, req.nack,
                         now + cfg.probe_timeout};
-    send_msg(target, wire::encode(make_ping(seq, req.node)));
+    if (auto st = send_msg(target, wire::encode(make_ping(seq, req.node))); !st) {
+      log(LogLevel::Error, [&] {
+        return "Failed to send indirect ping: " + st.error().message + " from=" + to_string(relays[seq].requester);
+      });
+    }
   }
 
   void on_ack(Time now, const wire::AckResp &ack, bool udp) {
@@ -883,7 +1098,11 @@ struct Node::Impl {
     if (auto it = relays.find(ack.seq_no); it != relays.end()) {
       const Relay r = it->second;
       relays.erase(it);
-      send_msg(r.requester, wire::encode(wire::AckResp{r.their_seq, std::nullopt}));
+      if (auto st = send_msg(r.requester, wire::encode(wire::AckResp{r.their_seq, std::nullopt})); !st) {
+        log(LogLevel::Error, [&] {
+          return "Failed to forward ack: " + st.error().message + " from=" + to_string(r.requester);
+        });
+      }
       return;
     }
     if (auto it = pings.find(ack.seq_no); it != pings.end()) {
@@ -921,7 +1140,14 @@ struct Node::Impl {
     // Relays: nack when asked and nothing came back.
     for (auto it = relays.begin(); it != relays.end();) {
       if (now >= it->second.deadline) {
-        if (it->second.nack) send_msg(it->second.requester, wire::encode(wire::NackResp{it->second.their_seq}));
+        const Relay &r = it->second;
+        if (r.nack) {
+          if (auto st = send_msg(r.requester, wire::encode(wire::NackResp{r.their_seq})); !st) {
+            log(LogLevel::Error, [&] {
+              return "Failed to send nack: " + st.error().message + " from=" + to_string(r.requester);
+            });
+          }
+        }
         it = relays.erase(it);
       } else {
         ++it;
@@ -929,6 +1155,7 @@ struct Node::Impl {
     }
     for (auto it = pings.begin(); it != pings.end();) {
       if (now >= it->second.deadline) {
+        log(LogLevel::Debug, [&] { return "Failed UDP ping: " + it->second.node + " (timeout reached)"; });
         done(it->second.op, make_error(Errc::Truncated, "no response from node"));
         it = pings.erase(it);
       } else {
@@ -1049,14 +1276,69 @@ void Node::handle_packet(Time now, const Endpoint &from, ByteView datagram) {
   auto contents = wire::decode_packet(datagram, in);
   if (!contents) {
     ++s.m.packets_dropped;
-    s.log(LogLevel::Error, [&] { return "Dropped a packet from=" + to_string(from) + ": " + contents.error().message; });
+    // The outer layers failed: nothing in the packet can be trusted. Where memberlist has a line
+    // for the reason, its words lead (operators grep for "Decrypt packet failed").
+    const wire::Error &e = contents.error();
+    // With encryption on, these codes come from decrypting (the label and CRC have their own).
+    const bool decrypting = s.encryption_on() && s.cfg.gossip_verify_incoming;
+    switch (e.code) {
+      case Errc::DecryptFailed:
+      case Errc::NoKeys:
+      case Errc::Unsupported:
+      case Errc::Malformed:
+      case Errc::Truncated:
+        if (!decrypting) {
+          s.log(LogLevel::Error, [&] { return "Dropped a packet from=" + to_string(from) + ": " + e.message; });
+          break;
+        }
+        s.log(LogLevel::Error, [&] { return "Decrypt packet failed: " + e.message + " from=" + to_string(from); });
+        break;
+      case Errc::BadCrc:
+        s.log(LogLevel::Warn, [&] {
+          return "Got invalid checksum for UDP packet: " + e.message + " from=" + to_string(from);
+        });
+        break;
+      case Errc::LabelMismatch:
+        s.log(LogLevel::Error, [&] {
+          return "discarding packet with unacceptable label: " + e.message + " from=" + to_string(from);
+        });
+        break;
+      default:
+        s.log(LogLevel::Error, [&] { return "Dropped a packet from=" + to_string(from) + ": " + e.message; });
+    }
     return;
   }
   s.m.packets_dropped += contents->errors.size();
   for (const auto &e : contents->errors) {
     s.log(LogLevel::Warn, [&] { return "Dropped a message from=" + to_string(from) + ": " + e.message; });
   }
-  for (auto &msg : contents->messages) s.handle_message(now, from, msg);
+  // memberlist's handoff: ping, indirect ping, ack and nack are handled as they come; alive
+  // messages go to a high-priority queue and suspect, dead and user messages to a low-priority
+  // one, each bounded by HandoffQueueDepth (when full, the arriving message is dropped). Its
+  // handler then always takes the newest message, high queue first. Consumers depend on that
+  // order (two user messages in one compound reach NotifyMsg newest first), so we keep it.
+  std::vector<wire::Message *> high, low;
+  const auto depth = static_cast<size_t>(std::max(0, s.cfg.handoff_queue_depth));
+  for (auto &msg : contents->messages) {
+    const auto type = handoff_type(msg);
+    if (!type) {
+      if (running()) s.handle_message(now, from, msg);
+      continue;
+    }
+    auto &queue = *type == wire::MsgType::Alive ? high : low;
+    if (queue.size() >= depth) {
+      ++s.m.handoff_dropped;
+      s.log(LogLevel::Warn, [&] {
+        return "handler queue full, dropping message (" + std::to_string(static_cast<int>(*type)) +
+               ") from=" + to_string(from);
+      });
+      continue;
+    }
+    queue.push_back(&msg);
+  }
+  // A delegate may shut the node down from inside a message; nothing is handled after that.
+  for (auto it = high.rbegin(); it != high.rend() && running(); ++it) s.handle_message(now, from, **it);
+  for (auto it = low.rbegin(); it != low.rend() && running(); ++it) s.handle_message(now, from, **it);
 }
 
 void Node::handle_stream(Time now, StreamId id, const Endpoint &from, wire::StreamMessage msg) {
@@ -1075,18 +1357,29 @@ void Node::handle_stream(Time now, StreamId id, const Endpoint &from, wire::Stre
           // The responder sends its state first, then merges (memberlist's handleConn).
           const Bytes mine = s.local_state(x.join);
           s.reply_stream(id, mine);
-          s.merge_remote(now, x);
+          if (auto bad = s.merge_remote(now, x)) {
+            s.log(LogLevel::Error, [&] { return "Failed push/pull merge: " + *bad + " from=" + to_string(from); });
+          }
         } else if constexpr (std::is_same_v<M, wire::UserMsg>) {
           if (!x.msg.empty() && s.dg.delegate) s.dg.delegate->notify_msg(x.msg);
           s.reply_stream(id, {});
         } else if constexpr (std::is_same_v<M, wire::Ping>) {
+          // Meant for a previous owner of this address: no ack, so the prober keeps looking.
           if (!x.node.empty() && x.node != s.cfg.name) {
+            s.log(LogLevel::Warn, [&] {
+              return "Got ping for unexpected node " + x.node + " from=" + to_string(from);
+            });
             s.reply_stream(id, {});
             return;
           }
           s.reply_stream(id, wire::encode(wire::AckResp{x.seq_no, std::nullopt}));
         } else {
-          s.reply_stream(id, {});  // acks and errors are replies, not requests
+          // Acks and errors are replies, not requests.
+          s.log(LogLevel::Error, [&] {
+            const auto type = std::is_same_v<M, wire::AckResp> ? wire::MsgType::AckResp : wire::MsgType::Err;
+            return "Received invalid msgType (" + std::to_string(static_cast<int>(type)) + ") from=" + to_string(from);
+          });
+          s.reply_stream(id, {});
         }
       },
       msg);
@@ -1095,7 +1388,7 @@ void Node::handle_stream(Time now, StreamId id, const Endpoint &from, wire::Stre
 void Node::handle_stream_error(Time, StreamId id, const Endpoint &from, const wire::Error &err) {
   Impl &s = *impl_;
   ++s.m.packets_dropped;
-  s.log(LogLevel::Error, [&] { return "Failed to receive a stream from=" + to_string(from) + ": " + err.message; });
+  s.log(LogLevel::Error, [&] { return "failed to receive: " + err.message + " from=" + to_string(from); });
   s.reply_stream(id, wire::encode(wire::ErrResp{err.message}));
 }
 
@@ -1132,10 +1425,12 @@ void Node::stream_result(Time now, StreamId id, wire::Result<std::optional<wire:
         }
       }
       if (err) {
+        // memberlist's Join logs each failed address at DEBUG (the caller gets the errors); a
+        // failed periodic push/pull is an ERR, naming the node.
         const bool join = os.kind == Impl::StreamKind::Join;
-        s.log(join ? LogLevel::Warn : LogLevel::Error, [&] {
-          return join ? "Failed to join " + to_string(os.to) + ": " + *err
-                      : "Push/Pull with " + to_string(os.to) + " failed: " + *err;
+        s.log(join ? LogLevel::Debug : LogLevel::Error, [&] {
+          return join ? "failed to join " + to_string(os.to) + ": " + *err
+                      : "Push/Pull with " + (os.to.name.empty() ? to_string(os.to) : os.to.name) + " failed: " + *err;
         });
       }
       if (os.kind == Impl::StreamKind::Join) {
@@ -1166,6 +1461,7 @@ void Node::stream_result(Time now, StreamId id, wire::Result<std::optional<wire:
         if (!err && ack && ack->seq_no == os.seq) {
           s.probe->tcp_ok = true;
         }
+        if (err) s.log(LogLevel::Error, [&] { return "Failed fallback TCP ping: " + *err; });
         s.probe->tcp.reset();
         // The probe decides at its end time (the UDP paths may still answer first).
         if (now >= s.probe->end) {
@@ -1193,12 +1489,12 @@ OpId Node::join(Time now, const std::vector<Endpoint> &peers) {
   }
   Impl::JoinOp j;
   for (const auto &p : peers) {
-    auto id = s.open_stream(now, p, s.local_state(true), true, s.cfg.tcp_timeout,
-                            Impl::OutStream{Impl::StreamKind::Join, op, 0, p});
+    auto id = s.open_push_pull(now, p, true, Impl::OutStream{Impl::StreamKind::Join, op, 0, p});
     if (id) {
       ++j.outstanding;
     } else {
-      j.errors.push_back("failed to join " + to_string(p) + ": node name required");
+      j.errors.push_back("failed to join " + to_string(p) + ": " + id.error().message);
+      s.log(LogLevel::Debug, [&] { return j.errors.back(); });
     }
   }
   if (j.outstanding == 0) {
@@ -1224,10 +1520,16 @@ OpId Node::leave(Time now, Duration timeout) {
   }
   s.leaving = true;
   const state::Member *me = s.members.find(s.cfg.name);
+  // Nothing to announce without our own entry (cannot happen after start; memberlist guards it).
+  if (!me) {
+    s.log(LogLevel::Warn, [] { return std::string("Leave but we're not in the node map."); });
+    s.done(op, wire::Ok{});
+    return op;
+  }
   const bool wait = s.any_alive();
   std::function<void()> notify;
   if (wait) notify = s.waiter(op, now, timeout, "leave");
-  s.dead_node(now, wire::Dead{me ? me->incarnation : s.incarnation, s.cfg.name, s.cfg.name}, std::move(notify));
+  s.dead_node(now, wire::Dead{me->incarnation, s.cfg.name, s.cfg.name}, std::move(notify));
   if (!wait) s.done(op, wire::Ok{});
   return op;
 }
@@ -1266,8 +1568,11 @@ OpId Node::ping(Time now, const std::string &name, const Endpoint &addr) {
     return op;
   }
   const uint32_t seq = ++s.sequence;
-  s.pings[seq] = Impl::PingOp{op, now, now + s.cfg.probe_timeout};
-  s.send_raw(Endpoint{addr.ip, addr.port, name}, wire::encode(s.make_ping(seq, name)));
+  if (auto st = s.send_raw(Endpoint{addr.ip, addr.port, name}, wire::encode(s.make_ping(seq, name))); !st) {
+    s.done(op, st);  // memberlist's Ping returns the send error
+    return op;
+  }
+  s.pings[seq] = Impl::PingOp{op, now, now + s.cfg.probe_timeout, name};
   return op;
 }
 
@@ -1279,8 +1584,7 @@ wire::Status Node::send_best_effort(Time, const Endpoint &to, ByteView msg) {
   framed.reserve(msg.size() + 1);
   framed.push_back(static_cast<uint8_t>(wire::MsgType::User));
   framed.insert(framed.end(), msg.begin(), msg.end());
-  s.send_raw(to, framed);
-  return wire::Ok{};
+  return s.send_raw(to, framed);
 }
 
 OpId Node::send_reliable(Time now, const Endpoint &to, ByteView msg) {

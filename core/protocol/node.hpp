@@ -167,6 +167,9 @@ struct Metrics {
   uint64_t probe_count = 0, degraded_probe = 0, degraded_timeout = 0, probe_failed = 0;
   uint64_t gossip_count = 0, push_pull_count = 0, push_pull_refused = 0;
   uint64_t packets_dropped = 0;  // malformed, bad label/key/CRC, over a bound
+  // alive/suspect/dead/user messages dropped because a packet carried more of them than the
+  // handoff queue holds (HandoffQueueDepth; memberlist logs "handler queue full" and drops them)
+  uint64_t handoff_dropped = 0;
   uint64_t refutes = 0;
   uint64_t node_alive = 0, node_suspect = 0, node_dead = 0, node_left = 0;  // gauges, refreshed on read
   int64_t health_score = 0;

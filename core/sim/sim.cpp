@@ -158,6 +158,7 @@ void Simulator::flush(NodeId id) {
     if (auto *p = std::get_if<protocol::SendPacket>(&effect)) {
       ++stats_.packets_sent;
       stats_.bytes_sent += p->data.size();
+      if (observer_) observer_(id, p->to, p->data);
       auto to = lookup(p->to);
       if (!to || !link_up(id, *to)) {
         ++stats_.packets_lost;

@@ -75,6 +75,11 @@ class Simulator {
   // Drains a node's effects into the network. Call after using node(id) directly.
   void flush(NodeId id);
 
+  // Called with every datagram a node sends, as sent (before loss or partitions), for tests
+  // that check what goes on the wire. Empty = none.
+  using PacketObserver = std::function<void(NodeId from, const protocol::Endpoint &to, wire::ByteView data)>;
+  void set_packet_observer(PacketObserver f) { observer_ = std::move(f); }
+
  private:
   struct Event;
   struct EventOrder {
@@ -107,6 +112,7 @@ class Simulator {
   uint64_t hash_ = 1469598103934665603ull;
   uint64_t events_ = 0;
   NetStats stats_;
+  PacketObserver observer_;
 };
 
 }  // namespace memberlist::sim

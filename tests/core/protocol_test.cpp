@@ -1,12 +1,14 @@
 // protocol::Config validation and presets, and single-node behaviour driven by hand.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "protocol/config_table.hpp"
 #include "protocol/node.hpp"
 #include "wire/codec.hpp"
+#include "wire/framing.hpp"
 #include "wire/packet.hpp"
 
 using namespace memberlist;
@@ -225,4 +227,189 @@ TEST(ConfigTable, ReferenceIsCurrent) {
   ss << in.rdbuf();
   EXPECT_EQ(ss.str(), protocol::config_reference_markdown())
       << "docs/config.md is stale: regenerate with  build/core/tools/mlconfig reference > docs/config.md";
+}
+
+// ---- memberlist's handoff order and log lines, driven by hand.
+namespace {
+struct Line {
+  protocol::LogLevel level;
+  std::string text;
+};
+struct RecordingLogger : protocol::Logger {
+  std::vector<Line> lines;
+  void log(protocol::LogLevel level, const std::string &msg) override { lines.push_back({level, msg}); }
+  // How many lines start with `prefix`, at `level`.
+  size_t count(protocol::LogLevel level, const std::string &prefix) const {
+    return static_cast<size_t>(std::count_if(lines.begin(), lines.end(), [&](const Line &l) {
+      return l.level == level && l.text.rfind(prefix, 0) == 0;
+    }));
+  }
+  std::string dump() const {
+    std::string out;
+    for (const auto &l : lines) out += std::to_string(static_cast<int>(l.level)) + " " + l.text + "\n";
+    return out;
+  }
+};
+// Records user messages and joins in the order they happen.
+struct Journal : protocol::Delegate, protocol::EventDelegate {
+  std::vector<std::string> seen;
+  void notify_msg(wire::ByteView m) override { seen.push_back("user " + std::string(m.begin(), m.end())); }
+  void notify_join(const protocol::Member &m) override { seen.push_back("join " + m.name); }
+};
+struct Watched {
+  protocol::Time now = protocol::Time{} + 1h;
+  RecordingLogger logger;
+  Journal journal;
+  std::unique_ptr<protocol::Node> node;
+  explicit Watched(Config c = named(Config::lan())) {
+    protocol::Delegates d;
+    d.logger = &logger;
+    d.delegate = &journal;
+    d.events = &journal;
+    node = std::make_unique<protocol::Node>(std::move(c), protocol::Endpoint{Bytes{10, 0, 0, 1}, 7946, "a"}, d, 1, now);
+    EXPECT_TRUE(node->start(now).ok());
+    node->take_effects();
+    journal.seen.clear();
+  }
+};
+const protocol::Endpoint kPeer{Bytes{10, 0, 0, 9}, 5555, ""};
+Bytes user(const std::string &text) {
+  Bytes b(text.size() + 1);
+  b[0] = static_cast<uint8_t>(wire::MsgType::User);
+  std::copy(text.begin(), text.end(), b.begin() + 1);
+  return b;
+}
+Bytes compound(const std::vector<Bytes> &parts) { return *wire::make_compound(parts); }
+wire::Alive alive_of(const std::string &name, Bytes ip, uint32_t inc) {
+  return wire::Alive{inc, name, std::move(ip), 7946, Bytes{}, Bytes{1, 5, 2, 0, 0, 0}};
+}
+}  // namespace
+
+TEST(Handoff, UserMessagesInOneCompoundArriveNewestFirst) {
+  Watched w;
+  w.node->handle_packet(w.now, kPeer, compound({user("first"), user("second"), user("third")}));
+  EXPECT_EQ(w.journal.seen, (std::vector<std::string>{"user third", "user second", "user first"}));
+}
+
+TEST(Handoff, AliveIsHandledBeforeUserMessagesOfTheSamePacket) {
+  Watched w;
+  const Bytes alive = wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 1));
+  w.node->handle_packet(w.now, kPeer, compound({user("hello"), alive, user("bye")}));
+  EXPECT_EQ(w.journal.seen, (std::vector<std::string>{"join b", "user bye", "user hello"}));
+}
+
+TEST(Handoff, OverflowBeyondTheQueueDepthIsDroppedCountedAndLogged) {
+  Config c = named(Config::lan());
+  c.handoff_queue_depth = 1;
+  Watched w(c);
+  w.node->handle_packet(w.now, kPeer, compound({user("m0"), user("m1"), user("m2")}));
+  // The queue holds one; the ones arriving while it is full are dropped (memberlist's rule).
+  EXPECT_EQ(w.journal.seen, (std::vector<std::string>{"user m0"}));
+  EXPECT_EQ(w.node->metrics().handoff_dropped, 2u);
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Warn,
+                           "memberlist: handler queue full, dropping message (8) from=10.0.0.9:5555"),
+            2u)
+      << w.logger.dump();
+  // The two queues are bounded separately: an alive still fits beside a user message.
+  w.node->handle_packet(w.now, kPeer, compound({user("m3"), wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 1))}));
+  EXPECT_EQ(w.journal.seen, (std::vector<std::string>{"user m0", "join b", "user m3"}));
+  EXPECT_EQ(w.node->metrics().handoff_dropped, 2u);
+}
+
+TEST(Logs, ConflictingAddressAtError) {
+  Watched w;
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 1)));
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 3}, 2)));
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Error,
+                           "memberlist: Conflicting address for b. Mine: 10.0.0.2:7946 Theirs: 10.0.0.3:7946 "
+                           "Old state: 0"),
+            1u)
+      << w.logger.dump();
+  EXPECT_EQ(w.node->member("b")->addr, (Bytes{10, 0, 0, 2}));  // the conflict changed nothing
+}
+
+TEST(Logs, BadProtocolVersionsAreRefusedWithAWarning) {
+  Watched w;
+  wire::Alive a = alive_of("b", Bytes{10, 0, 0, 2}, 1);
+  a.vsn = Bytes{3, 2, 2, 0, 0, 0};  // PMin > PMax
+  w.node->handle_packet(w.now, kPeer, wire::encode(a));
+  EXPECT_FALSE(w.node->member("b").has_value());
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Warn,
+                           "memberlist: Ignoring an alive message for 'b' (10.0.0.2:7946) because protocol "
+                           "version(s) are wrong: 3 <= 2 <= 2 should be >0"),
+            1u)
+      << w.logger.dump();
+}
+
+TEST(Logs, JoinFailureIsDebugAndPushPullStartIsLogged) {
+  Watched w;
+  const protocol::Endpoint seed{Bytes{10, 0, 0, 2}, 7946, "b"};
+  const auto op = w.node->join(w.now, {seed});
+  std::optional<protocol::StreamId> stream;
+  for (auto &e : w.node->take_effects()) {
+    if (auto *o = std::get_if<protocol::OpenStream>(&e)) stream = o->id;
+  }
+  ASSERT_TRUE(stream.has_value());
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Debug, "memberlist: Initiating push/pull sync with: b 10.0.0.2:7946"),
+            1u)
+      << w.logger.dump();
+  w.node->stream_result(w.now, *stream, wire::make_error(wire::Errc::Truncated, "connection refused"));
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Debug, "memberlist: failed to join 10.0.0.2:7946: connection refused"),
+            1u)
+      << w.logger.dump();
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Warn, "memberlist: failed to join"), 0u);
+  bool failed = false;
+  for (auto &e : w.node->take_effects()) {
+    if (auto *d = std::get_if<protocol::OpDone>(&e); d && d->op == op) failed = !d->status.ok();
+  }
+  EXPECT_TRUE(failed);
+}
+
+TEST(Logs, UndecryptablePacketsUseMemberlistsWords) {
+  Config c = named(Config::lan());
+  c.secret_key = Bytes(16, 1);
+  Watched w(c);
+  w.node->handle_packet(w.now, kPeer, wire::encode(wire::Ping{1, "a", {}, 0, ""}));  // plaintext
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Error, "memberlist: Decrypt packet failed: "), 1u) << w.logger.dump();
+  EXPECT_EQ(w.node->metrics().packets_dropped, 1u);
+}
+
+TEST(Logs, WrongKeyIsADecryptFailure) {
+  Config c = named(Config::lan());
+  c.secret_key = Bytes(16, 1);
+  Watched w(c);
+  wire::Keyring other;
+  ASSERT_TRUE(other.add_key(Bytes(16, 2)).ok());
+  ASSERT_TRUE(other.use_key(Bytes(16, 2)).ok());
+  wire::PacketOut o;
+  o.keyring = &other;
+  auto pkt = wire::encode_packet(wire::encode(wire::Ping{1, "a", {}, 0, ""}), o);
+  ASSERT_TRUE(pkt.ok());
+  w.node->handle_packet(w.now, kPeer, *pkt);
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Error, "memberlist: Decrypt packet failed: "), 1u) << w.logger.dump();
+  EXPECT_EQ(w.node->metrics().packets_dropped, 1u);
+}
+
+namespace {
+// Shuts its node down from inside the first user message it gets.
+struct Stopper : protocol::Delegate {
+  protocol::Node *node = nullptr;
+  std::vector<std::string> seen;
+  void notify_msg(wire::ByteView m) override {
+    seen.emplace_back(m.begin(), m.end());
+    node->shutdown(protocol::Time{});
+  }
+};
+}  // namespace
+
+TEST(Handoff, NothingIsHandledAfterADelegateShutsTheNodeDown) {
+  Stopper stopper;
+  protocol::Delegates d;
+  d.delegate = &stopper;
+  const protocol::Time now = protocol::Time{} + 1h;
+  protocol::Node node(named(Config::lan()), protocol::Endpoint{Bytes{10, 0, 0, 1}, 7946, "a"}, d, 1, now);
+  stopper.node = &node;
+  ASSERT_TRUE(node.start(now).ok());
+  node.handle_packet(now, kPeer, compound({user("m0"), user("m1")}));
+  EXPECT_EQ(stopper.seen, (std::vector<std::string>{"m1"}));
 }
