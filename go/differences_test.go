@@ -35,7 +35,7 @@ var differences = []struct {
 	{doc: "Join, Leave, UpdateNode, Ping and SendReliable called from inside a delegate that answers", check: diffBlockingFromAnsweringDelegate},
 	{doc: "ChannelEventDelegate does not hold the node up", unchecked: "TestChannelEventDelegate_UnreadChannelDoesNotDeadlock (callbacks_test.go) checks it"},
 	{doc: "Shutdown releases everything", check: diffAfterShutdown},
-	{doc: "Log lines about the protocol's own work", check: diffJoinFailureLoggedAtWarn},
+	{doc: "Log lines about the protocol's own work", unchecked: "line by line: tests/core/protocol_test.cpp checks memberlist's lines and levels, TestJoinFailureLoggedOnceAtDebug the join's"},
 }
 
 func TestDifferences(t *testing.T) {
@@ -321,7 +321,8 @@ func diffAfterShutdown(t *testing.T) {
 	}
 }
 
-func diffJoinFailureLoggedAtWarn(t *testing.T) {
+// TestJoinFailureLoggedOnceAtDebug: memberlist logs a failed join once, at DEBUG, in these words.
+func TestJoinFailureLoggedOnceAtDebug(t *testing.T) {
 	c := testConfig(t)
 	var logs lockedBuffer
 	c.Logger = log.New(&logs, "", 0)
@@ -330,9 +331,14 @@ func diffJoinFailureLoggedAtWarn(t *testing.T) {
 	if _, err := m.Join([]string{"x/" + addr}); err == nil {
 		t.Fatal("Join succeeded")
 	}
-	waitFor(t, "the WARN line", func() (bool, string) {
-		return strings.Contains(logs.String(), "[WARN] memberlist: Failed to join "+addr), logs.String()
-	})
+	line := "[DEBUG] memberlist: failed to join " + addr + ": dial tcp " + addr + ": connect: connection refused"
+	waitFor(t, "the DEBUG line", func() (bool, string) { return strings.Contains(logs.String(), line), logs.String() })
+	if n := strings.Count(logs.String(), "failed to join "+addr); n != 1 {
+		t.Fatalf("the failure was logged %d times:\n%s", n, logs.String())
+	}
+	if strings.Contains(logs.String(), "[WARN] memberlist: Failed to join") {
+		t.Fatalf("logged at WARN too:\n%s", logs.String())
+	}
 }
 
 // blockingInAnswer calls UpdateNode from GetBroadcasts (on the loop thread) once.

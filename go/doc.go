@@ -108,6 +108,7 @@
 //     Join would still dial).
 //   - Log lines about the protocol's own work, written by libmemberlist (or by the bridge to a
 //     custom Transport, which cannot tell what a packet carries), use memberlist's format and
-//     level prefixes but not always its words or levels; e.g. a failed join is logged at WARN
-//     as well as at DEBUG.
+//     level prefixes; the lines memberlist's operators grep for use its words and levels, but
+//     not every line has its exact counterpart (e.g. errors from decoding a packet keep
+//     libmemberlist's own words, and the Transport bridge logs lines memberlist does not).
 package memberlist

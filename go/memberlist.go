@@ -403,8 +403,11 @@ func (m *Memberlist) Join(existing []string) (int, error) {
 		}
 		for _, a := range targets {
 			if err := m.joinOne(a); err != nil {
+				failed := err
 				err = fmt.Errorf("failed to join %s: %v", a.Addr, err)
-				m.logger.Printf("[DEBUG] memberlist: %v", err)
+				if failed == errShutdown { // libmemberlist logs the others itself, in these words
+					m.logger.Printf("[DEBUG] memberlist: %v", err)
+				}
 				errs = multierror.Append(errs, err)
 				continue
 			}

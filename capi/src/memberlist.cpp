@@ -1124,6 +1124,7 @@ ML_EXPORT ml_err_t ml_memberlist_metrics(ml_memberlist_t *ml, void (*fn)(void *c
         {"memberlist.pushPullNode", static_cast<double>(m.push_pull_count)},
         {"memberlist.push_pull.refused", static_cast<double>(m.push_pull_refused)},
         {"memberlist.packets.dropped", static_cast<double>(m.packets_dropped)},
+        {"memberlist.handoff.dropped", static_cast<double>(m.handoff_dropped)},
         {"memberlist.refute", static_cast<double>(m.refutes)},
         {"memberlist.node.alive", static_cast<double>(m.node_alive)},
         {"memberlist.node.suspect", static_cast<double>(m.node_suspect)},

@@ -593,6 +593,8 @@ wire::Result<protocol::Metrics> NodeHost::metrics() {
   return rt_->call([impl] {
     protocol::Metrics m = impl->node->metrics();
     m.push_pull_refused += impl->transport->stats().streams_refused;
+    // Datagram user messages that found the notification queue full (notifier.hpp).
+    if (impl->notifier) m.handoff_dropped += impl->notifier->dropped();
     return m;
   });
 }
