@@ -21,29 +21,30 @@ import (
 // lockedConsumer is a component with one state lock, as serf and alertmanager have: its
 // delegates take the lock, and so do its own methods around calls into the Memberlist.
 type lockedConsumer struct {
-	mu      sync.Mutex
-	msgs    int
-	joins   int
-	leaves  int
-	waiting chan struct{} // a delegate is about to wait for mu (buffered, never blocks)
+	mu       sync.Mutex
+	msgs     int
+	joins    int
+	leaves   int
+	attempts atomic.Int64 // delegate calls that reached for mu
+	acquired atomic.Int64 // ... and got it
 }
 
-func newLockedConsumer() *lockedConsumer {
-	return &lockedConsumer{waiting: make(chan struct{}, 1)}
-}
+func newLockedConsumer() *lockedConsumer { return &lockedConsumer{} }
+
+// waiting reports, while the caller holds mu (so acquired cannot grow), whether a delegate
+// call is waiting for mu.
+func (c *lockedConsumer) waiting() bool { return c.attempts.Load() > c.acquired.Load() }
 
 func (c *lockedConsumer) NodeMeta(int) []byte             { return nil }
 func (c *lockedConsumer) GetBroadcasts(int, int) [][]byte { return nil }
 func (c *lockedConsumer) LocalState(bool) []byte          { return nil }
 func (c *lockedConsumer) MergeRemoteState([]byte, bool)   {}
 
-// lock takes the consumer's lock from a delegate, first saying that one is waiting for it.
+// lock takes the consumer's lock from a delegate, counting the attempt first.
 func (c *lockedConsumer) lock() {
-	select {
-	case c.waiting <- struct{}{}:
-	default:
-	}
+	c.attempts.Add(1)
 	c.mu.Lock()
+	c.acquired.Add(1)
 }
 
 func (c *lockedConsumer) NotifyUpdate(*Node) { c.lock(); c.mu.Unlock() }
@@ -116,11 +117,13 @@ func TestConsumerLockHeldAroundCallsWhileDelegatesWait(t *testing.T) {
 		target.Store(m.LocalNode())
 		// Hold the lock until a delegate (under the traffic, mostly NotifyMsg) waits for it.
 		c.mu.Lock()
-		select {
-		case <-c.waiting:
-		case <-time.After(waitTimeout):
+		deadline := time.Now().Add(waitTimeout)
+		for !c.waiting() && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if !c.waiting() {
 			c.mu.Unlock()
-			t.Fatalf("round %d: no delegate call arrived", round)
+			t.Fatalf("round %d: no delegate call waits for the lock", round)
 		}
 		withDeadline(t, fmt.Sprintf("round %d: calls with the consumer's lock held", round), func() {
 			if n := m.NumMembers(); n != 2 {

@@ -163,7 +163,7 @@ static int probe_done(void *arg) { return LOAD(((cb_probe_t *)arg)->done); }
  * ML_ERR_IN_CALLBACK instead of deadlocking; snapshots answer; shutdown works (memberlist allows
  * Shutdown from any delegate) and completes right after the callback. */
 typedef struct {
-  ml_memberlist_t *volatile ml;
+  ml_memberlist_t *ml; /* atomic: set by the test thread, read on the loop */
   int join_rc, leave_rc, members_rc, shutdown_rc, done;
 } loop_probe_t;
 static void probing_broadcasts(void *user, size_t overhead, size_t limit,
@@ -171,16 +171,17 @@ static void probing_broadcasts(void *user, size_t overhead, size_t limit,
   loop_probe_t *p = (loop_probe_t *)user;
   ml_members_t *list = NULL;
   const char *addr = "127.0.0.1:1";
+  ml_memberlist_t *ml = LOAD(p->ml);
   (void)overhead;
   (void)limit;
   (void)emit;
   (void)ctx;
-  if (p->ml == NULL || LOAD(p->done)) return;
-  p->join_rc = ml_memberlist_join(p->ml, &addr, 1, NULL, NULL, 0);
-  p->leave_rc = ml_memberlist_leave(p->ml, 10);
-  p->members_rc = ml_memberlist_members(p->ml, &list);
+  if (ml == NULL || LOAD(p->done)) return;
+  p->join_rc = ml_memberlist_join(ml, &addr, 1, NULL, NULL, 0);
+  p->leave_rc = ml_memberlist_leave(ml, 10);
+  p->members_rc = ml_memberlist_members(ml, &list);
   ml_members_destroy(list);
-  p->shutdown_rc = ml_memberlist_shutdown(p->ml);
+  p->shutdown_rc = ml_memberlist_shutdown(ml);
   STORE(p->done, 1);
 }
 static int loop_probe_done(void *arg) { return LOAD(((loop_probe_t *)arg)->done); }
@@ -311,7 +312,7 @@ static void test_loop_callback_may_not_block(void **state) {
   assert_int_equal(ml_config_set_delegate(cfg, &delegate, &probe, NULL), ML_OK);
   start_node(&b, NULL, cfg);
   join_node(&a, &b);
-  probe.ml = b.ml; /* from here on the next gossip or probe of b asks for broadcasts */
+  STORE(probe.ml, b.ml); /* from here on the next gossip or probe of b asks for broadcasts */
   assert_true(wait_until(loop_probe_done, &probe, 10000));
   assert_int_equal(probe.join_rc, ML_ERR_IN_CALLBACK);
   assert_int_equal(probe.leave_rc, ML_ERR_IN_CALLBACK);

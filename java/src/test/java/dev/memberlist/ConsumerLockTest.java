@@ -9,13 +9,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,17 +27,19 @@ class ConsumerLockTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   static final class Component implements Delegate, EventListener {
-    volatile CountDownLatch waiting = new CountDownLatch(1);
+    final AtomicInteger attempts = new AtomicInteger(); // listener calls that reached for the monitor
+    final AtomicInteger acquired = new AtomicInteger(); // ... and got it
     int msgs, events; // guarded by this
 
     private void enter() {
-      waiting.countDown(); // a listener is about to wait for the monitor
+      attempts.incrementAndGet();
     }
 
     @Override
     public void notifyMsg(byte[] msg) {
       enter();
       synchronized (this) {
+        acquired.incrementAndGet();
         msgs++;
       }
     }
@@ -46,6 +48,7 @@ class ConsumerLockTest {
     public void notifyJoin(Node node) {
       enter();
       synchronized (this) {
+        acquired.incrementAndGet();
         events++;
       }
     }
@@ -54,13 +57,19 @@ class ConsumerLockTest {
     public void notifyLeave(Node node) {
       enter();
       synchronized (this) {
+        acquired.incrementAndGet();
         events++;
       }
     }
 
     /** Holds the monitor until a listener waits for it, then uses and closes the node. */
     synchronized void stop(Memberlist m, String peer) throws InterruptedException {
-      if (!waiting.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)) fail("no listener call arrived");
+      // Holding the monitor, `acquired` cannot grow: more attempts mean a listener waits for it.
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (attempts.get() <= acquired.get()) {
+        if (System.nanoTime() - deadline > 0) fail("no listener call waits for the monitor");
+        Thread.sleep(1);
+      }
       assertEquals(2, m.numMembers());
       assertEquals(2, m.members().size());
       m.updateNode(Duration.ofSeconds(1));
