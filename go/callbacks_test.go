@@ -19,10 +19,7 @@ func TestChannelEventDelegate(t *testing.T) {
 	c1.Delegate = d1
 	m1 := create(t, c1)
 	c2 := testConfig(t)
-	m2 := createPeer(t, m1, c2)
-	if _, err := m2.Join([]string{joinAddr(m1)}); err != nil {
-		t.Fatal(err)
-	}
+	m2 := joinPeer(t, m1, c2)
 	next := func(want NodeEventType, name string) *Node {
 		t.Helper()
 		select {
@@ -160,10 +157,7 @@ func TestDelegatePanicIsRecovered(t *testing.T) {
 		return logs.Write(p)
 	})
 	m1 := create(t, c1)
-	m2 := createPeer(t, m1, testConfig(t))
-	if _, err := m2.Join([]string{joinAddr(m1)}); err != nil {
-		t.Fatal(err)
-	}
+	m2 := joinPeer(t, m1, testConfig(t))
 	to := m1.LocalNode()
 	if err := m2.SendReliable(to, []byte("boom")); err != nil {
 		t.Fatal(err)
@@ -206,10 +200,7 @@ func TestCallbackReentrancy(t *testing.T) {
 	c1 := testConfig(t)
 	c1.Delegate = d
 	m1 := create(t, c1)
-	m2 := createPeer(t, m1, testConfig(t))
-	if _, err := m2.Join([]string{joinAddr(m1)}); err != nil {
-		t.Fatal(err)
-	}
+	m2 := joinPeer(t, m1, testConfig(t))
 	d.peer = joinAddr(m2)
 	d.m.Store(m1)
 	if err := m2.SendBestEffort(m1.LocalNode(), []byte("go")); err != nil {

@@ -219,10 +219,7 @@ func TestAllBroadcastsADelegateReturnsAreSent(t *testing.T) {
 	bd := &burstDelegate{n: 256}
 	c2 := testConfig(t)
 	c2.Delegate = bd
-	m2 := createPeer(t, m1, c2)
-	if _, err := m2.Join([]string{joinAddr(m1)}); err != nil {
-		t.Fatal(err)
-	}
+	joinPeer(t, m1, c2)
 	waitFor(t, "256 broadcasts", func() (bool, string) {
 		seen := map[string]bool{}
 		for _, b := range recv.messages() {
@@ -249,36 +246,15 @@ func (d *gatedDelegate) NotifyMsg(b []byte) {
 	d.received.Add(1)
 }
 
-// syncBuffer is a log destination safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestFullHandoffQueueDropsAndLogs(t *testing.T) {
 	d := &gatedDelegate{gate: make(chan struct{}), entered: make(chan struct{}, 1)}
-	logs := &syncBuffer{}
+	logs := &lockedBuffer{}
 	c1 := testConfig(t)
 	c1.Delegate = d
 	c1.HandoffQueueDepth = 4
 	c1.Logger = log.New(logs, "", 0)
 	m1 := create(t, c1)
-	m2 := createPeer(t, m1, testConfig(t))
-	if _, err := m2.Join([]string{joinAddr(m1)}); err != nil {
-		t.Fatal(err)
-	}
+	m2 := joinPeer(t, m1, testConfig(t))
 	if err := m2.SendBestEffort(m1.LocalNode(), []byte("first")); err != nil {
 		t.Fatal(err)
 	}
@@ -345,10 +321,7 @@ func TestKeyringFromInsideDelegatesActsOnTheLiveRing(t *testing.T) {
 	ring2, _ := NewKeyring(nil, k1)
 	c2 := testConfig(t)
 	c2.Keyring = ring2
-	m2 := createPeer(t, m1, c2)
-	if _, err := m2.Join([]string{joinAddr(m1)}); err != nil {
-		t.Fatal(err)
-	}
+	m2 := joinPeer(t, m1, c2)
 	if err := m2.SendReliable(m1.LocalNode(), []byte("remove")); err != nil {
 		t.Fatal(err)
 	}

@@ -360,10 +360,7 @@ func diffBlockingFromAnsweringDelegate(t *testing.T) {
 	c1 := testConfig(t)
 	c1.Delegate = d
 	m1 := create(t, c1)
-	m2 := createPeer(t, m1, testConfig(t))
-	if _, err := m2.Join([]string{joinAddr(m1)}); err != nil {
-		t.Fatal(err)
-	}
+	joinPeer(t, m1, testConfig(t))
 	d.m.Store(m1) // the next gossip round of m1 asks GetBroadcasts
 	select {
 	case err := <-d.result:

@@ -93,6 +93,16 @@ func createPeer(tb testing.TB, first *Memberlist, c *Config) *Memberlist {
 	return create(tb, c)
 }
 
+// joinPeer starts a node like createPeer and joins it to first.
+func joinPeer(tb testing.TB, first *Memberlist, c *Config) *Memberlist {
+	tb.Helper()
+	m := createPeer(tb, first, c)
+	if _, err := m.Join([]string{joinAddr(first)}); err != nil {
+		tb.Fatalf("Join(%s): %v", joinAddr(first), err)
+	}
+	return m
+}
+
 func joinAddr(m *Memberlist) string { return m.config.Name + "/" + m.config.BindAddr }
 
 // deadline scales waits: under the race detector everything is slower.
