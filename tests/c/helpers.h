@@ -44,10 +44,11 @@ static inline long long now_ms(void) {
 }
 
 /* A sanitizer build (ML_TEST_SANITIZED, set by tests/c/CMakeLists.txt) runs several times
- * slower. Its deadlines are 3x longer, and so are fast_config's protocol timers: with 50 ms probe
- * timeouts a sanitized loop thread on a loaded machine misses acks, so nodes suspect healthy
- * peers (and one that has not yet heard a leave can mark the leaver dead, not left), and the
- * LOCAL preset's 1 s stream timeout cuts joins short. Scaling both keeps every wait's margin, in
+ * slower, valgrind even more (its tests set ML_TEST_TIMEOUT_SCALE=10). There the deadlines are
+ * longer (scaled_ms), and so are fast_config's protocol timers: with 50 ms probe timeouts a slow
+ * loop thread on a loaded machine misses acks, so nodes suspect healthy peers (and one that has
+ * not yet heard a leave can mark the leaver dead, not left), and the LOCAL preset's 1 s stream
+ * timeout cuts joins short. Scaling both by the same factor keeps every wait's margin, in
  * protocol periods, as in the normal build. */
 #ifdef ML_TEST_SANITIZED
 #define ML_TEST_SANITIZER_SCALE 3
@@ -129,7 +130,7 @@ static inline void on_msg(void *user, const uint8_t *msg, size_t len) {
 static inline void on_free(void *user) { ADD(((node_t *)user)->frees, 1); }
 
 /* A LOCAL-preset configuration with fast timers for node-<index> on 127.0.0.<10+index>:0. The
- * timers (and the stream timeout) are ML_TEST_SANITIZER_SCALE times longer in a sanitizer build. */
+ * timers (and the stream timeout) are scaled as the deadlines are (scaled_ms). */
 static inline ml_config_t *fast_config(node_t *n, int index, const char *secret_hex) {
   ml_config_t *cfg = NULL;
   char buf[64], err[256];
@@ -152,7 +153,7 @@ static inline ml_config_t *fast_config(node_t *n, int index, const char *secret_
     assert_int_equal(ml_config_set(cfg, kv[i][0], kv[i][1], err, sizeof err), ML_OK);
   }
   for (i = 0; i < sizeof timers / sizeof timers[0]; ++i) {
-    snprintf(buf, sizeof buf, "%dms", timers[i].ms * ML_TEST_SANITIZER_SCALE);
+    snprintf(buf, sizeof buf, "%lldms", scaled_ms(timers[i].ms));
     assert_int_equal(ml_config_set(cfg, timers[i].key, buf, err, sizeof err), ML_OK);
   }
   assert_int_equal(ml_config_set(cfg, "name", n->name, err, sizeof err), ML_OK);
