@@ -89,8 +89,18 @@ struct Config {
   static Config wan();
   static Config local();
 
-  // Rejects nonsense with a message naming the field (ProbeTimeout > ProbeInterval, zero or
-  // negative intervals, out-of-range protocol versions, bad key sizes, labels over 255 bytes…).
+  // Rejects a configuration a node cannot run with; the message names the field. Checked: a
+  // name is set; protocol_version in [kProtocolVersionMin, kProtocolVersionMax]; label at most
+  // 255 bytes; secret_key empty or 16, 24 or 32 bytes; probe_interval, probe_timeout and
+  // tcp_timeout > 0; push_pull_interval, gossip_interval, gossip_to_the_dead_time,
+  // dead_node_reclaim_time, queue_check_interval, reconnect_interval and reconnect_timeout >= 0;
+  // indirect_checks and gossip_nodes >= 0; retransmit_mult, suspicion_mult,
+  // suspicion_max_timeout_mult, awareness_max_multiplier, handoff_queue_depth and
+  // max_concurrent_push_pulls >= 1; udp_buffer_size in [64, 65507]; delegate_protocol_min <=
+  // delegate_protocol_max (unless max is 0) and delegate_protocol_version within them; every
+  // cidrs_allowed entry parses. Accepted on purpose: probe_timeout > probe_interval, as
+  // memberlist accepts it (the direct wait then ends with the interval). Not checked: `limits`
+  // (ml_config_set keeps each of them >= 1).
   wire::Status validate() const;
 };
 

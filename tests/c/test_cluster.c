@@ -115,7 +115,7 @@ static void test_two_nodes(void **state) {
   /* Metadata update propagates (and fires an update event). */
   memcpy(nodes[0].meta, "role=db", 7);
   nodes[0].meta_len = 7;
-  assert_int_equal(ml_memberlist_update_node(nodes[0].ml, 5000), ML_OK);
+  assert_int_equal(ml_memberlist_update_node(nodes[0].ml, scaled_ms(5000)), ML_OK);
   mc.observer = &nodes[1];
   mc.name = "node-0";
   mc.meta = "role=db";
@@ -123,7 +123,7 @@ static void test_two_nodes(void **state) {
   wait_counter(&nodes[1], 3, 1);
 
   /* node-1 leaves: node-0 sees it as left. */
-  assert_int_equal(ml_memberlist_leave(nodes[1].ml, 5000), ML_OK);
+  assert_int_equal(ml_memberlist_leave(nodes[1].ml, scaled_ms(5000)), ML_OK);
   lc.n = &nodes[0];
   lc.about = 1;
   lc.state = 1 + ML_STATE_LEFT;
@@ -179,7 +179,7 @@ static void test_five_nodes_shared_runtime(void **state) {
   assert_true(wait_until(all_see, &all, 15000));
 
   /* node-3 leaves: the others mark it left. */
-  assert_int_equal(ml_memberlist_leave(nodes[3].ml, 5000), ML_OK);
+  assert_int_equal(ml_memberlist_leave(nodes[3].ml, scaled_ms(5000)), ML_OK);
   for (i = 0; i < 3; ++i) {
     lc.n = &nodes[i];
     lc.about = 3;

@@ -25,8 +25,20 @@ using namespace std::chrono_literals;
     }                                                                                  \
   } while (0)
 
+// Deadlines are stretched like the C suites' (helpers.h): by ML_TEST_TIMEOUT_SCALE (a number >= 1;
+// the valgrind test sets 10) and by 3 in a sanitizer build (ML_TEST_SANITIZED).
+static std::chrono::milliseconds scaled(std::chrono::milliseconds d) {
+  const char *env = std::getenv("ML_TEST_TIMEOUT_SCALE");
+  double f = env != nullptr ? std::atof(env) : 1.0;
+  if (f < 1.0) f = 1.0;
+#ifdef ML_TEST_SANITIZED
+  f *= 3.0;
+#endif
+  return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(static_cast<double>(d.count()) * f));
+}
+
 static bool wait_for(const std::function<bool()> &cond, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + scaled(timeout);
   while (!cond()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(5ms);
@@ -151,7 +163,7 @@ int main() {
       std::lock_guard<std::mutex> lock(a->mu);
       a->meta = {'d', 'b'};
     }
-    ma.update_node(5s);
+    ma.update_node(scaled(5s));
     CHECK(wait_for([&] {
       for (const auto &m : mb.members()) {
         if (m.name == "cpp-a" && m.meta == ml::Bytes{'d', 'b'}) return true;
@@ -162,7 +174,7 @@ int main() {
       std::lock_guard<std::mutex> lock(a->mu);
       a->meta = ml::Bytes(600, 'x');  // over the limit: the delegate truncates to 512
     }
-    ma.update_node(5s);
+    ma.update_node(scaled(5s));
 
     // Keyring of a node without encryption: empty; metrics by name.
     CHECK(ma.keyring().keys().empty());
@@ -175,7 +187,7 @@ int main() {
     CHECK(error_of([&] { ma.deliver_packet("127.0.0.1:1", {1}); }) == ML_ERR_NOT_SUPPORTED);
 
     // b leaves, then shuts down; a sees it go.
-    mb.leave(5s);
+    mb.leave(scaled(5s));
     CHECK(wait_for([&] { return ma.num_members() == 1 && a->leaves.load() == 1; }));
     mb.shutdown();
     CHECK(error_of([&] { mb.send_best_effort("cpp-a", {'x'}); }) == ML_ERR_CLOSED);

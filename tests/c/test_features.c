@@ -125,7 +125,7 @@ static void test_compression_on_and_off(void **state) {
   /* A metadata update from the plain node reaches the compressing ones (gossip + push/pull). */
   memcpy(n[2].meta, "plain", 5);
   n[2].meta_len = 5;
-  assert_int_equal(ml_memberlist_update_node(n[2].ml, 5000), ML_OK);
+  assert_int_equal(ml_memberlist_update_node(n[2].ml, scaled_ms(5000)), ML_OK);
   wait_count(&n[0].updates, 1, 10000);
   wait_count(&n[1].updates, 1, 10000);
 
@@ -174,7 +174,7 @@ static void test_key_rotation_while_running(void **state) {
     assert_memory_equal(key, KEY_B, 32);
   }
   /* Still one cluster: gossip and probes run on key B alone. */
-  assert_int_equal(ml_memberlist_update_node(n[0].ml, 5000), ML_OK);
+  assert_int_equal(ml_memberlist_update_node(n[0].ml, scaled_ms(5000)), ML_OK);
   wait_members(n, N, N);
 
   /* A newcomer still on key A is kept out... */

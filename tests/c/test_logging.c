@@ -146,7 +146,7 @@ static void test_log_levels_and_malformed_packet(void **state) {
   mc.n = &b;
   mc.value = 1;
   assert_true(wait_until(reliable_reached, &mc, 10000));
-  assert_int_equal(ml_memberlist_update_node(b.ml, 5000), ML_OK);
+  assert_int_equal(ml_memberlist_update_node(b.ml, scaled_ms(5000)), ML_OK);
 
   /* Kill a: b suspects it (INFO, filtered out for b) and declares it dead. */
   stop_node(&a);

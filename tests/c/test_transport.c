@@ -240,7 +240,7 @@ static void test_three_nodes_external(void **state) {
   }
 
   /* node-1 leaves: node-0 sees it left. */
-  assert_int_equal(ml_memberlist_leave(nodes[1].ml, 5000), ML_OK);
+  assert_int_equal(ml_memberlist_leave(nodes[1].ml, scaled_ms(5000)), ML_OK);
   lc.n = &nodes[0];
   lc.about = 1;
   lc.state = 1 + ML_STATE_LEFT;
@@ -375,7 +375,7 @@ static void test_external_misuse(void **state) {
   assert_int_equal(ml_memberlist_stream_data(b.ml, id, (const uint8_t *)"\xee\xee\xee", 3), ML_OK);
   assert_int_equal(ml_memberlist_stream_end(b.ml, id, NULL), ML_OK);
   assert_int_equal(ml_memberlist_num_members(b.ml), 1);
-  assert_int_equal(ml_memberlist_update_node(b.ml, 5000), ML_OK);
+  assert_int_equal(ml_memberlist_update_node(b.ml, scaled_ms(5000)), ML_OK);
   unplug_and_stop(&b);
   assert_int_equal(LOAD(g_transport_frees), 2);
 }

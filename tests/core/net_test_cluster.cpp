@@ -215,10 +215,10 @@ TEST_F(Cluster, FiftyNodesOnOneRuntimeConverge) {
   constexpr int kNodes = 50;
   const int before = thread_count();
   auto slower = [](protocol::Config &c) {
-    c.probe_interval = 300ms;
-    c.probe_timeout = 150ms;
-    c.gossip_interval = 50ms;
-    c.push_pull_interval = 3s;  // x2 above 32 nodes (pushPullScale)
+    c.probe_interval = timer(300ms);
+    c.probe_timeout = timer(150ms);
+    c.gossip_interval = timer(50ms);
+    c.push_pull_interval = timer(3s);  // x2 above 32 nodes (pushPullScale)
   };
   const auto start = Clock::now();
   for (int i = 0; i < kNodes; ++i) {

@@ -85,6 +85,14 @@ inline int thread_count() {
   return n;
 }
 
+// Protocol timers of the test configurations: ML_TEST_DEFAULT_TIMEOUT_SCALE (4) times longer in a
+// sanitizer build, like the waits. A sanitized loop thread on a loaded machine misses 75 ms probe
+// timeouts and 1 s stream deadlines: healthy nodes get suspected and declared dead, joins fail
+// (seen under ThreadSanitizer: 7 of 49 joins of FiftyNodesOnOneRuntimeConverge). Scaling timers
+// and waits alike keeps each wait's margin, in protocol periods, as in the normal build. Not
+// ML_TEST_TIMEOUT_SCALE: that one only lengthens the waits.
+inline std::chrono::milliseconds timer(std::chrono::milliseconds d) { return d * ML_TEST_DEFAULT_TIMEOUT_SCALE; }
+
 // Config::local() with fast probes and gossip, on 127.0.0.1 and a kernel-chosen port.
 inline protocol::Config fast_config(const std::string &name, const std::string &ip = "127.0.0.1") {
   protocol::Config c = protocol::Config::local();
@@ -92,13 +100,13 @@ inline protocol::Config fast_config(const std::string &name, const std::string &
   c.bind_addr = ip;
   c.bind_port = 0;
   c.advertise_port = 0;
-  c.probe_interval = 150ms;
-  c.probe_timeout = 75ms;
-  c.gossip_interval = 30ms;
-  c.push_pull_interval = 2s;
-  c.tcp_timeout = 1s;
+  c.probe_interval = timer(150ms);
+  c.probe_timeout = timer(75ms);
+  c.gossip_interval = timer(30ms);
+  c.push_pull_interval = timer(2s);
+  c.tcp_timeout = timer(1s);
   c.reconnect_interval = 0s;
-  c.gossip_to_the_dead_time = 5s;
+  c.gossip_to_the_dead_time = timer(5s);
   return c;
 }
 

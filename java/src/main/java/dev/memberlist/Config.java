@@ -201,6 +201,8 @@ public final class Config {
 
     public Builder name(String v) { return set("name", v); }
     public Builder label(String v) { return set("label", v); }
+    /** Accept unlabeled traffic as if it carried our label. */
+    public Builder skipInboundLabelCheck(boolean v) { return set("skip_inbound_label_check", v); }
     public Builder bindAddress(String v) { return set("bind_addr", v); }
     public Builder bindAddress(InetAddress v) { return set("bind_addr", v.getHostAddress()); }
     /** 0 = a port chosen by the kernel (read it back with {@link Memberlist#localNode()}). */
@@ -229,13 +231,31 @@ public final class Config {
     public Builder delegateProtocolVersion(int v) { return set("delegate_protocol_version", v); }
     public Builder delegateProtocolMin(int v) { return set("delegate_protocol_min", v); }
     public Builder delegateProtocolMax(int v) { return set("delegate_protocol_max", v); }
+    /** resolv.conf used to resolve join addresses. */
+    public Builder dnsConfigPath(String v) { return set("dns_config_path", v); }
     public Builder handoffQueueDepth(int v) { return set("handoff_queue_depth", v); }
     public Builder udpBufferSize(int v) { return set("udp_buffer_size", v); }
     public Builder deadNodeReclaimTime(Duration v) { return set("dead_node_reclaim_time", v); }
     public Builder requireNodeNames(boolean v) { return set("require_node_names", v); }
     /** Comma-separated CIDRs nodes may come from; empty = all. */
     public Builder cidrsAllowed(String v) { return set("cidrs_allowed", v); }
+    public Builder queueCheckInterval(Duration v) { return set("queue_check_interval", v); }
     public Builder lifeguard(boolean v) { return set("lifeguard", v); }
+    /** Push/pull with a random failed node this often, so partitions heal; zero = off. */
+    public Builder reconnectInterval(Duration v) { return set("reconnect_interval", v); }
+    /** Failed nodes are no longer tried for reconnecting after this. */
+    public Builder reconnectTimeout(Duration v) { return set("reconnect_timeout", v); }
+    /** Inbound push/pulls served at once. */
+    public Builder maxConcurrentPushPulls(int v) { return set("max_concurrent_push_pulls", v); }
+    // Bounds on what a peer may make this node decode or buffer (bytes, or node states).
+    public Builder maxPacketDecompressed(long bytes) { return set("max_packet_decompressed", bytes); }
+    public Builder maxStreamDecompressed(long bytes) { return set("max_stream_decompressed", bytes); }
+    public Builder maxEncryptedStream(long bytes) { return set("max_encrypted_stream", bytes); }
+    public Builder maxStreamBytes(long bytes) { return set("max_stream_bytes", bytes); }
+    public Builder maxPushPullNodes(long nodes) { return set("max_push_pull_nodes", nodes); }
+    public Builder maxUserState(long bytes) { return set("max_user_state", bytes); }
+    public Builder maxUserMsg(long bytes) { return set("max_user_msg", bytes); }
+    public Builder maxMeta(long bytes) { return set("max_meta", bytes); }
 
     /** The keyring the node uses, shared live (its keys replace a secret key). */
     public Builder keyring(Keyring v) { keyring = v; return this; }
