@@ -61,6 +61,13 @@ func Run(t *testing.T, ours, theirs Impl) {
 // start creates a node that the test shuts down at its end.
 func start(t *testing.T, impl Impl, o Options) Node {
 	t.Helper()
+	if o.PushPullInterval == 0 {
+		// With three nodes a gossiped alive is handed out only twice (RetransmitMult 2) and may
+		// go to the joiner itself both times, in memberlist too; the periodic push/pull then
+		// repairs the view, but DefaultLocalConfig's 15 s interval (plus its random stagger)
+		// exceeds `converge`. A short interval keeps every scenario's bound honest.
+		o.PushPullInterval = 2 * time.Second
+	}
 	n, err := impl.New(o)
 	if err != nil {
 		t.Fatalf("start %s (%s): %v", o.Name, impl.Kind, err)
