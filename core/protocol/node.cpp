@@ -930,6 +930,10 @@ struct Node::Impl {
 
   // mergeRemoteState
   std::optional<std::string> merge_remote(Time now, const wire::PushPull &pp) {
+    // readRemoteState: as for an alive datagram, port 0 (or our running v1) means our BindPort.
+    auto port_of = [&](const wire::PushNodeState &n) -> uint16_t {
+      return (cfg.protocol_version < 2 || n.port == 0) ? cfg.bind_port : n.port;
+    };
     if (auto bad = verify_protocol(pp.nodes)) return bad;
     if (pp.join && dg.merge) {
       std::vector<Member> peers;
@@ -938,7 +942,7 @@ struct Node::Impl {
         Member mb;
         mb.name = n.name;
         mb.addr = n.addr.value_or(Bytes{});
-        mb.port = n.port;
+        mb.port = port_of(n);
         mb.meta = n.meta.value_or(Bytes{});
         mb.state = static_cast<NodeState>(std::clamp<int64_t>(n.state, 0, 3));
         mb.incarnation = n.incarnation;
@@ -950,7 +954,7 @@ struct Node::Impl {
     for (const auto &n : pp.nodes) {
       switch (n.state) {
         case static_cast<int64_t>(NodeState::Alive):
-          alive_node(now, wire::Alive{n.incarnation, n.name, n.addr, n.port, n.meta, n.vsn}, false);
+          alive_node(now, wire::Alive{n.incarnation, n.name, n.addr, port_of(n), n.meta, n.vsn}, false);
           break;
         case static_cast<int64_t>(NodeState::Left):
           dead_node(now, wire::Dead{n.incarnation, n.name, n.name});
@@ -1023,6 +1027,9 @@ struct Node::Impl {
               });
               return;
             }
+            // handleAlive: port 0 (or our running protocol v1) means "the sender's port is our
+            // BindPort". Without this a forged port-0 alive would be stored as an undialable ":0".
+            if (cfg.protocol_version < 2 || x.port == 0) x.port = cfg.bind_port;
             alive_node(now, std::move(x), false);
           } else if constexpr (std::is_same_v<M, wire::Dead>) {
             accused(from, x.node, x.incarnation, [&] { dead_node(now, x); });
@@ -1079,7 +1086,7 @@ struct Node::Impl {
 
   void on_indirect_ping(Time now, const Endpoint &from, const wire::IndirectPingReq &req) {
     const uint32_t seq = ++sequence;
-    const uint16_t port = (req.port == 0 || cfg.protocol_version < 2) ? self.port : req.port;
+    const uint16_t port = (req.port == 0 || cfg.protocol_version < 2) ? cfg.bind_port : req.port;
     const Endpoint target{req.target.value_or(Bytes{}), port, req.node};
     relays[seq] = Relay{reply_to(from, req.source_addr, req.source_port, req.source_node), req.seq_no, req.nack,
                         now + cfg.probe_timeout};

@@ -261,8 +261,9 @@ struct Watched {
   RecordingLogger logger;
   Journal journal;
   std::unique_ptr<protocol::Node> node;
-  explicit Watched(Config c = named(Config::lan())) {
+  explicit Watched(Config c = named(Config::lan()), protocol::AliveDelegate *alive = nullptr) {
     protocol::Delegates d;
+    d.alive = alive;
     d.logger = &logger;
     d.delegate = &journal;
     d.events = &journal;
@@ -412,4 +413,55 @@ TEST(Handoff, NothingIsHandledAfterADelegateShutsTheNodeDown) {
   ASSERT_TRUE(node.start(now).ok());
   node.handle_packet(now, kPeer, compound({user("m0"), user("m1")}));
   EXPECT_EQ(stopper.seen, (std::vector<std::string>{"m1"}));
+}
+
+// handleAlive and readRemoteState: a port of 0 means the receiver's BindPort (WIRE.md §4.8),
+// never an undialable ":0". BindPort differs from the advertised port here so the test can tell.
+TEST(Hostile, AlivePortZeroBecomesOurBindPort) {
+  Config c = named(Config::lan());
+  c.bind_port = 8000;
+  Watched w(c);
+  wire::Alive a = alive_of("b", Bytes{10, 0, 0, 2}, 1);
+  a.port = 0;
+  w.node->handle_packet(w.now, kPeer, wire::encode(a));
+  ASSERT_TRUE(w.node->member("b").has_value());
+  EXPECT_EQ(w.node->member("b")->port, 8000);
+  // The same in a push/pull node state.
+  wire::PushPull pp;
+  pp.nodes.push_back(wire::PushNodeState{"c", Bytes{10, 0, 0, 3}, 0, Bytes{}, 1,
+                                         static_cast<int64_t>(wire::NodeState::Alive), Bytes{1, 5, 2, 0, 0, 0}});
+  w.node->handle_stream(w.now, 1, kPeer, pp);
+  ASSERT_TRUE(w.node->member("c").has_value()) << w.logger.dump();
+  EXPECT_EQ(w.node->member("c")->port, 8000);
+}
+
+// memberlist's Vsn-length rules (v0.7.0). A datagram alive whose Vsn is shorter than 6 bytes is
+// ignored, in memberlist's words, only when an AliveDelegate judges; without one memberlist
+// stores it with zero versions, and so do we. In a push/pull such an entry never reaches
+// aliveNode: verifyProtocol reads its current version as 0 and refuses the whole merge.
+TEST(Hostile, ShortVsnIsRefusedWhereMemberlistRefusesIt) {
+  protocol::AliveDelegate judge;
+  Watched w(named(Config::lan()), &judge);
+  wire::Alive a = alive_of("b", Bytes{10, 0, 0, 2}, 1);
+  a.vsn = Bytes{1, 5, 2};
+  w.node->handle_packet(w.now, kPeer, wire::encode(a));
+  EXPECT_FALSE(w.node->member("b").has_value());
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Warn,
+                           "memberlist: ignoring alive message for 'b' (10.0.0.2:7946) because Vsn is not present"),
+            1u)
+      << w.logger.dump();
+  Watched plain;
+  plain.node->handle_packet(plain.now, kPeer, wire::encode(a));
+  EXPECT_TRUE(plain.node->member("b").has_value());
+  wire::PushPull pp;
+  pp.nodes.push_back(wire::PushNodeState{"c", Bytes{10, 0, 0, 3}, 7946, Bytes{}, 1,
+                                         static_cast<int64_t>(wire::NodeState::Alive), Bytes{1, 5, 2}});
+  for (Watched *x : {&w, &plain}) {
+    x->node->handle_stream(x->now, 1, kPeer, pp);
+    EXPECT_FALSE(x->node->member("c").has_value());
+    EXPECT_EQ(x->logger.count(protocol::LogLevel::Error,
+                              "memberlist: Failed push/pull merge: node 'c' protocol version (0) is incompatible"),
+              1u)
+        << x->logger.dump();
+  }
 }
