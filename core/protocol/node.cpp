@@ -47,6 +47,7 @@ constexpr size_t kUserMsgOverhead = 1;
 // length check is computed in uint8), so we never send more, though newer nodes accept 255.
 constexpr size_t kMaxCompoundParts = 127;
 constexpr Time kNever = Time::max();
+constexpr uint32_t kMaxIncarnation = 0xFFFFFFFF;  // incarnations are uint32 on the wire
 
 bool dead_or_left(NodeState s) { return s == NodeState::Dead || s == NodeState::Left; }
 
@@ -532,7 +533,16 @@ struct Node::Impl {
       }
     }
     const bool is_local = r->name == cfg.name;
-    if (a.incarnation <= r->incarnation && !is_local && !updates_node) return;
+    // Beyond memberlist, the ceiling tie rule: an alive needs a strictly greater incarnation than
+    // what we hold, which no alive has once a suspect/dead at 0xFFFFFFFF is held. Such an
+    // accusation would evict the node for good (memberlist #358), so at the ceiling an alive
+    // beats a suspect or dead of the same incarnation. The accused's refutation (saturated at
+    // the ceiling, see refute) brings it back as soon as it spreads. Left is not overridden: a
+    // node that left does not come back through a tie. The cost is that at the ceiling an alive
+    // and an accusation can alternate; probing settles it, as for any other node.
+    const bool ceiling_tie = a.incarnation == kMaxIncarnation && r->incarnation == kMaxIncarnation &&
+                             (r->state == NodeState::Suspect || r->state == NodeState::Dead);
+    if (a.incarnation <= r->incarnation && !is_local && !updates_node && !ceiling_tie) return;
     if (a.incarnation < r->incarnation && is_local) return;
     suspicions.erase(a.node);
     const NodeState old_state = r->state;
@@ -706,13 +716,18 @@ struct Node::Impl {
     if (dg.logger && dg.logger->enabled(level)) dg.logger->log(level, "memberlist: " + make());
   }
 
-  // refute: a higher incarnation than the accusation, gossiped as alive.
+  // Our next incarnation, saturating: memberlist's uint32 add wraps 0xFFFFFFFF to 0, and an
+  // alive at 0 is never accepted by anyone again (memberlist #358).
+  static uint32_t next_incarnation(uint32_t inc) { return inc == kMaxIncarnation ? inc : inc + 1; }
+
+  // refute: a higher incarnation than the accusation, gossiped as alive. Never wraps: an
+  // accusation at 0xFFFFFFFF (only a forgery gets there; honest counting would take 4 billion
+  // refutations) is answered with an alive at 0xFFFFFFFF, which our peers accept under the
+  // ceiling tie rule in alive_node.
   void refute(state::Member &me, uint32_t accused) {
-    uint32_t inc = ++incarnation;
-    if (accused >= inc) {
-      incarnation = accused + 1;
-      inc = incarnation;
-    }
+    incarnation = next_incarnation(incarnation);
+    if (accused >= incarnation) incarnation = next_incarnation(accused);
+    const uint32_t inc = incarnation;
     me.incarnation = inc;
     ++m.refutes;
     if (cfg.lifeguard) awareness.apply_delta(1);
@@ -1557,7 +1572,10 @@ OpId Node::update_node(Time now, Duration timeout) {
       return op;
     }
   }
-  const uint32_t inc = ++s.incarnation;
+  // Saturating, like refute: an update at the ceiling keeps 0xFFFFFFFF rather than wrapping
+  // (peers that hold us alive at 0xFFFFFFFF then keep our old metadata; see docs/protocol.md).
+  s.incarnation = Impl::next_incarnation(s.incarnation);
+  const uint32_t inc = s.incarnation;
   const bool wait = s.any_alive();
   std::function<void()> notify;
   if (wait) notify = s.waiter(op, now, timeout, "update");

@@ -435,6 +435,41 @@ TEST(Hostile, AlivePortZeroBecomesOurBindPort) {
   EXPECT_EQ(w.node->member("c")->port, 8000);
 }
 
+// memberlist #358: a refutation of an accusation at 0xFFFFFFFF must not wrap to 0.
+TEST(Hostile, RefutationSaturatesAtTheLastIncarnation) {
+  Solo s;
+  const protocol::Endpoint peer{Bytes{10, 0, 0, 2}, 7946, "b"};
+  s.node.handle_packet(s.now, peer, wire::encode(wire::Dead{0xFFFFFFFF, "a", "b"}));
+  EXPECT_EQ(s.node.local_member().incarnation, 0xFFFFFFFFu);
+  EXPECT_EQ(s.node.local_member().state, wire::NodeState::Alive);
+  s.node.handle_packet(s.now, peer, wire::encode(wire::Suspect{0xFFFFFFFF, "a", "b"}));
+  EXPECT_EQ(s.node.local_member().incarnation, 0xFFFFFFFFu);
+  // Nor may a metadata update wrap it.
+  s.node.update_node(s.now, 1s);
+  EXPECT_EQ(s.node.local_member().incarnation, 0xFFFFFFFFu);
+}
+
+// The ceiling tie rule: at 0xFFFFFFFF an alive beats a suspect or dead of the same incarnation
+// (nothing could be strictly greater), but never a leave, and below the ceiling nothing changes.
+TEST(Hostile, AliveAtTheLastIncarnationOverridesAnAccusationThere) {
+  Watched w;
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 5)));
+  w.node->handle_packet(w.now, kPeer, wire::encode(wire::Dead{5, "b", "c"}));
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 5)));
+  EXPECT_EQ(w.node->member("b")->state, wire::NodeState::Dead);  // memberlist's strict rule below it
+  w.node->handle_packet(w.now, kPeer, wire::encode(wire::Dead{0xFFFFFFFF, "b", "c"}));
+  EXPECT_EQ(w.node->member("b")->state, wire::NodeState::Dead);
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 0xFFFFFFFF)));
+  EXPECT_EQ(w.node->member("b")->state, wire::NodeState::Alive);
+  w.node->handle_packet(w.now, kPeer, wire::encode(wire::Suspect{0xFFFFFFFF, "b", "c"}));
+  EXPECT_EQ(w.node->member("b")->state, wire::NodeState::Suspect);
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 0xFFFFFFFF)));
+  EXPECT_EQ(w.node->member("b")->state, wire::NodeState::Alive);
+  w.node->handle_packet(w.now, kPeer, wire::encode(wire::Dead{0xFFFFFFFF, "b", "b"}));  // b leaves
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 0xFFFFFFFF)));
+  EXPECT_EQ(w.node->member("b")->state, wire::NodeState::Left);
+}
+
 // memberlist's Vsn-length rules (v0.7.0). A datagram alive whose Vsn is shorter than 6 bytes is
 // ignored, in memberlist's words, only when an AliveDelegate judges; without one memberlist
 // stores it with zero versions, and so do we. In a push/pull such an entry never reaches
