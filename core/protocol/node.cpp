@@ -47,6 +47,7 @@ constexpr size_t kUserMsgOverhead = 1;
 // length check is computed in uint8), so we never send more, though newer nodes accept 255.
 constexpr size_t kMaxCompoundParts = 127;
 constexpr Time kNever = Time::max();
+constexpr uint32_t kMaxIncarnation = 0xFFFFFFFF;  // incarnations are uint32 on the wire
 
 bool dead_or_left(NodeState s) { return s == NodeState::Dead || s == NodeState::Left; }
 
@@ -532,7 +533,16 @@ struct Node::Impl {
       }
     }
     const bool is_local = r->name == cfg.name;
-    if (a.incarnation <= r->incarnation && !is_local && !updates_node) return;
+    // Beyond memberlist, the ceiling tie rule: an alive needs a strictly greater incarnation than
+    // what we hold, which no alive has once a suspect/dead at 0xFFFFFFFF is held. Such an
+    // accusation would evict the node for good (memberlist #358), so at the ceiling an alive
+    // beats a suspect or dead of the same incarnation. The accused's refutation (saturated at
+    // the ceiling, see refute) brings it back as soon as it spreads. Left is not overridden: a
+    // node that left does not come back through a tie. The cost is that at the ceiling an alive
+    // and an accusation can alternate; probing settles it, as for any other node.
+    const bool ceiling_tie = a.incarnation == kMaxIncarnation && r->incarnation == kMaxIncarnation &&
+                             (r->state == NodeState::Suspect || r->state == NodeState::Dead);
+    if (a.incarnation <= r->incarnation && !is_local && !updates_node && !ceiling_tie) return;
     if (a.incarnation < r->incarnation && is_local) return;
     suspicions.erase(a.node);
     const NodeState old_state = r->state;
@@ -706,13 +716,18 @@ struct Node::Impl {
     if (dg.logger && dg.logger->enabled(level)) dg.logger->log(level, "memberlist: " + make());
   }
 
-  // refute: a higher incarnation than the accusation, gossiped as alive.
+  // Our next incarnation, saturating: memberlist's uint32 add wraps 0xFFFFFFFF to 0, and an
+  // alive at 0 is never accepted by anyone again (memberlist #358).
+  static uint32_t next_incarnation(uint32_t inc) { return inc == kMaxIncarnation ? inc : inc + 1; }
+
+  // refute: a higher incarnation than the accusation, gossiped as alive. Never wraps: an
+  // accusation at 0xFFFFFFFF (only a forgery gets there; honest counting would take 4 billion
+  // refutations) is answered with an alive at 0xFFFFFFFF, which our peers accept under the
+  // ceiling tie rule in alive_node.
   void refute(state::Member &me, uint32_t accused) {
-    uint32_t inc = ++incarnation;
-    if (accused >= inc) {
-      incarnation = accused + 1;
-      inc = incarnation;
-    }
+    incarnation = next_incarnation(incarnation);
+    if (accused >= incarnation) incarnation = next_incarnation(accused);
+    const uint32_t inc = incarnation;
     me.incarnation = inc;
     ++m.refutes;
     if (cfg.lifeguard) awareness.apply_delta(1);
@@ -930,6 +945,10 @@ struct Node::Impl {
 
   // mergeRemoteState
   std::optional<std::string> merge_remote(Time now, const wire::PushPull &pp) {
+    // readRemoteState: as for an alive datagram, port 0 (or our running v1) means our BindPort.
+    auto port_of = [&](const wire::PushNodeState &n) -> uint16_t {
+      return (cfg.protocol_version < 2 || n.port == 0) ? cfg.bind_port : n.port;
+    };
     if (auto bad = verify_protocol(pp.nodes)) return bad;
     if (pp.join && dg.merge) {
       std::vector<Member> peers;
@@ -938,7 +957,7 @@ struct Node::Impl {
         Member mb;
         mb.name = n.name;
         mb.addr = n.addr.value_or(Bytes{});
-        mb.port = n.port;
+        mb.port = port_of(n);
         mb.meta = n.meta.value_or(Bytes{});
         mb.state = static_cast<NodeState>(std::clamp<int64_t>(n.state, 0, 3));
         mb.incarnation = n.incarnation;
@@ -950,7 +969,7 @@ struct Node::Impl {
     for (const auto &n : pp.nodes) {
       switch (n.state) {
         case static_cast<int64_t>(NodeState::Alive):
-          alive_node(now, wire::Alive{n.incarnation, n.name, n.addr, n.port, n.meta, n.vsn}, false);
+          alive_node(now, wire::Alive{n.incarnation, n.name, n.addr, port_of(n), n.meta, n.vsn}, false);
           break;
         case static_cast<int64_t>(NodeState::Left):
           dead_node(now, wire::Dead{n.incarnation, n.name, n.name});
@@ -1023,6 +1042,9 @@ struct Node::Impl {
               });
               return;
             }
+            // handleAlive: port 0 (or our running protocol v1) means "the sender's port is our
+            // BindPort". Without this a forged port-0 alive would be stored as an undialable ":0".
+            if (cfg.protocol_version < 2 || x.port == 0) x.port = cfg.bind_port;
             alive_node(now, std::move(x), false);
           } else if constexpr (std::is_same_v<M, wire::Dead>) {
             accused(from, x.node, x.incarnation, [&] { dead_node(now, x); });
@@ -1079,7 +1101,7 @@ struct Node::Impl {
 
   void on_indirect_ping(Time now, const Endpoint &from, const wire::IndirectPingReq &req) {
     const uint32_t seq = ++sequence;
-    const uint16_t port = (req.port == 0 || cfg.protocol_version < 2) ? self.port : req.port;
+    const uint16_t port = (req.port == 0 || cfg.protocol_version < 2) ? cfg.bind_port : req.port;
     const Endpoint target{req.target.value_or(Bytes{}), port, req.node};
     relays[seq] = Relay{reply_to(from, req.source_addr, req.source_port, req.source_node), req.seq_no, req.nack,
                         now + cfg.probe_timeout};
@@ -1550,7 +1572,10 @@ OpId Node::update_node(Time now, Duration timeout) {
       return op;
     }
   }
-  const uint32_t inc = ++s.incarnation;
+  // Saturating, like refute: an update at the ceiling keeps 0xFFFFFFFF rather than wrapping
+  // (peers that hold us alive at 0xFFFFFFFF then keep our old metadata; see docs/protocol.md).
+  s.incarnation = Impl::next_incarnation(s.incarnation);
+  const uint32_t inc = s.incarnation;
   const bool wait = s.any_alive();
   std::function<void()> notify;
   if (wait) notify = s.waiter(op, now, timeout, "update");

@@ -261,8 +261,9 @@ struct Watched {
   RecordingLogger logger;
   Journal journal;
   std::unique_ptr<protocol::Node> node;
-  explicit Watched(Config c = named(Config::lan())) {
+  explicit Watched(Config c = named(Config::lan()), protocol::AliveDelegate *alive = nullptr) {
     protocol::Delegates d;
+    d.alive = alive;
     d.logger = &logger;
     d.delegate = &journal;
     d.events = &journal;
@@ -412,4 +413,90 @@ TEST(Handoff, NothingIsHandledAfterADelegateShutsTheNodeDown) {
   ASSERT_TRUE(node.start(now).ok());
   node.handle_packet(now, kPeer, compound({user("m0"), user("m1")}));
   EXPECT_EQ(stopper.seen, (std::vector<std::string>{"m1"}));
+}
+
+// handleAlive and readRemoteState: a port of 0 means the receiver's BindPort (WIRE.md §4.8),
+// never an undialable ":0". BindPort differs from the advertised port here so the test can tell.
+TEST(Hostile, AlivePortZeroBecomesOurBindPort) {
+  Config c = named(Config::lan());
+  c.bind_port = 8000;
+  Watched w(c);
+  wire::Alive a = alive_of("b", Bytes{10, 0, 0, 2}, 1);
+  a.port = 0;
+  w.node->handle_packet(w.now, kPeer, wire::encode(a));
+  ASSERT_TRUE(w.node->member("b").has_value());
+  EXPECT_EQ(w.node->member("b")->port, 8000);
+  // The same in a push/pull node state.
+  wire::PushPull pp;
+  pp.nodes.push_back(wire::PushNodeState{"c", Bytes{10, 0, 0, 3}, 0, Bytes{}, 1,
+                                         static_cast<int64_t>(wire::NodeState::Alive), Bytes{1, 5, 2, 0, 0, 0}});
+  w.node->handle_stream(w.now, 1, kPeer, pp);
+  ASSERT_TRUE(w.node->member("c").has_value()) << w.logger.dump();
+  EXPECT_EQ(w.node->member("c")->port, 8000);
+}
+
+// memberlist #358: a refutation of an accusation at 0xFFFFFFFF must not wrap to 0.
+TEST(Hostile, RefutationSaturatesAtTheLastIncarnation) {
+  Solo s;
+  const protocol::Endpoint peer{Bytes{10, 0, 0, 2}, 7946, "b"};
+  s.node.handle_packet(s.now, peer, wire::encode(wire::Dead{0xFFFFFFFF, "a", "b"}));
+  EXPECT_EQ(s.node.local_member().incarnation, 0xFFFFFFFFu);
+  EXPECT_EQ(s.node.local_member().state, wire::NodeState::Alive);
+  s.node.handle_packet(s.now, peer, wire::encode(wire::Suspect{0xFFFFFFFF, "a", "b"}));
+  EXPECT_EQ(s.node.local_member().incarnation, 0xFFFFFFFFu);
+  // Nor may a metadata update wrap it.
+  s.node.update_node(s.now, 1s);
+  EXPECT_EQ(s.node.local_member().incarnation, 0xFFFFFFFFu);
+}
+
+// The ceiling tie rule: at 0xFFFFFFFF an alive beats a suspect or dead of the same incarnation
+// (nothing could be strictly greater), but never a leave, and below the ceiling nothing changes.
+TEST(Hostile, AliveAtTheLastIncarnationOverridesAnAccusationThere) {
+  Watched w;
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 5)));
+  w.node->handle_packet(w.now, kPeer, wire::encode(wire::Dead{5, "b", "c"}));
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 5)));
+  EXPECT_EQ(w.node->member("b")->state, wire::NodeState::Dead);  // memberlist's strict rule below it
+  w.node->handle_packet(w.now, kPeer, wire::encode(wire::Dead{0xFFFFFFFF, "b", "c"}));
+  EXPECT_EQ(w.node->member("b")->state, wire::NodeState::Dead);
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 0xFFFFFFFF)));
+  EXPECT_EQ(w.node->member("b")->state, wire::NodeState::Alive);
+  w.node->handle_packet(w.now, kPeer, wire::encode(wire::Suspect{0xFFFFFFFF, "b", "c"}));
+  EXPECT_EQ(w.node->member("b")->state, wire::NodeState::Suspect);
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 0xFFFFFFFF)));
+  EXPECT_EQ(w.node->member("b")->state, wire::NodeState::Alive);
+  w.node->handle_packet(w.now, kPeer, wire::encode(wire::Dead{0xFFFFFFFF, "b", "b"}));  // b leaves
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 0xFFFFFFFF)));
+  EXPECT_EQ(w.node->member("b")->state, wire::NodeState::Left);
+}
+
+// memberlist's Vsn-length rules (v0.7.0). A datagram alive whose Vsn is shorter than 6 bytes is
+// ignored, in memberlist's words, only when an AliveDelegate judges; without one memberlist
+// stores it with zero versions, and so do we. In a push/pull such an entry never reaches
+// aliveNode: verifyProtocol reads its current version as 0 and refuses the whole merge.
+TEST(Hostile, ShortVsnIsRefusedWhereMemberlistRefusesIt) {
+  protocol::AliveDelegate judge;
+  Watched w(named(Config::lan()), &judge);
+  wire::Alive a = alive_of("b", Bytes{10, 0, 0, 2}, 1);
+  a.vsn = Bytes{1, 5, 2};
+  w.node->handle_packet(w.now, kPeer, wire::encode(a));
+  EXPECT_FALSE(w.node->member("b").has_value());
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Warn,
+                           "memberlist: ignoring alive message for 'b' (10.0.0.2:7946) because Vsn is not present"),
+            1u)
+      << w.logger.dump();
+  Watched plain;
+  plain.node->handle_packet(plain.now, kPeer, wire::encode(a));
+  EXPECT_TRUE(plain.node->member("b").has_value());
+  wire::PushPull pp;
+  pp.nodes.push_back(wire::PushNodeState{"c", Bytes{10, 0, 0, 3}, 7946, Bytes{}, 1,
+                                         static_cast<int64_t>(wire::NodeState::Alive), Bytes{1, 5, 2}});
+  for (Watched *x : {&w, &plain}) {
+    x->node->handle_stream(x->now, 1, kPeer, pp);
+    EXPECT_FALSE(x->node->member("c").has_value());
+    EXPECT_EQ(x->logger.count(protocol::LogLevel::Error,
+                              "memberlist: Failed push/pull merge: node 'c' protocol version (0) is incompatible"),
+              1u)
+        << x->logger.dump();
+  }
 }

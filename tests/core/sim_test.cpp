@@ -540,3 +540,34 @@ TEST(Sim, DelegateBroadcastsBeyondTheLimitAllArriveOnce) {
     }
   }
 }
+
+// A forged dead at the highest incarnation about a live node (memberlist #358: there the
+// refutation wraps to incarnation 0 and no peer ever accepts the node again). Here the victim
+// refutes at 0xFFFFFFFF and the peers' ceiling tie rule lets that alive beat the dead, so the
+// victim is back in every view within a few gossip rounds and stays there.
+TEST(Sim, ForgedDeadAtTheLastIncarnationDoesNotEvictANode) {
+  Cluster c(1);
+  const Config cfg = lan();
+  build(c, 5, cfg);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(5); }, join_bound(5, cfg)));
+  const NodeId victim = 2;
+  const std::string name = c.sim.endpoint(victim).name;
+  const protocol::Endpoint forger{Bytes{10, 99, 0, 1}, 7946, ""};
+  const Bytes forged = wire::encode(wire::Dead{0xFFFFFFFF, name, "forger"});
+  for (NodeId i = 0; i < c.sim.size(); ++i) {
+    if (i == victim) continue;
+    c.sim.node(i).handle_packet(c.sim.now(), forger, forged);
+    c.sim.flush(i);
+  }
+  ASSERT_TRUE(c.all_see(victim, wire::NodeState::Dead));  // the forgery took
+  // Bound: the victim hears of the dead by gossip to the dead (usually within a gossip interval
+  // or two) or, if every retransmission of the rumor happens to miss it (seed 151 of 300 here;
+  // a forger can arrange it), from its own next push/pull, at most one PushPullInterval away.
+  // Its refutation then reaches everyone in a few gossip intervals: 5 s on top is ample.
+  const Duration bound = cfg.push_pull_interval + 5s;
+  ASSERT_TRUE(c.sim.run_until([&] { return c.all_see(victim, wire::NodeState::Alive); }, bound));
+  EXPECT_EQ(c.sim.node(victim).local_member().incarnation, 0xFFFFFFFFu);  // saturated, not wrapped
+  // And it stays alive: a minute (twice GossipToTheDeadTime) without anyone seeing it otherwise.
+  EXPECT_FALSE(c.sim.run_until([&] { return !c.all_see(victim, wire::NodeState::Alive); }, 60s));
+  EXPECT_TRUE(c.converged(5));
+}

@@ -217,10 +217,11 @@ func (e *events) run(ctx context.Context, p *printer) {
 		e.queue = nil
 		e.mu.Unlock()
 		for _, ev := range q {
+			// The name and address came from the network; meta is already quoted by %q.
 			if ev.meta != "" {
-				p.at(ev.at, "%-6s %s %s meta=%q", ev.kind, ev.name, ev.addr, ev.meta)
+				p.at(ev.at, "%-6s %s %s meta=%q", ev.kind, printable(ev.name), printable(ev.addr), ev.meta)
 			} else {
-				p.at(ev.at, "%-6s %s %s", ev.kind, ev.name, ev.addr)
+				p.at(ev.at, "%-6s %s %s", ev.kind, printable(ev.name), printable(ev.addr))
 			}
 		}
 	}

@@ -110,16 +110,18 @@ func printView(out io.Writer, v View, asJSON bool) error {
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tADDRESS\tPROTOCOL\tMETA")
+	// Names, addresses and metadata came from the network (through the agent): escape what a
+	// terminal would act on, and tabs, which would shift the columns.
 	for _, m := range v.Members {
-		name := m.Name
+		name := printable(m.Name)
 		if m.Self {
 			name += " *"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d (%d-%d)\t%s\n", name, m.Addr, m.Protocol[2], m.Protocol[0], m.Protocol[1], m.Meta)
+		fmt.Fprintf(tw, "%s\t%s\t%d (%d-%d)\t%s\n", name, printable(m.Addr), m.Protocol[2], m.Protocol[0], m.Protocol[1], printable(m.Meta))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(out, "%d members, seen by %s (health score %d)\n", len(v.Members), v.Self, v.Health)
+	_, err := fmt.Fprintf(out, "%d members, seen by %s (health score %d)\n", len(v.Members), printable(v.Self), v.Health)
 	return err
 }
