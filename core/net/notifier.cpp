@@ -31,7 +31,6 @@ struct Notifier::State {
   bool scheduled = false;      // guarded by mu: in the pool's ready list
   bool in_flight = false;      // guarded by mu: a pool thread is inside one of its callbacks
   std::shared_ptr<void> keep;  // guarded by mu
-  std::atomic<std::thread::id> runner{};
   std::atomic<uint64_t> dropped{0};
 };
 
@@ -65,13 +64,15 @@ struct NotifyPool::Impl : std::enable_shared_from_this<NotifyPool::Impl> {
     }
   }
 
-  // Puts a notifier with work on the ready list; starts a thread if none is idle.
-  void schedule(std::shared_ptr<Notifier::State> st) {
+  // Puts a notifier with work on the ready list; starts a thread if none is idle. `from_pool`:
+  // the caller is a pool thread about to look for work itself, so it needs no new thread (one
+  // notifier's burst would otherwise start a thread per callback).
+  void schedule(std::shared_ptr<Notifier::State> st, bool from_pool = false) {
     std::vector<std::thread> ended;
     {
       std::lock_guard lk(mu);
       ready.push_back(std::move(st));
-      if (idle > 0 || closing) {
+      if (idle > 0 || closing || from_pool) {
         work_cv.notify_one();
         return;
       }
@@ -131,14 +132,12 @@ struct NotifyPool::Impl : std::enable_shared_from_this<NotifyPool::Impl> {
       if (item.msg) --st->waiting_msgs;
       st->in_flight = true;
     }
-    st->runner.store(std::this_thread::get_id());
     try {
       item.fn();
     } catch (...) {
       // The adapters catch what user code throws; nothing may end a pool thread early.
     }
     item.fn = nullptr;  // the copied arguments go before the notifier's lock is taken again
-    st->runner.store(std::thread::id{});
     std::shared_ptr<void> keep;
     bool again = false;
     {
@@ -151,7 +150,7 @@ struct NotifyPool::Impl : std::enable_shared_from_this<NotifyPool::Impl> {
       }
     }
     keep.reset();
-    if (again) schedule(st);
+    if (again) schedule(st, true);
   }
 
   void close() {
@@ -233,8 +232,6 @@ void Notifier::stop() {
   dropped.clear();
   keep.reset();
 }
-
-bool Notifier::on_thread() const { return st_->runner.load() == std::this_thread::get_id(); }
 
 uint64_t Notifier::dropped() const { return st_->dropped.load(); }
 

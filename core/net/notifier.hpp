@@ -69,8 +69,6 @@ class Notifier {
   Offer post_msg(Fn fn);
   void stop();
 
-  // True on the thread that runs this notifier's callback right now (inside one of them).
-  bool on_thread() const;
   // How many datagram user messages were refused because `depth` were waiting.
   uint64_t dropped() const;
 

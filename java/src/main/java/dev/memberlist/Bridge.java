@@ -64,12 +64,11 @@ final class Bridge {
 
   // Callbacks nest (a callback's call into the library may log through log() on the same
   // thread): a per-thread depth.
-  private Thread enter() {
+  private void enter() {
     tracker.depth.get()[0]++;
-    return null;
   }
 
-  private void exit(Thread unused) {
+  private void exit() {
     tracker.depth.get()[0]--;
   }
 
@@ -95,30 +94,30 @@ final class Bridge {
   // ---- called from native code (see memberlist.i) ----
 
   byte[] nodeMeta(int limit) {
-    Thread prev = enter();
+    enter();
     try {
       return delegate.nodeMeta(limit);
     } catch (Throwable t) {
       failed("Delegate.nodeMeta", t);
       return null;
     } finally {
-      exit(prev);
+      exit();
     }
   }
 
   void notifyMsg(byte[] msg) {
-    Thread prev = enter();
+    enter();
     try {
       delegate.notifyMsg(msg);
     } catch (Throwable t) {
       failed("Delegate.notifyMsg", t);
     } finally {
-      exit(prev);
+      exit();
     }
   }
 
   byte[][] getBroadcasts(int overhead, int limit) {
-    Thread prev = enter();
+    enter();
     try {
       List<byte[]> l = delegate.getBroadcasts(overhead, limit);
       return l == null || l.isEmpty() ? null : l.toArray(new byte[0][]);
@@ -126,35 +125,35 @@ final class Bridge {
       failed("Delegate.getBroadcasts", t);
       return null;
     } finally {
-      exit(prev);
+      exit();
     }
   }
 
   byte[] localState(boolean join) {
-    Thread prev = enter();
+    enter();
     try {
       return delegate.localState(join);
     } catch (Throwable t) {
       failed("Delegate.localState", t);
       return null;
     } finally {
-      exit(prev);
+      exit();
     }
   }
 
   void mergeRemoteState(byte[] buf, boolean join) {
-    Thread prev = enter();
+    enter();
     try {
       delegate.mergeRemoteState(buf, join);
     } catch (Throwable t) {
       failed("Delegate.mergeRemoteState", t);
     } finally {
-      exit(prev);
+      exit();
     }
   }
 
   void event(int type, long member) {
-    Thread prev = enter();
+    enter();
     try {
       Node n = Node.fromNative(member);
       switch (type) {
@@ -165,89 +164,89 @@ final class Bridge {
     } catch (Throwable t) {
       failed("EventListener", t);
     } finally {
-      exit(prev);
+      exit();
     }
   }
 
   void conflict(long existing, long other) {
-    Thread prev = enter();
+    enter();
     try {
       conflict.notifyConflict(Node.fromNative(existing), Node.fromNative(other));
     } catch (Throwable t) {
       failed("ConflictListener", t);
     } finally {
-      exit(prev);
+      exit();
     }
   }
 
   String merge(long peers) {
-    Thread prev = enter();
+    enter();
     try {
       return merge.notifyMerge(Node.listFromNative(peers));
     } catch (Throwable t) {
       failed("MergeListener", t);
       return "merge listener threw " + t;
     } finally {
-      exit(prev);
+      exit();
     }
   }
 
   /** True = ignore the alive message. */
   boolean alive(long peer) {
-    Thread prev = enter();
+    enter();
     try {
       return !alive.notifyAlive(Node.fromNative(peer));
     } catch (Throwable t) {
       failed("AliveListener", t);
       return false;
     } finally {
-      exit(prev);
+      exit();
     }
   }
 
   /** True = no TCP fallback ping to {@code node} this time; a policy that throws allows it. */
   boolean disableTcpPings(String node) {
-    Thread prev = enter();
+    enter();
     try {
       return tcpPings.disableTcpPings(node);
     } catch (Throwable t) {
       failed("TcpPingPolicy", t);
       return false;
     } finally {
-      exit(prev);
+      exit();
     }
   }
 
   byte[] ackPayload(int limit) {
-    Thread prev = enter();
+    enter();
     try {
       return ping.ackPayload();
     } catch (Throwable t) {
       failed("PingListener.ackPayload", t);
       return null;
     } finally {
-      exit(prev);
+      exit();
     }
   }
 
   void pingComplete(long other, long rttNanos, byte[] payload) {
-    Thread prev = enter();
+    enter();
     try {
       ping.notifyPingComplete(Node.fromNative(other), Duration.ofNanos(rttNanos), payload);
     } catch (Throwable t) {
       failed("PingListener.notifyPingComplete", t);
     } finally {
-      exit(prev);
+      exit();
     }
   }
 
   void log(int level, String msg) {
-    Thread prev = enter();
+    enter();
     try {
       emitLog(LogLevel.fromNative(level), msg, null);
     } catch (Throwable t) { // nothing may escape
     } finally {
-      exit(prev);
+      exit();
     }
   }
 
