@@ -4,14 +4,11 @@ package memberlist
 // it, with memberlist v0.7.0's results: the same return values, error types and error texts.
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"log"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,24 +27,6 @@ func closedPort(t *testing.T, ip string) int {
 	return port
 }
 
-// lockedBuffer collects log output written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // A first node started with an empty peer list (a seed): Join(nil) must not be an error.
 func TestJoin_noAddressesIsNotAnError(t *testing.T) {
 	m := create(t, testConfig(t))
@@ -64,8 +43,7 @@ func TestJoin_noAddressesIsNotAnError(t *testing.T) {
 func TestJoin_errorIsMultierror(t *testing.T) {
 	c := testConfig(t)
 	c.RequireNodeNames = false
-	var logs lockedBuffer
-	c.Logger = log.New(&logs, "", 0)
+	logs := captureLogs(c)
 	m := create(t, c)
 	refused := closedPort(t, "127.0.0.1")
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(refused))
@@ -229,8 +207,7 @@ func TestParseCIDRs_multierror(t *testing.T) {
 // SendToAddress passes the address parser's error through, as memberlist does.
 func TestSendToAddress_badAddress(t *testing.T) {
 	c := testConfig(t)
-	var logs lockedBuffer
-	c.Logger = log.New(&logs, "", 0)
+	logs := captureLogs(c)
 	m := create(t, c)
 	err := m.SendToAddress(Address{Addr: "nohost", Name: "x"}, []byte("hi"))
 	if err == nil || err.Error() != "address nohost: missing port in address" {
@@ -308,8 +285,7 @@ func TestCreate_publicAddressWarning(t *testing.T) {
 		c := DefaultLocalConfig()
 		c.Name = fmt.Sprintf("n%d", i)
 		c.SecretKey = tc.key
-		var logs lockedBuffer
-		c.Logger = log.New(&logs, "", 0)
+		logs := captureLogs(c)
 		c.Transport = publicTransport{mn.NewTransport(c.Name), net.ParseIP(tc.ip)}
 		create(t, c)
 		if got := strings.Contains(logs.String(), warning); got != tc.warn {

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"log"
 	"net"
 	"strings"
 	"sync"
@@ -248,11 +247,10 @@ func (d *gatedDelegate) NotifyMsg(b []byte) {
 
 func TestFullHandoffQueueDropsAndLogs(t *testing.T) {
 	d := &gatedDelegate{gate: make(chan struct{}), entered: make(chan struct{}, 1)}
-	logs := &lockedBuffer{}
 	c1 := testConfig(t)
 	c1.Delegate = d
 	c1.HandoffQueueDepth = 4
-	c1.Logger = log.New(logs, "", 0)
+	logs := captureLogs(c1)
 	m1 := create(t, c1)
 	m2 := joinPeer(t, m1, testConfig(t))
 	if err := m2.SendBestEffort(m1.LocalNode(), []byte("first")); err != nil {

@@ -2,7 +2,6 @@ package memberlist
 
 import (
 	"bytes"
-	"log"
 	"net"
 	"os"
 	"strconv"
@@ -261,8 +260,7 @@ func diffSendReliableErrorText(t *testing.T) {
 
 func diffBestEffortQueued(t *testing.T) {
 	c := testConfig(t)
-	var logs lockedBuffer
-	c.Logger = log.New(&logs, "", 0)
+	logs := captureLogs(c)
 	m := create(t, c)
 	// sendto(2) refuses port 0 (EINVAL); memberlist returns "write udp ...: sendto: invalid
 	// argument".
@@ -324,8 +322,7 @@ func diffAfterShutdown(t *testing.T) {
 // TestJoinFailureLoggedOnceAtDebug: memberlist logs a failed join once, at DEBUG, in these words.
 func TestJoinFailureLoggedOnceAtDebug(t *testing.T) {
 	c := testConfig(t)
-	var logs lockedBuffer
-	c.Logger = log.New(&logs, "", 0)
+	logs := captureLogs(c)
 	m := create(t, c)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(closedPort(t, "127.0.0.1")))
 	if _, err := m.Join([]string{"x/" + addr}); err == nil {

@@ -1,6 +1,7 @@
 package memberlist
 
 import (
+	"bytes"
 	"fmt"
 	"log"
 	"net"
@@ -70,6 +71,31 @@ func testConfigNet(tb testing.TB, network byte) *Config {
 }
 
 func testConfig(tb testing.TB) *Config { return testConfigNet(tb, 0) }
+
+// lockedBuffer collects log output written from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// captureLogs points c.Logger at a new buffer and returns it.
+func captureLogs(c *Config) *lockedBuffer {
+	logs := &lockedBuffer{}
+	c.Logger = log.New(logs, "", 0)
+	return logs
+}
 
 // create starts a node and shuts it down when the test ends.
 func create(tb testing.TB, c *Config) *Memberlist {
