@@ -113,8 +113,11 @@ struct Relay final : protocol::Delegate, protocol::EventDelegate, protocol::Conf
 
 // ============================================================================== Impl (loop)
 
-struct NodeHost::Impl final : Transport::Sink, Runtime::Resource {
+struct NodeHost::Impl final : Transport::Sink, Runtime::Resource, SharedKeyring::Owner {
   Runtime *rt = nullptr;
+  std::weak_ptr<Runtime> rt_weak;  // for callers off the loop that hold only the Impl (keyring)
+  std::weak_ptr<Impl> self;
+  std::shared_ptr<SharedKeyring> keyring;  // attached from open() to close()
   std::unique_ptr<Node> node;
   std::unique_ptr<Transport> transport;
   ExternalTransport *ext = nullptr;  // set in external mode (== transport)
@@ -130,7 +133,7 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource {
   Endpoint advertise;
   uint16_t port = 0;
 
-  wire::Status open(HostOptions &o);
+  wire::Status open(HostOptions &o, bool install_keyring);
   void close();
   void stop_notifiers() {
     if (notifier) notifier->stop();
@@ -138,6 +141,7 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource {
   }
   // open() failed half-way (an exception): release what was set up.
   void abandon() {
+    if (keyring && node) keyring->detach(node->keyring());
     if (transport) transport->close();
     timer.close();
     stop_notifiers();
@@ -238,9 +242,24 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource {
 
   // ---- Runtime::Resource
   void close_for_runtime_shutdown() override { close(); }
+
+  // Runs fn on the node's live keyring: inline when already inside this host's input (or on a
+  // closed node, whose state is all that is left), otherwise as an input of its own.
+  bool run_on_ring(const std::function<void(wire::Keyring &)> &fn) override {
+    auto r = rt_weak.lock();
+    if (!r) return false;
+    auto st = r->call([&] {
+      if (busy || closed) {
+        fn(node->keyring());
+      } else {
+        run([&](Time) { fn(node->keyring()); });
+      }
+    });
+    return st.ok();
+  }
 };
 
-wire::Status NodeHost::Impl::open(HostOptions &o) {
+wire::Status NodeHost::Impl::open(HostOptions &o, bool install_keyring) {
   protocol::Config cfg = o.config;
   if (o.external) {
     auto t = ExternalTransport::create(*rt, std::move(*o.external), cfg.tcp_timeout, cfg.max_concurrent_push_pulls);
@@ -275,6 +294,7 @@ wire::Status NodeHost::Impl::open(HostOptions &o) {
     transport = std::move(t.value());
   }
   auto fail = [&](wire::Error e) -> wire::Status {
+    if (keyring && node) keyring->detach(node->keyring());
     transport->close();
     timer.close();
     stop_notifiers();
@@ -293,6 +313,11 @@ wire::Status NodeHost::Impl::open(HostOptions &o) {
   relay.notifier = notifier.get();
   relay.logs = log_notifier.get();
   node = std::make_unique<Node>(cfg, advertise, relay.for_node(), seed, now());
+  keyring = o.keyring;
+  if (!keyring->attach(self, node->keyring(), install_keyring)) {
+    keyring.reset();
+    return fail(make_error(Errc::OutOfRange, "the keyring is already used by another memberlist"));
+  }
   // start() calls the delegate (node_meta, notify_join for itself): it is an input too.
   wire::Status started = wire::Ok{};
   busy = true;
@@ -335,6 +360,8 @@ void NodeHost::Impl::close() {
   } catch (...) {
   }
   busy = was_busy;
+  // The keys go back to the keyring, which a program may keep using (or give to a new node).
+  if (keyring && node) keyring->detach(node->keyring());
   if (transport) transport->close();
   timer.close();
   // No notification starts after this; one in flight finishes on the notifier's thread, which
@@ -353,6 +380,14 @@ NodeHost::NodeHost(std::shared_ptr<Runtime> rt, std::shared_ptr<Impl> impl)
 }
 
 wire::Result<std::unique_ptr<NodeHost>> NodeHost::create(HostOptions options) {
+  const bool install_keyring = options.keyring != nullptr;
+  if (options.keyring) {
+    // The node starts encrypting at once with the keyring's primary; open() installs the rest.
+    if (options.keyring->in_use()) return make_error(Errc::OutOfRange, "the keyring is already used by another memberlist");
+    if (auto k = options.keyring->primary()) options.config.secret_key = std::move(*k);
+  } else {
+    options.keyring = std::make_shared<SharedKeyring>();
+  }
   if (auto st = options.config.validate(); !st) return st.error();
   std::shared_ptr<Runtime> rt = options.runtime;
   if (!rt) {
@@ -362,9 +397,12 @@ wire::Result<std::unique_ptr<NodeHost>> NodeHost::create(HostOptions options) {
   }
   auto impl = std::make_shared<Impl>();
   impl->rt = rt.get();
+  impl->rt_weak = rt;
+  impl->self = impl;
+  auto keyring = options.keyring;
   auto st = rt->call([&]() -> wire::Status {
     try {
-      return impl->open(options);
+      return impl->open(options, install_keyring);
     } catch (const std::exception &e) {
       impl->abandon();
       return make_error(Errc::Internal, std::string("creating the node: ") + e.what());
@@ -375,7 +413,9 @@ wire::Result<std::unique_ptr<NodeHost>> NodeHost::create(HostOptions options) {
   });
   if (!st) return st.error();
   if (!st.value()) return st.value().error();
-  return std::unique_ptr<NodeHost>(new NodeHost(std::move(rt), std::move(impl)));
+  auto host = std::unique_ptr<NodeHost>(new NodeHost(std::move(rt), std::move(impl)));
+  host->keyring_ = std::move(keyring);
+  return host;
 }
 
 NodeHost::~NodeHost() {
@@ -546,22 +586,12 @@ wire::Status NodeHost::queue_broadcast(wire::Bytes msg, std::string name) {
   return flat(std::move(r));
 }
 
-wire::Status NodeHost::with_node(std::function<void(Node &)> fn) {
-  auto impl = impl_;
-  auto r = rt_->call([&]() -> wire::Status {
-    if (impl->busy || impl->closed) {
-      // Inside one of this host's callbacks (the node is between steps of the current input:
-      // whatever fn causes is flushed with that input), or on a stopped node (state only).
-      fn(*impl->node);
-      return wire::Ok{};
-    }
-    impl->run([&](Time) { fn(*impl->node); });
-    return wire::Ok{};
-  });
-  return flat(std::move(r));
-}
-
 // ---- snapshots
+
+wire::Result<protocol::Config> NodeHost::config() {
+  auto impl = impl_;
+  return rt_->call([impl] { return impl->node->config(); });
+}
 
 wire::Result<std::vector<protocol::Member>> NodeHost::members() {
   auto impl = impl_;

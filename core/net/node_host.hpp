@@ -12,7 +12,7 @@
 // handoff_queue_depth. The rest (answering delegates, the *_async completions, the external
 // transport's callbacks) run on the loop thread, one at a time for a given host. From inside one
 // of those:
-//  * snapshots (members(), metrics(), …) and with_node() run inline;
+//  * snapshots (members(), metrics(), …) and keyring operations run inline;
 //  * non-blocking calls on the same host (send_best_effort, queue_broadcast, the *_async forms)
 //    are queued and run right after the current input, in order (their result is Ok if queued);
 //  * blocking calls (join, leave, update_node, ping, send_reliable) return an error instead of
@@ -40,6 +40,7 @@
 
 #include "net/external_transport.hpp"
 #include "net/runtime.hpp"
+#include "net/shared_keyring.hpp"
 #include "net/transport.hpp"
 #include "protocol/config.hpp"
 #include "protocol/node.hpp"
@@ -61,6 +62,10 @@ struct HostOptions {
   // What `delegates` belong to: held until the last callback has returned (by the notifier's
   // thread when one is in flight at shutdown), then released.
   std::shared_ptr<void> keep_alive;
+  // The keyring to use (shared_keyring.hpp): its keys replace the node's, and its primary is
+  // the config's secret_key. Null: a new one holding the config's key. Either way keyring()
+  // returns it, and it is standalone again after the host closes.
+  std::shared_ptr<SharedKeyring> keyring;
 };
 
 class NodeHost {
@@ -100,11 +105,12 @@ class NodeHost {
   // ---- non-blocking
   wire::Status send_best_effort(const protocol::Endpoint &to, wire::ByteView msg);
   wire::Status queue_broadcast(wire::Bytes msg, std::string name = {});
-  // Runs fn with the node on the loop thread (keyring changes and the like), then executes the
-  // effects. Not from inside a callback of this host (error).
-  wire::Status with_node(std::function<void(protocol::Node &)> fn);
+
+  // The node's keyring, usable from any thread (shared_keyring.hpp).
+  const std::shared_ptr<SharedKeyring> &keyring() const { return keyring_; }
 
   // ---- snapshots
+  wire::Result<protocol::Config> config();  // as the node runs it (bound port filled in)
   wire::Result<std::vector<protocol::Member>> members();
   wire::Result<int> num_members();
   wire::Result<protocol::Member> local_member();
@@ -137,6 +143,7 @@ class NodeHost {
 
   std::shared_ptr<Runtime> rt_;  // declared first: released last
   std::shared_ptr<Impl> impl_;
+  std::shared_ptr<SharedKeyring> keyring_;
   protocol::Endpoint advertise_;
   uint16_t port_ = 0;
 };

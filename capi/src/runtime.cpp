@@ -1,0 +1,57 @@
+// The library's version, error strings and the shared runtime (ml_runtime_t).
+#include "handles.hpp"
+
+using namespace memberlist::capi;
+
+// The definitions below have C linkage through their declarations in memberlist.h.
+ML_EXPORT uint32_t ml_version(void) { return ML_VERSION; }
+ML_EXPORT const char *ml_version_string(void) { return "0.1.0"; }
+
+ML_EXPORT const char *ml_err_string(ml_err_t err) {
+  switch (err) {
+    case ML_OK: return "ok";
+    case ML_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case ML_ERR_UNKNOWN_KEY: return "unknown configuration key";
+    case ML_ERR_BAD_VALUE: return "bad configuration value";
+    case ML_ERR_INVALID_CONFIG: return "invalid configuration";
+    case ML_ERR_CLOSED: return "shut down";
+    case ML_ERR_IN_CALLBACK: return "called from a callback";
+    case ML_ERR_TIMEOUT: return "timeout";
+    case ML_ERR_NETWORK: return "network error";
+    case ML_ERR_JOIN_FAILED: return "join failed";
+    case ML_ERR_NOT_FOUND: return "not found";
+    case ML_ERR_TOO_LARGE: return "too large";
+    case ML_ERR_KEY: return "bad key";
+    case ML_ERR_NO_MEMORY: return "out of memory";
+    case ML_ERR_INTERNAL: return "internal error";
+    case ML_ERR_NOT_SUPPORTED: return "not supported in this mode";
+    case ML_ERR_BUSY: return "still in use";
+    default: return "unknown error";
+  }
+}
+
+// ------------------------------------------------------------------------------------ runtime
+ML_EXPORT ml_err_t ml_runtime_create(ml_runtime_t **out, char *errstr, size_t errstr_size) {
+  return guard(errstr, errstr_size, [&]() -> ml_err_t {
+    if (out == nullptr) return ML_ERR_INVALID_ARGUMENT;
+    *out = nullptr;
+    auto rt = net::Runtime::create();
+    if (!rt) return fail(rt.error(), ML_ERR_INTERNAL, errstr, errstr_size);
+    auto h = std::make_unique<ml_runtime>();
+    h->rt = std::move(rt.value());
+    *out = h.release();
+    return ML_OK;
+  });
+}
+
+ML_EXPORT ml_err_t ml_runtime_destroy(ml_runtime_t *rt) {
+  return guard(nullptr, 0, [&]() -> ml_err_t {
+    if (rt == nullptr) return ML_OK;
+    if (rt->users.load() != 0) return ML_ERR_BUSY;
+    if (rt->rt->in_loop_thread()) return ML_ERR_IN_CALLBACK;
+    auto st = rt->rt->shutdown();
+    delete rt;
+    return st ? ML_OK : ML_ERR_INTERNAL;
+  });
+}
+
