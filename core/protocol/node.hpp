@@ -176,6 +176,11 @@ struct Metrics {
   uint64_t queue_system = 0, queue_user = 0;  // broadcast queue depths (gauges)
 };
 
+// Every counter and gauge of `m` under its exported name: the one table of metric names (the C
+// API's ml_memberlist_metrics passes it on, and Go and Java read these names). A new field of
+// Metrics gets its name here. Defined in metrics.cpp.
+std::vector<std::pair<const char *, double>> metric_values(const Metrics &m);
+
 class Node {
  public:
   // `advertise` is this node's address as peers should see it (IP bytes kept verbatim).
