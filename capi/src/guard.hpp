@@ -71,21 +71,26 @@ T guard_value(T fallback, F &&body) noexcept {
   return out;
 }
 
-// wire::Errc -> ml_err_t where the code alone says enough. Closed and in-callback conditions are
-// detected before calling the core (NodeHost reports both as OutOfRange); operation-specific
-// meanings (timeout, join failure) are mapped by the caller.
+// The one table from the core's codes (wire/error.hpp) to ml_err_t. The core says what happened
+// (shut down, in a callback, timeout, …); the shim only forwards it.
 inline ml_err_t to_ml(const wire::Error &e) {
   switch (e.code) {
-    case wire::Errc::LimitExceeded:
-      return ML_ERR_TOO_LARGE;
-    case wire::Errc::BadKey:
-      return ML_ERR_KEY;
-    case wire::Errc::Internal:
-      return ML_ERR_INTERNAL;
-    default:
-      return ML_ERR_INVALID_ARGUMENT;
+    case wire::Errc::LimitExceeded: return ML_ERR_TOO_LARGE;
+    case wire::Errc::BadKey: return ML_ERR_KEY;
+    case wire::Errc::Internal: return ML_ERR_INTERNAL;
+    case wire::Errc::Closed: return ML_ERR_CLOSED;
+    case wire::Errc::Timeout: return ML_ERR_TIMEOUT;
+    case wire::Errc::JoinFailed: return ML_ERR_JOIN_FAILED;
+    case wire::Errc::Network: return ML_ERR_NETWORK;
+    case wire::Errc::InCallback: return ML_ERR_IN_CALLBACK;
+    case wire::Errc::NotExternal: return ML_ERR_NOT_SUPPORTED;
+    case wire::Errc::Busy: return ML_ERR_BUSY;
+    case wire::Errc::InvalidArgument: return ML_ERR_INVALID_ARGUMENT;
+    default: return ML_ERR_INVALID_ARGUMENT;  // the wire codes: a value the caller gave was bad
   }
 }
+// A Status as an ml_err_t.
+inline ml_err_t to_ml(const wire::Status &s) { return s ? ML_OK : to_ml(s.error()); }
 inline ml_err_t fail(const wire::Error &e, ml_err_t code, char *errstr, size_t errstr_size) {
   write_str(errstr, errstr_size, e.message);
   return code;

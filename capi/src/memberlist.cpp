@@ -11,16 +11,11 @@ using namespace memberlist::capi;
 
 namespace {
 
-
-// Checks shared by the operations on a running node.
+// The handle's own state: a memberlist shut down through this API answers CLOSED before its
+// arguments are looked at (the host would say the same, after a name lookup or an address parse).
 ml_err_t check_running(ml_memberlist_t *ml) {
   if (ml == nullptr) return ML_ERR_INVALID_ARGUMENT;
-  if (ml->closed.load() || ml->host->is_shut_down()) return ML_ERR_CLOSED;
-  return ML_OK;
-}
-// Blocking calls: not from a callback, nor from anywhere on the runtime's loop thread.
-ml_err_t check_may_block(ml_memberlist_t *ml) {
-  if (ml->host->in_callback() || ml->host->runtime()->in_loop_thread()) return ML_ERR_IN_CALLBACK;
+  if (ml->closed.load()) return ML_ERR_CLOSED;
   return ML_OK;
 }
 
@@ -133,7 +128,8 @@ ML_EXPORT ml_err_t ml_memberlist_join(ml_memberlist_t *ml, const char *const *ad
     if (contacted_out != nullptr) *contacted_out = 0;
     if (ml == nullptr || (addrs == nullptr && n != 0)) return ML_ERR_INVALID_ARGUMENT;
     if (auto rc = check_running(ml); rc != ML_OK) return rc;
-    if (auto rc = check_may_block(ml); rc != ML_OK) return rc;
+    // Before resolving names (blocking getaddrinfo), which must not run on the loop either.
+    if (auto rc = to_ml(ml->host->may_block()); rc != ML_OK) return rc;
     std::string errors;
     auto peers = parse_addresses(addrs, n, ml->default_port, errors);
     if (peers.empty()) {
@@ -142,10 +138,9 @@ ML_EXPORT ml_err_t ml_memberlist_join(ml_memberlist_t *ml, const char *const *ad
     }
     auto r = ml->host->join(peers);
     if (!r) {
-      if (ml->host->is_shut_down()) return ML_ERR_CLOSED;
       if (!errors.empty()) errors += "; ";
       write_str(errstr, errstr_size, errors + r.error().message);
-      return ML_ERR_JOIN_FAILED;
+      return to_ml(r.error());
     }
     if (contacted_out != nullptr) *contacted_out = *r;
     if (!errors.empty()) write_str(errstr, errstr_size, errors);  // partial success
@@ -154,20 +149,13 @@ ML_EXPORT ml_err_t ml_memberlist_join(ml_memberlist_t *ml, const char *const *ad
 }
 
 namespace {
-ml_err_t wait_status(ml_memberlist_t *ml, const wire::Status &s) {
-  if (s) return ML_OK;
-  if (ml->host->is_shut_down()) return ML_ERR_CLOSED;
-  if (s.error().code == wire::Errc::Truncated) return ML_ERR_TIMEOUT;  // the node's "timeout waiting"
-  return to_ml(s.error());
-}
 protocol::Duration ms(int64_t v) { return std::chrono::milliseconds(v < 0 ? 0 : v); }
 }  // namespace
 
 ML_EXPORT ml_err_t ml_memberlist_leave(ml_memberlist_t *ml, int64_t timeout_ms) {
   return guard(nullptr, 0, [&]() -> ml_err_t {
     if (auto rc = check_running(ml); rc != ML_OK) return rc;
-    if (auto rc = check_may_block(ml); rc != ML_OK) return rc;
-    return wait_status(ml, ml->host->leave(ms(timeout_ms)));
+    return to_ml(ml->host->leave(ms(timeout_ms)));
   });
 }
 
@@ -196,7 +184,7 @@ ML_EXPORT ml_err_t ml_memberlist_members(ml_memberlist_t *ml, ml_members_t **out
     if (out != nullptr) *out = nullptr;
     if (ml == nullptr || out == nullptr) return ML_ERR_INVALID_ARGUMENT;
     auto r = ml->host->members();
-    if (!r) return ml->host->is_shut_down() ? ML_ERR_CLOSED : to_ml(r.error());
+    if (!r) return to_ml(r.error());
     *out = snapshot(std::move(r.value()));
     return ML_OK;
   });
@@ -207,7 +195,7 @@ ML_EXPORT ml_err_t ml_memberlist_local(ml_memberlist_t *ml, ml_members_t **out) 
     if (out != nullptr) *out = nullptr;
     if (ml == nullptr || out == nullptr) return ML_ERR_INVALID_ARGUMENT;
     auto r = ml->host->local_member();
-    if (!r) return ml->host->is_shut_down() ? ML_ERR_CLOSED : to_ml(r.error());
+    if (!r) return to_ml(r.error());
     std::vector<protocol::Member> v;
     v.push_back(std::move(r.value()));
     *out = snapshot(std::move(v));
@@ -234,8 +222,7 @@ ML_EXPORT int ml_memberlist_health_score(ml_memberlist_t *ml) {
 ML_EXPORT ml_err_t ml_memberlist_update_node(ml_memberlist_t *ml, int64_t timeout_ms) {
   return guard(nullptr, 0, [&]() -> ml_err_t {
     if (auto rc = check_running(ml); rc != ML_OK) return rc;
-    if (auto rc = check_may_block(ml); rc != ML_OK) return rc;
-    return wait_status(ml, ml->host->update_node(ms(timeout_ms)));
+    return to_ml(ml->host->update_node(ms(timeout_ms)));
   });
 }
 
@@ -243,7 +230,7 @@ namespace {
 // The member's endpoint by name, from the current membership.
 ml_err_t lookup(ml_memberlist_t *ml, const char *name, protocol::Endpoint &out) {
   auto r = ml->host->member(name);
-  if (!r) return ml->host->is_shut_down() ? ML_ERR_CLOSED : to_ml(r.error());
+  if (!r) return to_ml(r.error());
   if (!r->has_value()) return ML_ERR_NOT_FOUND;
   const auto &m = **r;
   out = protocol::Endpoint{m.addr, m.port, m.name};
@@ -259,7 +246,7 @@ ML_EXPORT ml_err_t ml_memberlist_send_best_effort(ml_memberlist_t *ml, const cha
     protocol::Endpoint to;
     if (auto rc = lookup(ml, name, to); rc != ML_OK) return rc;
     auto s = ml->host->send_best_effort(to, wire::ByteView(msg, len));
-    return s ? ML_OK : (ml->host->is_shut_down() ? ML_ERR_CLOSED : to_ml(s.error()));
+    return s ? ML_OK : to_ml(s.error());
   });
 }
 
@@ -268,13 +255,10 @@ ML_EXPORT ml_err_t ml_memberlist_send_reliable(ml_memberlist_t *ml, const char *
   return guard(nullptr, 0, [&]() -> ml_err_t {
     if (name == nullptr || (msg == nullptr && len != 0)) return ML_ERR_INVALID_ARGUMENT;
     if (auto rc = check_running(ml); rc != ML_OK) return rc;
-    if (auto rc = check_may_block(ml); rc != ML_OK) return rc;
     protocol::Endpoint to;
     if (auto rc = lookup(ml, name, to); rc != ML_OK) return rc;
     auto s = ml->host->send_reliable(to, wire::ByteView(msg, len));
-    if (s) return ML_OK;
-    if (ml->host->is_shut_down()) return ML_ERR_CLOSED;
-    return s.error().code == wire::Errc::LimitExceeded ? ML_ERR_TOO_LARGE : ML_ERR_NETWORK;
+    return to_ml(s);
   });
 }
 
@@ -286,7 +270,7 @@ ML_EXPORT ml_err_t ml_memberlist_send_to_address(ml_memberlist_t *ml, const char
     auto to = net::parse_endpoint(addr, ml->default_port);
     if (!to) return ML_ERR_INVALID_ARGUMENT;
     auto s = ml->host->send_best_effort(*to, wire::ByteView(msg, len));
-    return s ? ML_OK : (ml->host->is_shut_down() ? ML_ERR_CLOSED : to_ml(s.error()));
+    return s ? ML_OK : to_ml(s.error());
   });
 }
 
@@ -296,7 +280,7 @@ ML_EXPORT ml_err_t ml_memberlist_queue_broadcast(ml_memberlist_t *ml, const char
     if (msg == nullptr && len != 0) return ML_ERR_INVALID_ARGUMENT;
     if (auto rc = check_running(ml); rc != ML_OK) return rc;
     auto s = ml->host->queue_broadcast(wire::Bytes(msg, msg + len), name != nullptr ? std::string(name) : std::string());
-    return s ? ML_OK : (ml->host->is_shut_down() ? ML_ERR_CLOSED : to_ml(s.error()));
+    return s ? ML_OK : to_ml(s.error());
   });
 }
 
@@ -305,11 +289,10 @@ ML_EXPORT ml_err_t ml_memberlist_ping(ml_memberlist_t *ml, const char *name, con
     if (rtt_ns_out != nullptr) *rtt_ns_out = 0;
     if (name == nullptr || addr == nullptr) return ML_ERR_INVALID_ARGUMENT;
     if (auto rc = check_running(ml); rc != ML_OK) return rc;
-    if (auto rc = check_may_block(ml); rc != ML_OK) return rc;
     auto to = net::parse_endpoint(addr, ml->default_port);
     if (!to) return ML_ERR_INVALID_ARGUMENT;
     auto r = ml->host->ping(name, *to);
-    if (!r) return ml->host->is_shut_down() ? ML_ERR_CLOSED : ML_ERR_TIMEOUT;
+    if (!r) return to_ml(r.error());
     if (rtt_ns_out != nullptr) *rtt_ns_out = static_cast<int64_t>(r->count());
     return ML_OK;
   });
@@ -323,7 +306,7 @@ ML_EXPORT ml_err_t ml_memberlist_metrics(ml_memberlist_t *ml, void (*fn)(void *c
   return guard(nullptr, 0, [&]() -> ml_err_t {
     if (ml == nullptr || fn == nullptr) return ML_ERR_INVALID_ARGUMENT;
     auto r = ml->host->metrics();
-    if (!r) return ml->host->is_shut_down() ? ML_ERR_CLOSED : to_ml(r.error());
+    if (!r) return to_ml(r.error());
     for (const auto &[name, value] : protocol::metric_values(*r)) fn(ctx, name, value);
     return ML_OK;
   });

@@ -22,9 +22,9 @@ using wire::Errc;
 using wire::make_error;
 
 namespace {
-wire::Error shut_down_error() { return make_error(Errc::OutOfRange, "memberlist is shut down"); }
+wire::Error shut_down_error() { return make_error(Errc::Closed, "memberlist is shut down"); }
 wire::Error blocking_on_loop_error() {
-  return make_error(Errc::OutOfRange,
+  return make_error(Errc::InCallback,
                     "a blocking call on the runtime's loop thread would deadlock (use the _async form)");
 }
 Time now() { return std::chrono::steady_clock::now(); }
@@ -316,7 +316,7 @@ wire::Status NodeHost::Impl::open(HostOptions &o, bool install_keyring) {
   keyring = o.keyring;
   if (!keyring->attach(self, node->keyring(), install_keyring)) {
     keyring.reset();
-    return fail(make_error(Errc::OutOfRange, "the keyring is already used by another memberlist"));
+    return fail(make_error(Errc::Busy, "the keyring is already used by another memberlist"));
   }
   // start() calls the delegate (node_meta, notify_join for itself): it is an input too.
   wire::Status started = wire::Ok{};
@@ -383,7 +383,7 @@ wire::Result<std::unique_ptr<NodeHost>> NodeHost::create(HostOptions options) {
   const bool install_keyring = options.keyring != nullptr;
   if (options.keyring) {
     // The node starts encrypting at once with the keyring's primary; open() installs the rest.
-    if (options.keyring->in_use()) return make_error(Errc::OutOfRange, "the keyring is already used by another memberlist");
+    if (options.keyring->in_use()) return make_error(Errc::Busy, "the keyring is already used by another memberlist");
     if (auto k = options.keyring->primary()) options.config.secret_key = std::move(*k);
   } else {
     options.keyring = std::make_shared<SharedKeyring>();
@@ -480,8 +480,14 @@ wire::Status NodeHost::start_op(std::function<OpId(Node &, Time)> start, DoneFn 
   return flat(std::move(r));
 }
 
-wire::Result<OpDone> NodeHost::wait_op(std::function<OpId(Node &, Time)> start) {
+wire::Status NodeHost::may_block() const {
+  if (impl_->closed_flag.load()) return shut_down_error();
   if (rt_->in_loop_thread()) return blocking_on_loop_error();
+  return wire::Ok{};
+}
+
+wire::Result<OpDone> NodeHost::wait_op(std::function<OpId(Node &, Time)> start) {
+  if (auto st = may_block(); !st) return st.error();
   struct Waiter {
     std::mutex mu;
     std::condition_variable cv;
@@ -637,7 +643,7 @@ wire::Result<TransportStats> NodeHost::transport_stats() {
 // ---- external transport input
 
 wire::Status NodeHost::post_external(std::function<void(ExternalTransport &)> fn) {
-  if (!impl_->ext) return make_error(Errc::OutOfRange, "not in external-transport mode");
+  if (!impl_->ext) return make_error(Errc::NotExternal, "not in external-transport mode");
   if (impl_->closed_flag.load()) return shut_down_error();
   if (!rt_->post([impl = impl_, fn = std::move(fn)] {
         if (!impl->closed) fn(*impl->ext);
@@ -654,7 +660,7 @@ wire::Status NodeHost::deliver_packet(const protocol::Endpoint &from, wire::Byte
 }
 
 wire::Result<uint64_t> NodeHost::accept_stream(const protocol::Endpoint &from) {
-  if (!impl_->ext) return make_error(Errc::OutOfRange, "not in external-transport mode");
+  if (!impl_->ext) return make_error(Errc::NotExternal, "not in external-transport mode");
   const uint64_t id = impl_->ext->allocate_id();
   if (auto st = post_external([id, from](ExternalTransport &t) { t.accept_stream(id, from); }); !st) {
     return st.error();

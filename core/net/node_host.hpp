@@ -125,6 +125,10 @@ class NodeHost {
   bool is_shut_down() const;
   // True on the loop thread while this host is inside an input (i.e. in one of its callbacks).
   bool in_callback() const;
+  // Whether a blocking call may be made here and now: Closed once shut down, InCallback on the
+  // loop thread. The blocking operations check it themselves; a caller that must prepare
+  // something slow first (the C API resolves join addresses) asks before.
+  wire::Status may_block() const;
 
   // ---- external-transport mode input (any thread, never blocks; errors: not in external mode,
   // shut down). See external_transport.hpp for the contract.

@@ -20,7 +20,7 @@ wire::Error uv_error(int uv_status, const std::string &what) {
 }
 
 namespace detail {
-wire::Error stopped_error() { return wire::make_error(wire::Errc::OutOfRange, "runtime is shut down"); }
+wire::Error stopped_error() { return wire::make_error(wire::Errc::Closed, "runtime is shut down"); }
 wire::Error exception_error(const std::exception_ptr &e) {
   try {
     std::rethrow_exception(e);
@@ -152,7 +152,7 @@ void Runtime::thread_main() {
 
 wire::Status Runtime::shutdown() {
   if (in_loop_thread()) {
-    return wire::make_error(wire::Errc::OutOfRange, "a runtime cannot be shut down from its own loop thread");
+    return wire::make_error(wire::Errc::InCallback, "a runtime cannot be shut down from its own loop thread");
   }
   std::lock_guard<std::mutex> guard(shutdown_mu_);
   if (!stopped_) {

@@ -283,7 +283,7 @@ struct Node::Impl {
   // With RequireNodeNames, nothing goes to an address without a node name.
   wire::Status names_ok(const Endpoint &to) const {
     if (cfg.require_node_names && to.name.empty()) {
-      return make_error(Errc::OutOfRange,
+      return make_error(Errc::InvalidArgument,
                         "memberlist: node names are required by configuration but one was not provided");
     }
     return wire::Ok{};
@@ -1178,7 +1178,7 @@ struct Node::Impl {
     for (auto it = pings.begin(); it != pings.end();) {
       if (now >= it->second.deadline) {
         log(LogLevel::Debug, [&] { return "Failed UDP ping: " + it->second.node + " (timeout reached)"; });
-        done(it->second.op, make_error(Errc::Truncated, "no response from node"));
+        done(it->second.op, make_error(Errc::Timeout, "no response from node"));
         it = pings.erase(it);
       } else {
         ++it;
@@ -1193,7 +1193,7 @@ struct Node::Impl {
     // Leave / UpdateNode waits that timed out.
     for (auto it = waits.begin(); it != waits.end();) {
       if (now >= it->second.deadline) {
-        done(it->first, make_error(Errc::Truncated, "timeout waiting for " + it->second.what + " broadcast"));
+        done(it->first, make_error(Errc::Timeout, "timeout waiting for " + it->second.what + " broadcast"));
         it = waits.erase(it);
       } else {
         ++it;
@@ -1471,7 +1471,7 @@ void Node::stream_result(Time now, StreamId id, wire::Result<std::optional<wire:
           if (ok > 0) {
             s.done(os.op, wire::Ok{}, ok);
           } else {
-            s.done(os.op, make_error(Errc::Truncated, all.empty() ? "no nodes to join" : all), 0);
+            s.done(os.op, make_error(Errc::JoinFailed, all.empty() ? "no nodes to join" : all), 0);
           }
         }
       }
@@ -1497,7 +1497,7 @@ void Node::stream_result(Time now, StreamId id, wire::Result<std::optional<wire:
       break;
     }
     case Impl::StreamKind::Reliable:
-      s.done(os.op, err ? wire::Status(make_error(Errc::Truncated, *err)) : wire::Status(wire::Ok{}));
+      s.done(os.op, err ? wire::Status(make_error(Errc::Network, *err)) : wire::Status(wire::Ok{}));
       break;
   }
 }
@@ -1506,7 +1506,7 @@ OpId Node::join(Time now, const std::vector<Endpoint> &peers) {
   Impl &s = *impl_;
   const OpId op = s.new_op();
   if (!running()) {
-    s.done(op, make_error(Errc::OutOfRange, "memberlist is shut down"));
+    s.done(op, make_error(Errc::Closed, "memberlist is shut down"));
     return op;
   }
   Impl::JoinOp j;
@@ -1522,7 +1522,7 @@ OpId Node::join(Time now, const std::vector<Endpoint> &peers) {
   if (j.outstanding == 0) {
     std::string all;
     for (const auto &e : j.errors) all += (all.empty() ? "" : "; ") + e;
-    s.done(op, make_error(Errc::Truncated, all.empty() ? "no nodes to join" : all));
+    s.done(op, make_error(Errc::JoinFailed, all.empty() ? "no nodes to join" : all));
   } else {
     s.joins[op] = std::move(j);
   }
@@ -1533,7 +1533,7 @@ OpId Node::leave(Time now, Duration timeout) {
   Impl &s = *impl_;
   const OpId op = s.new_op();
   if (!running()) {
-    s.done(op, make_error(Errc::OutOfRange, "memberlist is shut down"));
+    s.done(op, make_error(Errc::Closed, "memberlist is shut down"));
     return op;
   }
   if (s.leaving) {
@@ -1560,7 +1560,7 @@ OpId Node::update_node(Time now, Duration timeout) {
   Impl &s = *impl_;
   const OpId op = s.new_op();
   if (!running()) {
-    s.done(op, make_error(Errc::OutOfRange, "memberlist is shut down"));
+    s.done(op, make_error(Errc::Closed, "memberlist is shut down"));
     return op;
   }
   Bytes meta;
@@ -1589,7 +1589,7 @@ OpId Node::ping(Time now, const std::string &name, const Endpoint &addr) {
   Impl &s = *impl_;
   const OpId op = s.new_op();
   if (!running()) {
-    s.done(op, make_error(Errc::OutOfRange, "memberlist is shut down"));
+    s.done(op, make_error(Errc::Closed, "memberlist is shut down"));
     return op;
   }
   const uint32_t seq = ++s.sequence;
@@ -1603,8 +1603,8 @@ OpId Node::ping(Time now, const std::string &name, const Endpoint &addr) {
 
 wire::Status Node::send_best_effort(Time, const Endpoint &to, ByteView msg) {
   Impl &s = *impl_;
-  if (!running()) return make_error(Errc::OutOfRange, "memberlist is shut down");
-  if (s.cfg.require_node_names && to.name.empty()) return make_error(Errc::OutOfRange, "node names are required");
+  if (!running()) return make_error(Errc::Closed, "memberlist is shut down");
+  if (s.cfg.require_node_names && to.name.empty()) return make_error(Errc::InvalidArgument, "node names are required");
   Bytes framed;
   framed.reserve(msg.size() + 1);
   framed.push_back(static_cast<uint8_t>(wire::MsgType::User));
@@ -1616,12 +1616,12 @@ OpId Node::send_reliable(Time now, const Endpoint &to, ByteView msg) {
   Impl &s = *impl_;
   const OpId op = s.new_op();
   if (!running()) {
-    s.done(op, make_error(Errc::OutOfRange, "memberlist is shut down"));
+    s.done(op, make_error(Errc::Closed, "memberlist is shut down"));
     return op;
   }
   if (!s.open_stream(now, to, wire::encode_user_stream(msg), false, s.cfg.tcp_timeout,
                      Impl::OutStream{Impl::StreamKind::Reliable, op, 0, to})) {
-    s.done(op, make_error(Errc::OutOfRange, "cannot send to " + to_string(to)));
+    s.done(op, make_error(Errc::Network, "cannot send to " + to_string(to)));
   }
   return op;
 }
@@ -1638,7 +1638,7 @@ void Node::shutdown(Time) {
   Impl &s = *impl_;
   if (s.stopped) return;
   s.stopped = true;
-  const auto fail = make_error(Errc::OutOfRange, "memberlist is shut down");
+  const auto fail = make_error(Errc::Closed, "memberlist is shut down");
   for (const auto &[op, j] : s.joins) s.done(op, fail);
   for (const auto &[op, w] : s.waits) s.done(op, fail);
   for (const auto &[seq, p] : s.pings) s.done(p.op, fail);

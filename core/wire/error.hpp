@@ -23,6 +23,17 @@ enum class Errc : int {
   BadKey = 11,         // key size not 16/24/32, or keyring misuse
   OutOfRange = 12,     // a value does not fit its field
   Internal = 13,       // crypto library failure and the like
+
+  // Outcomes of operations on a running node (core/protocol, core/net). The carrier is shared
+  // so a result passes up unchanged; the C API maps every code with one table (capi/guard.hpp).
+  Closed = 20,           // the node or its host is shut down
+  Timeout = 21,          // no answer in time: a ping, a leave/update broadcast wait
+  JoinFailed = 22,       // Join contacted no node
+  Network = 23,          // a send, dial or stream to a peer failed
+  InCallback = 24,       // a blocking call on the loop thread (from a callback) would deadlock
+  NotExternal = 25,      // external-transport input to a host that has its own sockets
+  Busy = 26,             // held elsewhere (a keyring another host uses)
+  InvalidArgument = 27,  // an argument the operation cannot take (a missing node name, …)
 };
 
 const char *errc_name(Errc c) noexcept;

@@ -22,6 +22,14 @@ const char *errc_name(Errc c) noexcept {
     case Errc::BadKey: return "bad key";
     case Errc::OutOfRange: return "value out of range";
     case Errc::Internal: return "internal error";
+    case Errc::Closed: return "shut down";
+    case Errc::Timeout: return "timeout";
+    case Errc::JoinFailed: return "join failed";
+    case Errc::Network: return "network error";
+    case Errc::InCallback: return "called from a callback";
+    case Errc::NotExternal: return "not in external-transport mode";
+    case Errc::Busy: return "in use";
+    case Errc::InvalidArgument: return "invalid argument";
   }
   return "unknown error";
 }

@@ -1,4 +1,4 @@
-// SharedKeyring on live hosts: the keys a program changes reach the running node, two nodes
+// SharedKeyring on live hosts (and, at the end, NodeHost's error codes): the keys a program changes reach the running node, two nodes
 // cannot share one keyring at once, the keys come back when the host closes, and an operation
 // from an answering callback on the loop runs inline instead of deadlocking.
 #include "net/shared_keyring.hpp"
@@ -126,4 +126,45 @@ TEST(SharedKeyring, AnOperationFromALoopCallbackRunsInline) {
   EXPECT_EQ(ring->count(), 2u);
 }
 
+}  // namespace
+
+// NodeHost says what happened with its own codes (wire/error.hpp), so the C API, Go and Java
+// forward them instead of guessing from the host's state.
+namespace {
+using namespace nettest;
+
+TEST(NodeHostErrors, EachOutcomeHasItsOwnCode) {
+  auto a = start_node(fast_config("e1", "127.0.0.40"));
+  ASSERT_TRUE(a.host);
+  auto &h = *a.host;
+  // Join: nobody listens on port 1.
+  auto j = h.join({protocol::Endpoint{{127, 0, 0, 41}, 1, "nobody"}});
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.error().code, wire::Errc::JoinFailed) << j.error().to_string();
+  // Ping: nothing answers in time.
+  auto p = h.ping("nobody", protocol::Endpoint{{127, 0, 0, 41}, 1, "nobody"});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code, wire::Errc::Timeout) << p.error().to_string();
+  // External-transport input on a host with its own sockets.
+  EXPECT_EQ(h.deliver_packet(protocol::Endpoint{{127, 0, 0, 41}, 1, {}}, {}).error().code, wire::Errc::NotExternal);
+  // A blocking call on the loop thread.
+  wire::Errc on_loop = wire::Errc::Internal;
+  ASSERT_TRUE(h.runtime()->call([&] { on_loop = h.leave(1s).error().code; }).ok());
+  EXPECT_EQ(on_loop, wire::Errc::InCallback);
+  EXPECT_EQ(h.may_block().ok(), true);
+  // A keyring another host uses.
+  net::HostOptions o;
+  o.config = fast_config("e2", "127.0.0.42");
+  o.keyring = h.keyring();
+  auto b = net::NodeHost::create(std::move(o));
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().code, wire::Errc::Busy);
+  // Everything after shutdown, blocking or not.
+  ASSERT_TRUE(h.shutdown().ok());
+  EXPECT_EQ(h.may_block().error().code, wire::Errc::Closed);
+  EXPECT_EQ(h.leave(1s).error().code, wire::Errc::Closed);
+  EXPECT_EQ(h.join({protocol::Endpoint{{127, 0, 0, 41}, 1, "x"}}).error().code, wire::Errc::Closed);
+  EXPECT_EQ(h.send_best_effort(protocol::Endpoint{{127, 0, 0, 41}, 1, "x"}, {}).error().code, wire::Errc::Closed);
+  EXPECT_EQ(h.queue_broadcast(wire::Bytes{1}).error().code, wire::Errc::Closed);
+}
 }  // namespace
