@@ -67,11 +67,6 @@ type cErr struct {
 
 func (e *cErr) Error() string { return e.op + ": " + e.text }
 
-func isCode(err error, code C.ml_err_t) bool {
-	var ce *cErr
-	return errors.As(err, &ce) && ce.code == int(code)
-}
-
 // bytesPtr returns a pointer to b's first byte for a C call that only reads it during the call
 // (never retained by C), or nil for an empty slice.
 func bytesPtr(b []byte) *C.uint8_t {

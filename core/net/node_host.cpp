@@ -25,7 +25,7 @@ namespace {
 wire::Error shut_down_error() { return make_error(Errc::Closed, "memberlist is shut down"); }
 wire::Error blocking_on_loop_error() {
   return make_error(Errc::InCallback,
-                    "a blocking call on the runtime's loop thread would deadlock (use the _async form)");
+                    "a blocking call on the runtime's loop thread (inside a callback) would deadlock");
 }
 Time now() { return std::chrono::steady_clock::now(); }
 
@@ -541,24 +541,6 @@ wire::Status NodeHost::send_reliable(const protocol::Endpoint &to, wire::ByteVie
 
 wire::Status NodeHost::join_async(std::vector<protocol::Endpoint> peers, DoneFn done) {
   return start_op([peers = std::move(peers)](Node &n, Time t) { return n.join(t, peers); }, std::move(done));
-}
-
-wire::Status NodeHost::leave_async(protocol::Duration timeout, DoneFn done) {
-  return start_op([timeout](Node &n, Time t) { return n.leave(t, timeout); }, std::move(done));
-}
-
-wire::Status NodeHost::update_node_async(protocol::Duration timeout, DoneFn done) {
-  return start_op([timeout](Node &n, Time t) { return n.update_node(t, timeout); }, std::move(done));
-}
-
-wire::Status NodeHost::ping_async(std::string name, protocol::Endpoint addr, DoneFn done) {
-  return start_op([name = std::move(name), addr = std::move(addr)](Node &n, Time t) { return n.ping(t, name, addr); },
-                  std::move(done));
-}
-
-wire::Status NodeHost::send_reliable_async(protocol::Endpoint to, wire::Bytes msg, DoneFn done) {
-  return start_op([to = std::move(to), msg = std::move(msg)](Node &n, Time t) { return n.send_reliable(t, to, msg); },
-                  std::move(done));
 }
 
 // ---- non-blocking

@@ -9,15 +9,15 @@
 // Callbacks: notifications that need no answer (notify_msg, the events, conflicts, ping
 // completions, log lines) are copied and run on the runtime's NotifyPool through the host's
 // Notifiers (notifier.hpp), in order, never waited for; datagram user messages are bounded by
-// handoff_queue_depth. The rest (answering delegates, the *_async completions, the external
+// handoff_queue_depth. The rest (answering delegates, join_async's completion, the external
 // transport's callbacks) run on the loop thread, one at a time for a given host. From inside one
 // of those:
 //  * snapshots (members(), metrics(), …) and keyring operations run inline;
-//  * non-blocking calls on the same host (send_best_effort, queue_broadcast, the *_async forms)
+//  * non-blocking calls on the same host (send_best_effort, queue_broadcast, join_async)
 //    are queued and run right after the current input, in order (their result is Ok if queued);
 //  * blocking calls (join, leave, update_node, ping, send_reliable) return an error instead of
 //    deadlocking — on the loop thread, from any callback or posted task, on any host of that
-//    runtime. Use the *_async forms there;
+//    runtime. Use join_async there;
 //  * shutdown() of the same host works: the host is closed at once (no new callback starts,
 //    operations fail) and its sockets close right after the current input. Destroying the host
 //    there works the same way. A host destroyed on the loop thread hands its runtime reference
@@ -93,14 +93,11 @@ class NodeHost {
   wire::Result<protocol::Duration> ping(const std::string &name, const protocol::Endpoint &addr);  // RTT
   wire::Status send_reliable(const protocol::Endpoint &to, wire::ByteView msg);
 
-  // ---- the same, asynchronous: `done` runs on the loop thread when the operation ends (also
-  // when it fails because the host shuts down). If the call itself returns an error, `done`
-  // never runs.
+  // ---- join, asynchronous, for code on the loop thread (where join() refuses): `done` runs on
+  // the loop thread when the join ends (also when it fails because the host shuts down). If the
+  // call itself returns an error, `done` never runs. (The other operations had such forms; with
+  // no caller they went. start_op() makes one in a line when a caller appears.)
   wire::Status join_async(std::vector<protocol::Endpoint> peers, DoneFn done);
-  wire::Status leave_async(protocol::Duration timeout, DoneFn done);
-  wire::Status update_node_async(protocol::Duration timeout, DoneFn done);
-  wire::Status ping_async(std::string name, protocol::Endpoint addr, DoneFn done);
-  wire::Status send_reliable_async(protocol::Endpoint to, wire::Bytes msg, DoneFn done);
 
   // ---- non-blocking
   wire::Status send_best_effort(const protocol::Endpoint &to, wire::ByteView msg);

@@ -55,7 +55,6 @@ class Simulator {
   void partition(const std::vector<NodeId> &side);
   void heal();
   void set_faults(const LinkFaults &f);                           // every link
-  void set_link_faults(NodeId from, NodeId to, const LinkFaults &f);  // one direction
 
   Time now() const { return now_; }
   void run_for(Duration d);
@@ -107,7 +106,6 @@ class Simulator {
   std::map<uint64_t, std::unique_ptr<PendingStream>> streams_;  // by the responder-side stream id
   uint64_t next_stream_ = 1;
   LinkFaults default_faults_;
-  std::map<std::pair<NodeId, NodeId>, LinkFaults> link_faults_;
   std::vector<int> side_;  // partition side per node (-1: none)
   uint64_t hash_ = 1469598103934665603ull;
   uint64_t events_ = 0;
