@@ -13,7 +13,6 @@ package memberlist
 import "C"
 
 import (
-	"errors"
 	"fmt"
 	"unsafe"
 )
