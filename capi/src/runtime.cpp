@@ -5,7 +5,11 @@ using namespace memberlist::capi;
 
 // The definitions below have C linkage through their declarations in memberlist.h.
 ML_EXPORT uint32_t ml_version(void) { return ML_VERSION; }
-ML_EXPORT const char *ml_version_string(void) { return "0.1.0"; }
+#define ML_STR_(x) #x
+#define ML_STR(x) ML_STR_(x)
+ML_EXPORT const char *ml_version_string(void) {
+  return ML_STR(ML_VERSION_MAJOR) "." ML_STR(ML_VERSION_MINOR) "." ML_STR(ML_VERSION_PATCH);
+}
 
 ML_EXPORT const char *ml_err_string(ml_err_t err) {
   switch (err) {

@@ -106,7 +106,8 @@ static ml::Config node_config(const std::shared_ptr<Node> &n, int index, std::at
 
 int main() {
   CHECK(ml::version() == ML_VERSION);
-  CHECK(ml::version_string() == "0.1.0");
+  CHECK(ml::version_string() == std::to_string(ML_VERSION_MAJOR) + "." + std::to_string(ML_VERSION_MINOR) + "." +
+                                    std::to_string(ML_VERSION_PATCH));
 
   // Config: presets, set/get, errors with codes and text.
   {
