@@ -64,6 +64,11 @@ ML_EXPORT ml_err_t ml_config_get(const ml_config_t *cfg, const char *key, char *
   });
 }
 
+ML_EXPORT const char *ml_config_key_at(size_t i) {
+  const auto all = protocol::properties();
+  return i < all.size() ? all[i].key.data() : nullptr;  // string literals: NUL-terminated
+}
+
 ML_EXPORT ml_err_t ml_config_validate(const ml_config_t *cfg, char *errstr, size_t errstr_size) {
   return guard(errstr, errstr_size, [&]() -> ml_err_t {
     if (cfg == nullptr) return ML_ERR_INVALID_ARGUMENT;

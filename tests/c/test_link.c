@@ -11,6 +11,7 @@ static const any_fn all_functions[] = {
     (any_fn)ml_config_create,
     (any_fn)ml_config_destroy,
     (any_fn)ml_config_get,
+    (any_fn)ml_config_key_at,
     (any_fn)ml_config_set,
     (any_fn)ml_config_set_alive,
     (any_fn)ml_config_set_conflict,

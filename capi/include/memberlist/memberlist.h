@@ -125,6 +125,10 @@ ml_err_t ml_config_set(ml_config_t *cfg, const char *key, const char *value, cha
 ml_err_t ml_config_get(const ml_config_t *cfg, const char *key, char *buf, size_t buf_size, size_t *len_out);
 /* Checks the whole configuration (e.g. a node name is set, durations are positive). */
 ml_err_t ml_config_validate(const ml_config_t *cfg, char *errstr, size_t errstr_size);
+/* The i-th configuration key (i from 0), or NULL past the last: every key ml_config_set and
+ * ml_config_get take, in the order of docs/config.md. Static storage. Bindings use it to check
+ * that their own configuration types cover the library's. */
+const char *ml_config_key_at(size_t i);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Members: immutable snapshots                                                             */
