@@ -201,6 +201,7 @@ ML_HANDLE(ml_memberlist_t)
 %rename("%s") ml_config_destroy;
 %rename("%s") ml_config_set;
 %rename("%s") ml_config_get;
+%rename("%s") ml_config_key_at;
 %rename("%s") ml_config_validate;
 %rename("%s") ml_config_set_keyring;
 %rename("%s") ml_members_count;
