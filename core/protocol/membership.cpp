@@ -1,0 +1,281 @@
+// Membership: alive, suspect, dead and refute (memberlist's state.go: aliveNode, suspectNode,
+// deadNode, refute), with the suspicion timers of Lifeguard.
+#include "protocol/node_impl.hpp"
+
+namespace memberlist::protocol {
+
+void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::function<void()> notify) {
+  const bool about_self = a.node == cfg.name;
+  // An alive about us still in flight while we leave would make us rejoin: drop it.
+  if (leaving && about_self) return;
+  const Bytes vsn_in = a.vsn.value_or(Bytes{});
+  const Bytes addr = a.addr.value_or(Bytes{});
+  const Bytes meta = a.meta.value_or(Bytes{});
+  // A node advertising an impossible protocol range is broken or hostile: never store it.
+  if (vsn_in.size() >= 3 && (vsn_in[0] == 0 || vsn_in[1] == 0 || vsn_in[0] > vsn_in[1])) {
+    log(LogLevel::Warn, [&] {
+      return "Ignoring an alive message for '" + a.node + "' (" + go_ip(addr) + ":" + std::to_string(a.port) +
+             ") because protocol version(s) are wrong: " + std::to_string(vsn_in[0]) + " <= " +
+             std::to_string(vsn_in[2]) + " <= " + std::to_string(vsn_in[1]) + " should be >0";
+    });
+    return;
+  }
+  if (dg.alive) {
+    // The alive delegate is shown the full version vector; without one it cannot judge.
+    if (vsn_in.size() < 6) {
+      log(LogLevel::Warn, [&] {
+        return "ignoring alive message for '" + a.node + "' (" + go_ip(addr) + ":" + std::to_string(a.port) +
+               ") because Vsn is not present";
+      });
+      return;
+    }
+    Member peer;
+    peer.name = a.node;
+    peer.addr = addr;
+    peer.port = a.port;
+    peer.meta = meta;
+    std::copy_n(vsn_in.begin(), 6, peer.vsn.begin());
+    if (auto veto = dg.alive->notify_alive(peer)) {
+      log(LogLevel::Warn, [&] { return "ignoring alive message for '" + a.node + "': " + *veto; });
+      return;
+    }
+  }
+  state::Member *r = members.find(a.node);
+  bool updates_node = false;
+  if (!r) {
+    // CIDRsAllowed: a new node must have an allowed address.
+    if (!ip_allowed(addr)) {
+      log(LogLevel::Warn, [&] {
+        return "Rejected node " + a.node + " (" + go_ip(addr) + "): " + go_ip(addr) + " is not allowed";
+      });
+      return;
+    }
+    state::Member rec;
+    rec.name = a.node;
+    rec.addr = a.addr;
+    rec.port = a.port;
+    rec.meta = a.meta;
+    rec.state = NodeState::Dead;
+    rec.incarnation = 0;
+    rec.state_change = now;
+    if (vsn_in.size() > 5) std::copy_n(vsn_in.begin(), 6, rec.vsn.begin());
+    r = &members.insert(std::move(rec), rng).first;
+  } else if (bytes(r->addr) != addr || r->port != a.port) {
+    // CIDRsAllowed: a known node may not move to an address outside them.
+    if (!ip_allowed(addr)) {
+      // memberlist's arguments are in this (odd) order; kept so the line reads the same.
+      log(LogLevel::Warn, [&] {
+        return "Rejected IP update from " + a.node + " to " + go_ip(bytes(r->addr)) + " for node " + go_ip(addr) +
+               ": " + go_ip(addr) + " is not allowed";
+      });
+      return;
+    }
+    const bool can_reclaim = cfg.dead_node_reclaim_time > 0s && now - r->state_change > cfg.dead_node_reclaim_time;
+    // A left node, or one dead long enough, may come back elsewhere; a live one may not: two
+    // nodes claim one name.
+    if (r->state == NodeState::Left || (r->state == NodeState::Dead && can_reclaim)) {
+      log(LogLevel::Info, [&] {
+        return "Updating address for left or failed node " + r->name + " from " + go_ip(bytes(r->addr)) + ":" +
+               std::to_string(r->port) + " to " + go_ip(addr) + ":" + std::to_string(a.port);
+      });
+      updates_node = true;
+    } else {
+      log(LogLevel::Error, [&] {
+        return "Conflicting address for " + r->name + ". Mine: " + go_ip(bytes(r->addr)) + ":" +
+               std::to_string(r->port) + " Theirs: " + go_ip(addr) + ":" + std::to_string(a.port) +
+               " Old state: " + std::to_string(static_cast<int64_t>(r->state));
+      });
+      if (dg.conflict) {
+        Member other;
+        other.name = a.node;
+        other.addr = addr;
+        other.port = a.port;
+        other.meta = meta;
+        dg.conflict->notify_conflict(to_member(*r), other);
+      }
+      return;
+    }
+  }
+  const bool is_local = r->name == cfg.name;
+  // Beyond memberlist, the ceiling tie rule: an alive needs a strictly greater incarnation than
+  // what we hold, which no alive has once a suspect/dead at 0xFFFFFFFF is held. Such an
+  // accusation would evict the node for good (memberlist #358), so at the ceiling an alive
+  // beats a suspect or dead of the same incarnation. The accused's refutation (saturated at
+  // the ceiling, see refute) brings it back as soon as it spreads. Left is not overridden: a
+  // node that left does not come back through a tie. The cost is that at the ceiling an alive
+  // and an accusation can alternate; probing settles it, as for any other node.
+  const bool ceiling_tie = a.incarnation == kMaxIncarnation && r->incarnation == kMaxIncarnation &&
+                           (r->state == NodeState::Suspect || r->state == NodeState::Dead);
+  if (a.incarnation <= r->incarnation && !is_local && !updates_node && !ceiling_tie) return;
+  if (a.incarnation < r->incarnation && is_local) return;
+  suspicions.erase(a.node);
+  const NodeState old_state = r->state;
+  const Bytes old_meta = bytes(r->meta);
+  if (!bootstrap && is_local) {
+    const Bytes ours(r->vsn.begin(), r->vsn.end());
+    if (a.incarnation == r->incarnation && meta == bytes(r->meta) && vsn_in == ours) return;
+    refute(*r, a.incarnation);
+    log(LogLevel::Warn, [&] {
+      return "Refuting an alive message for '" + a.node + "' (" + go_ip(addr) + ":" + std::to_string(a.port) +
+             ") meta:(" + go_bytes(meta) + " VS " + go_bytes(bytes(r->meta)) + "), vsn:(" + go_bytes(vsn_in) +
+             " VS " + go_bytes(ours) + ")";
+    });
+  } else {
+    ++m.msg_alive;
+    broadcast(a.node, wire::encode(a), std::move(notify));
+    if (vsn_in.size() >= 6) std::copy_n(vsn_in.begin(), 6, r->vsn.begin());
+    r->incarnation = a.incarnation;
+    r->meta = a.meta;
+    r->addr = a.addr;
+    r->port = a.port;
+    if (r->state != NodeState::Alive) {
+      r->state = NodeState::Alive;
+      r->state_change = now;
+    }
+  }
+  if (dg.events) {
+    if (dead_or_left(old_state)) {
+      dg.events->notify_join(to_member(*r));
+    } else if (old_meta != bytes(r->meta)) {
+      dg.events->notify_update(to_member(*r));
+    }
+  }
+}
+
+void Node::Impl::suspect_node(Time now, const wire::Suspect &s) {
+  state::Member *r = members.find(s.node);
+  if (!r || s.incarnation < r->incarnation) return;
+  if (auto it = suspicions.find(s.node); it != suspicions.end()) {
+    if (it->second.confirm(s.from)) broadcast(s.node, wire::encode(s));
+    return;
+  }
+  if (r->state != NodeState::Alive) return;
+  if (r->name == cfg.name) {
+    log(LogLevel::Warn, [&] { return "Refuting a suspect message (from: " + s.from + ")"; });
+    refute(*r, s.incarnation);
+    return;
+  }
+  ++m.msg_suspect;
+  broadcast(s.node, wire::encode(s));
+  r->incarnation = s.incarnation;
+  r->state = NodeState::Suspect;
+  r->state_change = now;
+  const size_t n = est_nodes();
+  int k = cfg.suspicion_mult - 2;
+  if (static_cast<int>(n) - 2 < k) k = 0;
+  const Duration min = state::suspicion_timeout(cfg.suspicion_mult, n, cfg.probe_interval);
+  Duration max = min * cfg.suspicion_max_timeout_mult;
+  if (!cfg.lifeguard) {  // plain SWIM: a fixed timeout, no confirmations
+    k = 0;
+    max = min;
+  }
+  suspicions.insert_or_assign(s.node, state::Suspicion(s.from, k, min, max, now));
+}
+
+void Node::Impl::suspicion_expired(Time now, const std::string &name) {
+  FinalCheck check{name};
+  if (auto it = suspicions.find(name); it != suspicions.end()) {
+    check.confirmations = it->second.confirmations();
+    check.k = it->second.k();
+    suspicions.erase(it);
+  }
+  state::Member *r = members.find(name);
+  if (!r || r->state != NodeState::Suspect) return;
+  if (cfg.lifeguard && r->state_change != Time{}) {
+    if (!is_final_check(name)) final_checks.push_back(std::move(check));
+    if (!probe) start_probe(now);
+    return;
+  }
+  declare_failed(now, *r, check);
+}
+
+void Node::Impl::declare_failed(Time now, const state::Member &r, const FinalCheck &check) {
+  // memberlist's degraded.timeout: fewer independent confirmations than expected.
+  if (check.k > 0 && check.confirmations < check.k) ++m.degraded_timeout;
+  log(LogLevel::Info, [&] {
+    return "Marking " + r.name + " as failed, suspect timeout reached (" + std::to_string(check.confirmations) +
+           " peer confirmations)";
+  });
+  dead_node(now, wire::Dead{r.incarnation, r.name, cfg.name});
+}
+
+bool Node::Impl::is_final_check(const std::string &name) const {
+  return std::any_of(final_checks.begin(), final_checks.end(), [&](const FinalCheck &f) { return f.name == name; });
+}
+
+Node::Impl::FinalCheck Node::Impl::end_final_check(const std::string &name) {
+  FinalCheck out{name};
+  for (auto it = final_checks.begin(); it != final_checks.end(); ++it) {
+    if (it->name == name) {
+      out = std::move(*it);
+      final_checks.erase(it);
+      break;
+    }
+  }
+  return out;
+}
+
+void Node::Impl::final_check_failed(Time now, const std::string &name) {
+  const FinalCheck check = end_final_check(name);
+  state::Member *r = members.find(name);
+  if (!r || r->state != NodeState::Suspect) return;
+  declare_failed(now, *r, check);
+}
+
+void Node::Impl::final_check_answered(Time now, const std::string &name) {
+  end_final_check(name);
+  state::Member *r = members.find(name);
+  if (!r || r->state != NodeState::Suspect) return;
+  const size_t n = est_nodes();
+  const Duration min = state::suspicion_timeout(cfg.suspicion_mult, n, cfg.probe_interval);
+  suspicions.insert_or_assign(name, state::Suspicion(cfg.name, 0, min, min, now));
+}
+
+void Node::Impl::stale_accusation(const Endpoint &from) {
+  const state::Member *me = members.find(cfg.name);
+  if (!me || from.ip.empty()) return;
+  wire::Alive a{me->incarnation, me->name, me->addr, me->port, me->meta, Bytes(me->vsn.begin(), me->vsn.end())};
+  // Best effort, as the gossip it stands in for: a failure is not worth a line of its own.
+  (void)send_msg(from, wire::encode(a));
+}
+
+void Node::Impl::dead_node(Time now, const wire::Dead &d, std::function<void()> notify) {
+  state::Member *r = members.find(d.node);
+  if (!r || d.incarnation < r->incarnation) return;
+  suspicions.erase(d.node);
+  if (dead_or_left(r->state)) return;
+  if (r->name == cfg.name) {
+    if (!leaving) {
+      log(LogLevel::Warn, [&] { return "Refuting a dead message (from: " + d.from + ")"; });
+      refute(*r, d.incarnation);
+      return;
+    }
+    broadcast(d.node, wire::encode(d), std::move(notify));
+  } else {
+    broadcast(d.node, wire::encode(d));
+  }
+  ++m.msg_dead;
+  r->incarnation = d.incarnation;
+  r->state = d.node == d.from ? NodeState::Left : NodeState::Dead;
+  r->state_change = now;
+  if (dg.events) dg.events->notify_leave(to_member(*r));
+}
+
+void Node::Impl::refute(state::Member &me, uint32_t accused) {
+  incarnation = next_incarnation(incarnation);
+  if (accused >= incarnation) incarnation = next_incarnation(accused);
+  const uint32_t inc = incarnation;
+  me.incarnation = inc;
+  ++m.refutes;
+  if (cfg.lifeguard) awareness.apply_delta(1);
+  wire::Alive a{inc, me.name, me.addr, me.port, me.meta, Bytes(me.vsn.begin(), me.vsn.end())};
+  // memberlist queues this under the address string, not the name (WIRE.md §6.2 refute).
+  broadcast(to_string(endpoint_of(me)), wire::encode(a));
+}
+
+bool Node::Impl::ip_allowed(const Bytes &addr) const {
+  if (cidrs.empty()) return true;
+  return std::any_of(cidrs.begin(), cidrs.end(), [&](const Cidr &c) { return c.contains(addr); });
+}
+
+}  // namespace memberlist::protocol

@@ -1,0 +1,140 @@
+// Sending: framing, compound packets, broadcasts and gossip (memberlist's net.go sendMsg /
+// rawSendMsgPacket, broadcast.go, and gossip in state.go).
+#include "protocol/node_impl.hpp"
+
+namespace memberlist::protocol {
+
+wire::Status Node::Impl::send_raw(const Endpoint &to, ByteView payload) {
+  if (auto st = names_ok(to); !st) return st;
+  wire::PacketOut o;
+  o.label = cfg.label;
+  o.compress = cfg.enable_compression;
+  if (const auto *r = to.name.empty() ? nullptr : members.find(to.name); r && r->vsn[1] >= 5) o.crc = true;
+  if (encryption_on() && cfg.gossip_verify_outgoing) {
+    o.keyring = &keyring;
+    o.encryption_version = wire::encryption_version_for(cfg.protocol_version);
+  }
+  auto pkt = wire::encode_packet(payload, o);
+  if (!pkt) return pkt.error();
+  ++m.udp_sent;
+  m.udp_sent_bytes += pkt->size();
+  effects.emplace_back(SendPacket{to, std::move(pkt.value())});
+  return wire::Ok{};
+}
+
+wire::Status Node::Impl::names_ok(const Endpoint &to) const {
+  if (cfg.require_node_names && to.name.empty()) {
+    return make_error(Errc::InvalidArgument,
+                      "memberlist: node names are required by configuration but one was not provided");
+  }
+  return wire::Ok{};
+}
+
+size_t Node::Impl::packet_budget() const {
+  size_t overhead = kCompoundHeaderOverhead + wire::label_overhead(cfg.label);
+  if (encryption_on() && cfg.gossip_verify_outgoing) overhead += wire::kEncryptOverhead;
+  const auto size = static_cast<size_t>(cfg.udp_buffer_size);
+  return size > overhead ? size - overhead : 0;
+}
+
+std::vector<Bytes> Node::Impl::take_broadcasts(size_t limit) {
+  std::vector<Bytes> out;
+  const size_t n = est_nodes();
+  const auto overhead = static_cast<int64_t>(kCompoundOverhead);
+  const auto system_wants =
+      static_cast<size_t>(system_queue.peek_bytes(overhead, static_cast<int64_t>(limit)));
+  size_t used = 0;
+  const size_t system_reserved = std::min(system_wants, limit / 2);
+  const size_t user_limit = limit - system_reserved;
+  // User data: the node's own queue, then the delegate (memberlist's GetBroadcasts).
+  used += static_cast<size_t>(
+      user_queue.append_broadcasts(overhead, static_cast<int64_t>(user_limit), n, out));
+  if (dg.delegate && user_limit > used + kCompoundOverhead + kUserMsgOverhead) {
+    const size_t room = user_limit - used;
+    for (auto &b : dg.delegate->get_broadcasts(kCompoundOverhead + kUserMsgOverhead, room)) {
+      used += kCompoundOverhead + kUserMsgOverhead + b.size();
+      Bytes framed;
+      framed.reserve(b.size() + 1);
+      framed.push_back(static_cast<uint8_t>(wire::MsgType::User));
+      framed.insert(framed.end(), b.begin(), b.end());
+      out.push_back(std::move(framed));
+    }
+  }
+  // System messages go first, as in memberlist. A delegate that overran its limit does not
+  // take the share reserved for them.
+  const size_t system_limit = std::max(limit > used ? limit - used : 0, system_reserved);
+  std::vector<Bytes> system;
+  system_queue.append_broadcasts(overhead, static_cast<int64_t>(system_limit), n, system);
+  system.insert(system.end(), std::make_move_iterator(out.begin()), std::make_move_iterator(out.end()));
+  return system;
+}
+
+wire::Status Node::Impl::send_msg(const Endpoint &to, Bytes msg) {
+  // Refused before taking broadcasts, which would otherwise count a transmit for nothing.
+  if (auto st = names_ok(to); !st) return st;
+  const size_t budget = packet_budget();
+  const size_t room = budget > msg.size() ? budget - msg.size() : 0;
+  std::vector<Bytes> extra = room > 0 ? take_broadcasts(room) : std::vector<Bytes>{};
+  if (extra.empty()) return send_raw(to, msg);
+  return send_parts(to, std::move(msg), std::move(extra), room, budget);
+}
+
+wire::Result<Bytes> Node::Impl::frame_stream(ByteView msg, bool dialer) {
+  wire::StreamOut o;
+  o.label = cfg.label;
+  o.write_label_header = dialer;
+  o.compress = cfg.enable_compression;
+  if (encryption_on() && cfg.gossip_verify_outgoing) {
+    o.keyring = &keyring;
+    o.encryption_version = wire::encryption_version_for(cfg.protocol_version);
+  }
+  return wire::encode_stream(msg, o);
+}
+
+wire::Result<StreamId> Node::Impl::open_push_pull(Time now, const Endpoint &to, bool join, OutStream what) {
+  if (auto st = names_ok(to); !st) return st.error();
+  auto id = open_stream(now, to, local_state(join), true, cfg.tcp_timeout, std::move(what));
+  if (!id) return make_error(Errc::Internal, "cannot frame the push/pull state");
+  log(LogLevel::Debug, [&] { return "Initiating push/pull sync with: " + to.name + " " + to_string(to); });
+  return *id;
+}
+
+void Node::Impl::reply_stream(StreamId id, ByteView msg) {
+  Bytes data;
+  if (!msg.empty()) {
+    auto framed = frame_stream(msg, false);
+    if (framed) data = std::move(framed.value());
+  }
+  ++m.tcp_sent;
+  m.tcp_sent_bytes += data.size();
+  effects.emplace_back(ReplyStream{id, std::move(data)});
+}
+
+wire::Ping Node::Impl::make_ping(uint32_t seq, const std::string &target) const {
+  return wire::Ping{seq, target, self.ip, self.port, cfg.name};
+}
+
+void Node::Impl::broadcast(const std::string &node, Bytes msg, std::function<void()> notify) {
+  system_queue.queue(std::make_unique<state::MemberlistBroadcast>(node, std::move(msg), std::move(notify)));
+}
+
+void Node::Impl::gossip(Time now) {
+  ++m.gossip_count;
+  const auto targets = members.k_random_members(
+      static_cast<size_t>(cfg.gossip_nodes), rng, [&](const state::Member &r) {
+        if (r.name == cfg.name) return true;
+        if (r.state == NodeState::Alive || r.state == NodeState::Suspect) return false;
+        if (r.state == NodeState::Dead) return now - r.state_change > cfg.gossip_to_the_dead_time;
+        return true;  // Left
+      });
+  for (const state::Member *t : targets) {
+    auto msgs = take_broadcasts(packet_budget());
+    if (msgs.empty()) return;
+    const Endpoint to = endpoint_of(*t);
+    if (auto st = send_parts(to, std::nullopt, std::move(msgs), packet_budget(), packet_budget()); !st) {
+      log(LogLevel::Error, [&] { return "Failed to send gossip to " + to_string(to) + ": " + st.error().message; });
+    }
+  }
+}
+
+}  // namespace memberlist::protocol
