@@ -507,6 +507,13 @@ def check_pushpull_memory(c):
     payload = bytes([PUSHPULL]) + mp_map({"Join": False, "Nodes": n, "UserStateLen": 0}) + b"\x80" * n
     before_rss = before_hwm = None
     if c.a.pid:
+        # Reset the peak to the current RSS, so that earlier checks do not hide this one's
+        # peak (needs to be the agent's user or root; otherwise the peak so far stays).
+        try:
+            with open("/proc/%d/clear_refs" % c.a.pid, "w") as f:
+                f.write("5")
+        except OSError:
+            pass
         before_rss, before_hwm = vm_kib(c.a.pid, "VmRSS"), vm_kib(c.a.pid, "VmHWM")
     t0 = time.monotonic()
     reply = "no reply"
@@ -606,7 +613,10 @@ def check_dead_max_incarnation(c):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         s.sendto(dead(name, 0xFFFFFFFF, "hostile-" + c.run_id), (c.host, c.port))
-        changed = wait_for(lambda: c.self_state()[1]["Incarnation"] != before and c.self_state()[1], 5, 0.1)
+        def refuted():
+            now = c.self_state()[1]
+            return now if now["Incarnation"] != before else None
+        changed = wait_for(refuted, 5, 0.1)
     finally:
         s.close()
     after_st = changed or c.self_state()[1]
