@@ -62,6 +62,9 @@ cluster gracefully (bounded by --leave-timeout) and exits 0; a second signal exi
   memberlist agent --name c --bind 127.0.0.1:0 --join 127.0.0.1:7946 --key "$(memberlist keygen)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.httpToken == "" {
+				o.httpToken = os.Getenv("MEMBERLIST_HTTP_TOKEN")
+			}
 			return runAgent(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -75,7 +78,8 @@ cluster gracefully (bounded by --leave-timeout) and exits 0; a second signal exi
 	f.StringVar(&o.label, "label", "", "cluster label: traffic carrying another label is dropped")
 	f.StringVar(&o.profile, "profile", "lan", "timing profile: lan, wan or local")
 	f.StringVar(&o.httpAddr, "http", "127.0.0.1:7980", `serve the HTTP API on this address: host:port (reads open, writes need --http-token), or unix:/path for a unix socket (mode 0600); "" disables`)
-	f.StringVar(&o.httpToken, "http-token", os.Getenv("MEMBERLIST_HTTP_TOKEN"), "bearer token that PUT /v1/meta must send (Authorization: Bearer ...); required for writes over TCP; default $MEMBERLIST_HTTP_TOKEN (prefer the variable: flags show in ps)")
+	// No default value from the environment here: --help would print the token.
+	f.StringVar(&o.httpToken, "http-token", "", "bearer token that PUT /v1/meta must send (Authorization: Bearer ...); required for writes over TCP; default $MEMBERLIST_HTTP_TOKEN (prefer the variable: flags show in ps)")
 	f.DurationVar(&o.httpTimeout, "http-header-timeout", defaultHeaderTimeout, "how long an HTTP client may take to send its request headers")
 	_ = f.MarkHidden("http-header-timeout") // for tests; operators keep the default
 	f.StringVar(&o.meta, "meta", "", "node metadata (at most 512 bytes), shown by 'members'")

@@ -356,8 +356,13 @@ func TestHTTPWritesNeedToken(t *testing.T) {
 	const token = "s3cret-token"
 	c := &http.Client{Timeout: 10 * time.Second}
 
-	// The token from the environment (what the docs recommend).
+	// The token from the environment (what the docs recommend); --help must not show it.
 	a := startAgentEnv(t, binPath, "a", []string{"MEMBERLIST_HTTP_TOKEN=" + token})
+	help := exec.Command(binPath, "agent", "--help")
+	help.Env = append(os.Environ(), "MEMBERLIST_HTTP_TOKEN="+token)
+	if out, _ := help.CombinedOutput(); strings.Contains(string(out), token) {
+		t.Errorf("agent --help prints the token from the environment")
+	}
 	aHTTP := "http://" + a.waitLine(startRe, 10*time.Second)[3]
 	for _, tok := range []string{"", "wrong", token + "x"} {
 		if code, body := putMeta(t, c, aHTTP, tok, "evil"); code != http.StatusUnauthorized {

@@ -34,6 +34,9 @@ sees exactly N members.`,
   memberlist members --wait-for 5 --timeout 30s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if token == "" {
+				token = os.Getenv("MEMBERLIST_HTTP_TOKEN")
+			}
 			c := client(agent, token)
 			deadline := time.Now().Add(timeout)
 			for {
@@ -61,7 +64,7 @@ sees exactly N members.`,
 	f.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	f.IntVar(&waitFor, "wait-for", 0, "wait until the agent sees exactly this many members")
 	f.DurationVar(&timeout, "timeout", 30*time.Second, "give up waiting after this long")
-	f.StringVar(&token, "token", os.Getenv("MEMBERLIST_HTTP_TOKEN"), "bearer token to send to the agent (its --http-token); default $MEMBERLIST_HTTP_TOKEN")
+	f.StringVar(&token, "token", "", "bearer token to send to the agent (its --http-token); default $MEMBERLIST_HTTP_TOKEN")
 	return cmd
 }
 
