@@ -20,15 +20,18 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
     });
     return;
   }
+  // A Vsn shorter than 6 bytes is refused always, not only when an AliveDelegate judges (as
+  // memberlist does): stored, it reads as protocol range 0..0, and every later push/pull
+  // merge (and every join through us) fails verifyProtocol until the forged member is
+  // reaped. Every memberlist version sends 6 bytes (BuildVsnArray).
+  if (vsn_in.size() < 6) {
+    log(LogLevel::Warn, [&] {
+      return "ignoring alive message for '" + a.node + "' (" + go_ip(addr) + ":" + std::to_string(a.port) +
+             ") because Vsn is not present";
+    });
+    return;
+  }
   if (dg.alive) {
-    // The alive delegate is shown the full version vector; without one it cannot judge.
-    if (vsn_in.size() < 6) {
-      log(LogLevel::Warn, [&] {
-        return "ignoring alive message for '" + a.node + "' (" + go_ip(addr) + ":" + std::to_string(a.port) +
-               ") because Vsn is not present";
-      });
-      return;
-    }
     Member peer;
     peer.name = a.node;
     peer.addr = addr;

@@ -470,11 +470,13 @@ TEST(Hostile, AliveAtTheLastIncarnationOverridesAnAccusationThere) {
   EXPECT_EQ(w.node->member("b")->state, wire::NodeState::Left);
 }
 
-// memberlist's Vsn-length rules (v0.7.0). A datagram alive whose Vsn is shorter than 6 bytes is
-// ignored, in memberlist's words, only when an AliveDelegate judges; without one memberlist
-// stores it with zero versions, and so do we. In a push/pull such an entry never reaches
-// aliveNode: verifyProtocol reads its current version as 0 and refuses the whole merge.
-TEST(Hostile, ShortVsnIsRefusedWhereMemberlistRefusesIt) {
+// Vsn-length rules. memberlist (v0.7.0) ignores a datagram alive whose Vsn is shorter than 6
+// bytes only when an AliveDelegate judges; without one it stores the node with zero versions,
+// after which every push/pull merge fails verifyProtocol (issue 12, hostile check 4: one forged
+// datagram stops anti-entropy and joins through the node). We refuse it either way. In a
+// push/pull such an entry never reaches aliveNode: verifyProtocol reads its current version
+// as 0 and refuses the whole merge.
+TEST(Hostile, ShortVsnIsRefused) {
   protocol::AliveDelegate judge;
   Watched w(named(Config::lan()), &judge);
   wire::Alive a = alive_of("b", Bytes{10, 0, 0, 2}, 1);
@@ -486,8 +488,20 @@ TEST(Hostile, ShortVsnIsRefusedWhereMemberlistRefusesIt) {
             1u)
       << w.logger.dump();
   Watched plain;
+  for (const Bytes &v : {Bytes{1, 5, 2}, Bytes{1}, Bytes{}}) {
+    a.vsn = v;
+    plain.node->handle_packet(plain.now, kPeer, wire::encode(a));
+    EXPECT_FALSE(plain.node->member("b").has_value()) << "Vsn of " << v.size() << " bytes";
+  }
+  a.vsn.reset();
   plain.node->handle_packet(plain.now, kPeer, wire::encode(a));
-  EXPECT_TRUE(plain.node->member("b").has_value());
+  EXPECT_FALSE(plain.node->member("b").has_value()) << "no Vsn";
+  // A well-formed push/pull still merges afterwards.
+  wire::PushPull good;
+  good.nodes.push_back(wire::PushNodeState{"d", Bytes{10, 0, 0, 4}, 7946, Bytes{}, 1,
+                                           static_cast<int64_t>(wire::NodeState::Alive), Bytes{1, 5, 2, 0, 0, 0}});
+  plain.node->handle_stream(plain.now, 2, kPeer, good);
+  EXPECT_TRUE(plain.node->member("d").has_value()) << plain.logger.dump();
   wire::PushPull pp;
   pp.nodes.push_back(wire::PushNodeState{"c", Bytes{10, 0, 0, 3}, 7946, Bytes{}, 1,
                                          static_cast<int64_t>(wire::NodeState::Alive), Bytes{1, 5, 2}});

@@ -20,7 +20,7 @@ build=$(cd "$1" && pwd)
 seconds=${2:-600}
 shift $(($# < 2 ? $# : 2))
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_packet fuzz_stream fuzz_lzw)
+[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_packet fuzz_stream fuzz_lzw fuzz_node fuzz_config)
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
 work=$build/fuzz-campaign
@@ -31,6 +31,7 @@ echo "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(clang --version | head -1)"
 seeds=$work/seeds.$$  # per run, so two runs (different targets) can go at once
 rm -rf "$seeds"
 "$build/tests/fuzz/fuzz_seedgen" "$seeds" "$src"/tests/vectors/*.tsv
+python3 "$src/tests/fuzz/gen_seeds.py" "$seeds"  # fuzz_node, fuzz_config
 
 for t in "${targets[@]}"; do
   bin=$build/tests/fuzz/$t

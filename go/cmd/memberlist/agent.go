@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -31,6 +33,8 @@ type agentOpts struct {
 	label        string
 	profile      string
 	httpAddr     string
+	httpToken    string
+	httpTimeout  time.Duration
 	meta         string
 	compression  bool
 	retransmit   int
@@ -58,6 +62,9 @@ cluster gracefully (bounded by --leave-timeout) and exits 0; a second signal exi
   memberlist agent --name c --bind 127.0.0.1:0 --join 127.0.0.1:7946 --key "$(memberlist keygen)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.httpToken == "" {
+				o.httpToken = os.Getenv("MEMBERLIST_HTTP_TOKEN")
+			}
 			return runAgent(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -70,7 +77,11 @@ cluster gracefully (bounded by --leave-timeout) and exits 0; a second signal exi
 	f.StringArrayVar(&o.keys, "key", nil, "base64 AES key (16, 24 or 32 bytes) to encrypt gossip; repeat for a keyring, the first is primary")
 	f.StringVar(&o.label, "label", "", "cluster label: traffic carrying another label is dropped")
 	f.StringVar(&o.profile, "profile", "lan", "timing profile: lan, wan or local")
-	f.StringVar(&o.httpAddr, "http", "127.0.0.1:7980", `serve the member list on this address: host:port, or unix:/path for a unix socket; "" disables`)
+	f.StringVar(&o.httpAddr, "http", "127.0.0.1:7980", `serve the HTTP API on this address: host:port (reads open, writes need --http-token), or unix:/path for a unix socket (mode 0600); "" disables`)
+	// No default value from the environment here: --help would print the token.
+	f.StringVar(&o.httpToken, "http-token", "", "bearer token that PUT /v1/meta must send (Authorization: Bearer ...); required for writes over TCP; default $MEMBERLIST_HTTP_TOKEN (prefer the variable: flags show in ps)")
+	f.DurationVar(&o.httpTimeout, "http-header-timeout", defaultHeaderTimeout, "how long an HTTP client may take to send its request headers")
+	_ = f.MarkHidden("http-header-timeout") // for tests; operators keep the default
 	f.StringVar(&o.meta, "meta", "", "node metadata (at most 512 bytes), shown by 'members'")
 	f.BoolVar(&o.compression, "compression", true, "compress gossip (LZW)")
 	f.IntVar(&o.retransmit, "retransmit-mult", 0, "how many times each broadcast is retransmitted, times log(N+1) (0: the profile's)")
@@ -301,7 +312,7 @@ func runAgent(ctx context.Context, o agentOpts, stdout, stderr io.Writer) error 
 
 	var srv *http.Server
 	if ln != nil {
-		srv = &http.Server{Handler: handler(m, del, p), ReadHeaderTimeout: 5 * time.Second}
+		srv = newHTTPServer(handler(m, del, p, apiAuth{token: o.httpToken, local: ln.Addr().Network() == "unix"}), o.httpTimeout)
 		go func() { _ = srv.Serve(ln) }()
 	}
 
@@ -374,7 +385,20 @@ func listen(addr string) (net.Listener, error) {
 		if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
 			_ = os.Remove(path) // a stale socket from a previous run
 		}
-		return net.Listen("unix", path)
+		// Only this user may connect: the socket's mode is what guards PUT /v1/meta on it.
+		// The umask makes bind(2) create it 0600, so there is no window in which it is open;
+		// the chmod is for file systems that ignore the umask on sockets.
+		old := syscall.Umask(0o177)
+		ln, err := net.Listen("unix", path)
+		syscall.Umask(old)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.Chmod(path, 0o600); err != nil {
+			ln.Close()
+			return nil, err
+		}
+		return ln, nil
 	}
 	return net.Listen("tcp", addr)
 }
@@ -386,14 +410,78 @@ func describe(ln net.Listener) string {
 	return ln.Addr().String()
 }
 
-func handler(m *memberlist.Memberlist, del *delegate, p *printer) http.Handler {
+// The HTTP server's bounds: a client that sends its headers slowly, or its body, or reads the
+// answer slowly, is cut off, and idle keep-alive connections are closed, so a few stuck clients
+// cannot hold the agent's connections and goroutines forever. The write timeout covers
+// PUT /v1/meta, whose UpdateNode waits up to metaUpdateTimeout.
+const (
+	defaultHeaderTimeout = 5 * time.Second
+	httpReadTimeout      = 10 * time.Second
+	metaUpdateTimeout    = 5 * time.Second
+	httpWriteTimeout     = metaUpdateTimeout + 10*time.Second
+	httpIdleTimeout      = 60 * time.Second
+	httpMaxHeaderBytes   = 16 << 10
+)
+
+func newHTTPServer(h http.Handler, headerTimeout time.Duration) *http.Server {
+	if headerTimeout <= 0 {
+		headerTimeout = defaultHeaderTimeout
+	}
+	read := httpReadTimeout
+	if read < headerTimeout {
+		read = headerTimeout
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: headerTimeout,
+		ReadTimeout:       read,
+		WriteTimeout:      httpWriteTimeout,
+		IdleTimeout:       httpIdleTimeout,
+		MaxHeaderBytes:    httpMaxHeaderBytes,
+		ErrorLog:          log.New(io.Discard, "", 0), // a client's bad request is not the operator's problem
+	}
+}
+
+// apiAuth decides who may change the agent (PUT /v1/meta). Reads stay open.
+//   - With a token, every write must carry "Authorization: Bearer <token>" (TCP or unix socket).
+//   - Without one, writes are accepted on a unix socket only: its mode (0600) admits this user
+//     alone. Over TCP anyone who can reach the port could rewrite the metadata the whole
+//     cluster sees, so writes are refused until the agent has --http-token.
+type apiAuth struct {
+	token string
+	local bool // unix socket
+}
+
+// allowWrite answers the request itself (401 or 403) and returns false when it may not write.
+func (a apiAuth) allowWrite(w http.ResponseWriter, r *http.Request) bool {
+	if a.token == "" {
+		if a.local {
+			return true
+		}
+		http.Error(w, "writes over TCP need a token: start the agent with --http-token or $MEMBERLIST_HTTP_TOKEN (or use a unix socket)", http.StatusForbidden)
+		return false
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(a.token)) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="memberlist agent"`)
+		http.Error(w, "missing or wrong bearer token", http.StatusUnauthorized)
+		return false
+	}
+	return true
+}
+
+func handler(m *memberlist.Memberlist, del *delegate, p *printer, auth apiAuth) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/members", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(viewOf(m))
 	})
 	mux.HandleFunc("PUT /v1/meta", func(w http.ResponseWriter, r *http.Request) {
-		b, err := io.ReadAll(io.LimitReader(r.Body, memberlist.MetaMaxSize+1))
+		if !auth.allowWrite(w, r) {
+			return
+		}
+		// MaxBytesReader also stops the server from reading on past the limit.
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, memberlist.MetaMaxSize))
 		if err != nil || len(b) > memberlist.MetaMaxSize {
 			http.Error(w, fmt.Sprintf("metadata must be at most %d bytes", memberlist.MetaMaxSize), http.StatusBadRequest)
 			return
@@ -401,7 +489,7 @@ func handler(m *memberlist.Memberlist, del *delegate, p *printer) http.Handler {
 		del.mu.Lock()
 		del.meta = b
 		del.mu.Unlock()
-		if err := m.UpdateNode(5 * time.Second); err != nil {
+		if err := m.UpdateNode(metaUpdateTimeout); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}

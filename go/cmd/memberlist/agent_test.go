@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,7 +78,16 @@ func startAgent(t *testing.T, name string, args ...string) *proc {
 
 func startAgentBin(t *testing.T, bin, name string, args ...string) *proc {
 	t.Helper()
+	return startAgentEnv(t, bin, name, nil, args...)
+}
+
+// startAgentEnv starts an agent with extra environment variables (NAME=value).
+func startAgentEnv(t *testing.T, bin, name string, env []string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(bin, append([]string{"agent", "--name", name, "--profile", "local", "--bind", "127.0.0.1:0", "--http", "127.0.0.1:0"}, args...)...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -307,5 +319,145 @@ func TestHelpAndCompletion(t *testing.T) {
 	b, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(b), "--profile must be lan, wan or local") {
 		t.Errorf("bad --profile: err=%v out=%s", err, b)
+	}
+}
+
+// putMeta sends PUT /v1/meta over TCP (base "http://host:port") with an optional bearer token.
+func putMeta(t *testing.T, c *http.Client, base, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPut, base+"/v1/meta", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("PUT /v1/meta: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func unixClient(path string) *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		}}}
+}
+
+// TestHTTPWritesNeedToken: over TCP, PUT /v1/meta needs the agent's bearer token (401
+// without it or with a wrong one); with no token configured, TCP writes are refused outright
+// (403) while the 0600 unix socket accepts them. Reads stay open; members --token works.
+func TestHTTPWritesNeedToken(t *testing.T) {
+	const token = "s3cret-token"
+	c := &http.Client{Timeout: 10 * time.Second}
+
+	// The token from the environment (what the docs recommend); --help must not show it.
+	a := startAgentEnv(t, binPath, "a", []string{"MEMBERLIST_HTTP_TOKEN=" + token})
+	help := exec.Command(binPath, "agent", "--help")
+	help.Env = append(os.Environ(), "MEMBERLIST_HTTP_TOKEN="+token)
+	if out, _ := help.CombinedOutput(); strings.Contains(string(out), token) {
+		t.Errorf("agent --help prints the token from the environment")
+	}
+	aHTTP := "http://" + a.waitLine(startRe, 10*time.Second)[3]
+	for _, tok := range []string{"", "wrong", token + "x"} {
+		if code, body := putMeta(t, c, aHTTP, tok, "evil"); code != http.StatusUnauthorized {
+			t.Errorf("PUT with token %q: status %d (%s), want 401", tok, code, body)
+		}
+	}
+	// An oversized body is refused even with the token.
+	if code, _ := putMeta(t, c, aHTTP, token, strings.Repeat("x", 600)); code != http.StatusBadRequest {
+		t.Errorf("PUT of 600 bytes: status %d, want 400", code)
+	}
+	if code, body := putMeta(t, c, aHTTP, token, "role=new"); code != http.StatusNoContent {
+		t.Fatalf("PUT with the token: status %d (%s), want 204", code, body)
+	}
+	a.waitLine(`meta +a set to "role=new"`, 10*time.Second)
+	// Reads need no token; members sends one when given, and the meta is the new one.
+	out := runCLI(t, "members", "--agent", strings.TrimPrefix(aHTTP, "http://"), "--token", token)
+	if !strings.Contains(out, "role=new") {
+		t.Errorf("members after the PUT lacks role=new:\n%s", out)
+	}
+	if strings.Contains(out, "evil") {
+		t.Errorf("an unauthorized PUT changed the metadata:\n%s", out)
+	}
+
+	// No token: TCP writes are off (403), the unix socket (mode 0600) takes them.
+	b := startAgentEnv(t, binPath, "b", []string{"MEMBERLIST_HTTP_TOKEN="})
+	bHTTP := "http://" + b.waitLine(startRe, 10*time.Second)[3]
+	if code, body := putMeta(t, c, bHTTP, "", "evil"); code != http.StatusForbidden {
+		t.Errorf("PUT over TCP to an agent without a token: status %d (%s), want 403", code, body)
+	}
+	if code, _ := putMeta(t, c, bHTTP, "anything", "evil"); code != http.StatusForbidden {
+		t.Errorf("PUT over TCP with a made-up token to an agent without one: status %d, want 403", code)
+	}
+
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	s := startAgentEnv(t, binPath, "s", []string{"MEMBERLIST_HTTP_TOKEN="}, "--http", "unix:"+sock)
+	s.waitLine(startRe, 10*time.Second)
+	fi, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
+		t.Errorf("unix socket %s: mode %v, want a socket with 0600", sock, fi.Mode())
+	}
+	if code, body := putMeta(t, unixClient(sock), "http://agent", "", "role=local"); code != http.StatusNoContent {
+		t.Errorf("PUT over the unix socket: status %d (%s), want 204", code, body)
+	}
+	if out := runCLI(t, "members", "--agent", "unix:"+sock); !strings.Contains(out, "role=local") {
+		t.Errorf("members over the unix socket lacks role=local:\n%s", out)
+	}
+	a.signalAndWait(syscall.SIGTERM, 15*time.Second)
+	b.signalAndWait(syscall.SIGTERM, 15*time.Second)
+	s.signalAndWait(syscall.SIGTERM, 15*time.Second)
+}
+
+// TestHTTPSlowClientIsCut: a client that trickles its request headers (slow loris) is
+// disconnected once the header timeout passes, and the agent keeps serving others.
+func TestHTTPSlowClientIsCut(t *testing.T) {
+	const headerTimeout = time.Second
+	a := startAgent(t, "a", "--http-header-timeout", headerTimeout.String())
+	addr := a.waitLine(startRe, 10*time.Second)[3]
+
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	closed := make(chan error, 1)
+	go func() { // the server closing the connection ends this read
+		_, err := io.Copy(io.Discard, conn)
+		closed <- err
+	}()
+	start := time.Now()
+	if _, err := io.WriteString(conn, "GET /v1/members HTTP/1.1\r\nHost: agent\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(headerTimeout + 5*time.Second)
+	for i := 0; ; i++ {
+		select {
+		case <-closed:
+			el := time.Since(start)
+			if el < headerTimeout/2 {
+				t.Errorf("connection closed after %v, before the %v header timeout could apply", el, headerTimeout)
+			}
+			t.Logf("slow client cut after %v (header timeout %v)", el, headerTimeout)
+			// The agent still answers.
+			runCLI(t, "members", "--agent", addr)
+			a.signalAndWait(syscall.SIGTERM, 15*time.Second)
+			return
+		case <-tick.C:
+			// One more header byte, never the blank line that ends the headers.
+			_, _ = fmt.Fprintf(conn, "X-%d: y\r\n", i)
+		case <-deadline:
+			t.Fatalf("a client trickling headers was still connected %v after it started (header timeout %v)", time.Since(start), headerTimeout)
+		}
 	}
 }

@@ -21,6 +21,7 @@ func newMembersCmd() *cobra.Command {
 		asJSON  bool
 		waitFor int
 		timeout time.Duration
+		token   string
 	)
 	cmd := &cobra.Command{
 		Use:   "members",
@@ -33,7 +34,10 @@ sees exactly N members.`,
   memberlist members --wait-for 5 --timeout 30s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c := client(agent)
+			if token == "" {
+				token = os.Getenv("MEMBERLIST_HTTP_TOKEN")
+			}
+			c := client(agent, token)
 			deadline := time.Now().Add(timeout)
 			for {
 				v, err := fetchView(cmd.Context(), c)
@@ -60,15 +64,17 @@ sees exactly N members.`,
 	f.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	f.IntVar(&waitFor, "wait-for", 0, "wait until the agent sees exactly this many members")
 	f.DurationVar(&timeout, "timeout", 30*time.Second, "give up waiting after this long")
+	f.StringVar(&token, "token", "", "bearer token to send to the agent (its --http-token); default $MEMBERLIST_HTTP_TOKEN")
 	return cmd
 }
 
 type agentClient struct {
-	http *http.Client
-	base string
+	http  *http.Client
+	base  string
+	token string
 }
 
-func client(addr string) agentClient {
+func client(addr, token string) agentClient {
 	tr := &http.Transport{}
 	base := "http://" + addr
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
@@ -78,7 +84,7 @@ func client(addr string) agentClient {
 		}
 		base = "http://agent"
 	}
-	return agentClient{http: &http.Client{Transport: tr, Timeout: 5 * time.Second}, base: base}
+	return agentClient{http: &http.Client{Transport: tr, Timeout: 5 * time.Second}, base: base, token: token}
 }
 
 func fetchView(ctx context.Context, c agentClient) (View, error) {
@@ -89,6 +95,9 @@ func fetchView(ctx context.Context, c agentClient) (View, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/members", nil)
 	if err != nil {
 		return v, err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
