@@ -109,13 +109,17 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
   // and an accusation can alternate; probing settles it, as for any other node.
   const bool ceiling_tie = a.incarnation == kMaxIncarnation && r->incarnation == kMaxIncarnation &&
                            (r->state == NodeState::Suspect || r->state == NodeState::Dead);
+  // Old news about someone else: what we hold is as new or newer (memberlist: "Bail if the
+  // incarnation number is older, and this is not about us").
   if (a.incarnation <= r->incarnation && !is_local && !updates_node && !ceiling_tie) return;
+  // About us, older than what we hold: an echo of our own past; nothing to refute.
   if (a.incarnation < r->incarnation && is_local) return;
   suspicions.erase(a.node);
   const NodeState old_state = r->state;
   const Bytes old_meta = bytes(r->meta);
   if (!bootstrap && is_local) {
     const Bytes ours(r->vsn.begin(), r->vsn.end());
+    // Our own current alive coming back to us: nothing differs, so nothing to refute.
     if (a.incarnation == r->incarnation && meta == bytes(r->meta) && vsn_in == ours) return;
     refute(*r, a.incarnation);
     log(LogLevel::Warn, [&] {
@@ -147,11 +151,16 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
 
 void Node::Impl::suspect_node(Time now, const wire::Suspect &s) {
   state::Member *r = members.find(s.node);
+  // Unknown node, or an accusation older than what we know (memberlist: "Ignore old
+  // incarnation numbers").
   if (!r || s.incarnation < r->incarnation) return;
+  // Already suspected: a new accuser is a Lifeguard confirmation (shortens the timeout and is
+  // passed on); a repeated one is not news.
   if (auto it = suspicions.find(s.node); it != suspicions.end()) {
     if (it->second.confirm(s.from)) broadcast(s.node, wire::encode(s));
     return;
   }
+  // Only an alive node can become suspect: dead and left stay as they are.
   if (r->state != NodeState::Alive) return;
   if (r->name == cfg.name) {
     log(LogLevel::Warn, [&] { return "Refuting a suspect message (from: " + s.from + ")"; });
@@ -183,6 +192,7 @@ void Node::Impl::suspicion_expired(Time now, const std::string &name) {
     suspicions.erase(it);
   }
   state::Member *r = members.find(name);
+  // Refuted (alive again) or already dead meanwhile: the timer is stale.
   if (!r || r->state != NodeState::Suspect) return;
   if (cfg.lifeguard && r->state_change != Time{}) {
     if (!is_final_check(name)) final_checks.push_back(std::move(check));
@@ -221,14 +231,14 @@ Node::Impl::FinalCheck Node::Impl::end_final_check(const std::string &name) {
 void Node::Impl::final_check_failed(Time now, const std::string &name) {
   const FinalCheck check = end_final_check(name);
   state::Member *r = members.find(name);
-  if (!r || r->state != NodeState::Suspect) return;
+  if (!r || r->state != NodeState::Suspect) return;  // refuted while we checked
   declare_failed(now, *r, check);
 }
 
 void Node::Impl::final_check_answered(Time now, const std::string &name) {
   end_final_check(name);
   state::Member *r = members.find(name);
-  if (!r || r->state != NodeState::Suspect) return;
+  if (!r || r->state != NodeState::Suspect) return;  // refuted while we checked
   const size_t n = est_nodes();
   const Duration min = state::suspicion_timeout(cfg.suspicion_mult, n, cfg.probe_interval);
   suspicions.insert_or_assign(name, state::Suspicion(cfg.name, 0, min, min, now));
@@ -236,7 +246,7 @@ void Node::Impl::final_check_answered(Time now, const std::string &name) {
 
 void Node::Impl::stale_accusation(const Endpoint &from) {
   const state::Member *me = members.find(cfg.name);
-  if (!me || from.ip.empty()) return;
+  if (!me || from.ip.empty()) return;  // not started, or no address to answer to
   wire::Alive a{me->incarnation, me->name, me->addr, me->port, me->meta, Bytes(me->vsn.begin(), me->vsn.end())};
   // Best effort, as the gossip it stands in for: a failure is not worth a line of its own.
   (void)send_msg(from, wire::encode(a));
@@ -244,8 +254,10 @@ void Node::Impl::stale_accusation(const Endpoint &from) {
 
 void Node::Impl::dead_node(Time now, const wire::Dead &d, std::function<void()> notify) {
   state::Member *r = members.find(d.node);
+  // Unknown node, or older than what we know (memberlist: "Ignore old incarnation numbers").
   if (!r || d.incarnation < r->incarnation) return;
   suspicions.erase(d.node);
+  // Already dead or left: nothing changes, and re-broadcasting would only echo it.
   if (dead_or_left(r->state)) return;
   if (r->name == cfg.name) {
     if (!leaving) {
