@@ -297,75 +297,66 @@ ml_err_t mljni_init(JNIEnv *jenv_, jobject bridge_class_obj) {
   return ML_OK;
 }
 
+/* Holds the bridge for one registration and hands it to `set` as the user pointer; a refused
+ * registration lets go of it again (no user_free will come). */
+template <class Set>
+ml_err_t register_bridge(JNIEnv *env, jobject bridge, Set &&set) {
+  if (bridge == NULL || !g_ids.ready) return ML_ERR_INVALID_ARGUMENT;
+  void *u = hold(env, bridge);
+  ml_err_t rc = set(u);
+  if (rc != ML_OK) env->DeleteGlobalRef(static_cast<jobject>(u));
+  return rc;
+}
+
 /* Registrations: `which` selects the delegate functions to install (bit 0 node_meta,
  * 1 notify_msg, 2 get_broadcasts, 3 local_state, 4 merge_remote_state). */
 ml_err_t mljni_config_set_delegate(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge, int which) {
-  if (bridge == NULL || !g_ids.ready) return ML_ERR_INVALID_ARGUMENT;
   ml_delegate_t d;
   d.node_meta = (which & 1) ? tr_node_meta : NULL;
   d.notify_msg = (which & 2) ? tr_notify_msg : NULL;
   d.get_broadcasts = (which & 4) ? tr_get_broadcasts : NULL;
   d.local_state = (which & 8) ? tr_local_state : NULL;
   d.merge_remote_state = (which & 16) ? tr_merge_remote_state : NULL;
-  void *u = hold(jenv_, bridge);
-  ml_err_t rc = ml_config_set_delegate(cfg, &d, u, mljni_user_free);
-  if (rc != ML_OK) jenv_->DeleteGlobalRef(static_cast<jobject>(u));
-  return rc;
+  return register_bridge(jenv_, bridge, [&](void *u) { return ml_config_set_delegate(cfg, &d, u, mljni_user_free); });
 }
 ml_err_t mljni_config_set_events(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge) {
-  if (bridge == NULL || !g_ids.ready) return ML_ERR_INVALID_ARGUMENT;
-  void *u = hold(jenv_, bridge);
-  ml_err_t rc = ml_config_set_events(cfg, tr_event, u, mljni_user_free);
-  if (rc != ML_OK) jenv_->DeleteGlobalRef(static_cast<jobject>(u));
-  return rc;
+  return register_bridge(jenv_, bridge, [&](void *u) {
+    return ml_config_set_events(cfg, tr_event, u, mljni_user_free);
+  });
 }
 ml_err_t mljni_config_set_conflict(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge) {
-  if (bridge == NULL || !g_ids.ready) return ML_ERR_INVALID_ARGUMENT;
-  void *u = hold(jenv_, bridge);
-  ml_err_t rc = ml_config_set_conflict(cfg, tr_conflict, u, mljni_user_free);
-  if (rc != ML_OK) jenv_->DeleteGlobalRef(static_cast<jobject>(u));
-  return rc;
+  return register_bridge(jenv_, bridge, [&](void *u) {
+    return ml_config_set_conflict(cfg, tr_conflict, u, mljni_user_free);
+  });
 }
 ml_err_t mljni_config_set_merge(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge) {
-  if (bridge == NULL || !g_ids.ready) return ML_ERR_INVALID_ARGUMENT;
-  void *u = hold(jenv_, bridge);
-  ml_err_t rc = ml_config_set_merge(cfg, tr_merge, u, mljni_user_free);
-  if (rc != ML_OK) jenv_->DeleteGlobalRef(static_cast<jobject>(u));
-  return rc;
+  return register_bridge(jenv_, bridge, [&](void *u) {
+    return ml_config_set_merge(cfg, tr_merge, u, mljni_user_free);
+  });
 }
 ml_err_t mljni_config_set_alive(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge) {
-  if (bridge == NULL || !g_ids.ready) return ML_ERR_INVALID_ARGUMENT;
-  void *u = hold(jenv_, bridge);
-  ml_err_t rc = ml_config_set_alive(cfg, tr_alive, u, mljni_user_free);
-  if (rc != ML_OK) jenv_->DeleteGlobalRef(static_cast<jobject>(u));
-  return rc;
+  return register_bridge(jenv_, bridge, [&](void *u) {
+    return ml_config_set_alive(cfg, tr_alive, u, mljni_user_free);
+  });
 }
 ml_err_t mljni_config_set_tcp_pings(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge) {
-  if (bridge == NULL || !g_ids.ready) return ML_ERR_INVALID_ARGUMENT;
-  void *u = hold(jenv_, bridge);
-  ml_err_t rc = ml_config_set_disable_tcp_pings_for_node(cfg, tr_tcp_pings, u, mljni_user_free);
-  if (rc != ML_OK) jenv_->DeleteGlobalRef(static_cast<jobject>(u));
-  return rc;
+  return register_bridge(jenv_, bridge, [&](void *u) {
+    return ml_config_set_disable_tcp_pings_for_node(cfg, tr_tcp_pings, u, mljni_user_free);
+  });
 }
 /* which: bit 0 ack_payload, bit 1 notify_ping_complete. */
 ml_err_t mljni_config_set_ping(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge, int which) {
-  if (bridge == NULL || !g_ids.ready) return ML_ERR_INVALID_ARGUMENT;
   ml_ping_delegate_t p;
   p.ack_payload = (which & 1) ? tr_ack_payload : NULL;
   p.notify_ping_complete = (which & 2) ? tr_ping_complete : NULL;
-  void *u = hold(jenv_, bridge);
-  ml_err_t rc = ml_config_set_ping(cfg, &p, u, mljni_user_free);
-  if (rc != ML_OK) jenv_->DeleteGlobalRef(static_cast<jobject>(u));
-  return rc;
+  return register_bridge(jenv_, bridge, [&](void *u) { return ml_config_set_ping(cfg, &p, u, mljni_user_free); });
 }
 ml_err_t mljni_config_set_log(JNIEnv *jenv_, ml_config_t *cfg, int min_level, jobject bridge) {
-  if (bridge == NULL || !g_ids.ready) return ML_ERR_INVALID_ARGUMENT;
-  void *u = hold(jenv_, bridge);
   ml_log_level_t level;
   memcpy(&level, &min_level, sizeof level);
-  ml_err_t rc = ml_config_set_log(cfg, level, tr_log, u, mljni_user_free);
-  if (rc != ML_OK) jenv_->DeleteGlobalRef(static_cast<jobject>(u));
-  return rc;
+  return register_bridge(jenv_, bridge, [&](void *u) {
+    return ml_config_set_log(cfg, level, tr_log, u, mljni_user_free);
+  });
 }
 
 /* Member accessors that hand out bytes. */

@@ -31,13 +31,18 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
     });
     return;
   }
-  if (dg.alive) {
+  // The node as the alive describes it, for the delegates that judge it (alive, conflict).
+  auto claimed = [&] {
     Member peer;
     peer.name = a.node;
     peer.addr = addr;
     peer.port = a.port;
     peer.meta = meta;
     std::copy_n(vsn_in.begin(), 6, peer.vsn.begin());
+    return peer;
+  };
+  if (dg.alive) {
+    const Member peer = claimed();
     if (auto veto = dg.alive->notify_alive(peer)) {
       log(LogLevel::Warn, [&] { return "ignoring alive message for '" + a.node + "': " + *veto; });
       return;
@@ -89,11 +94,8 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
                " Old state: " + std::to_string(static_cast<int64_t>(r->state));
       });
       if (dg.conflict) {
-        Member other;
-        other.name = a.node;
-        other.addr = addr;
-        other.port = a.port;
-        other.meta = meta;
+        Member other = claimed();
+        other.vsn = {};  // memberlist's NotifyConflict node carries no versions
         dg.conflict->notify_conflict(to_member(*r), other);
       }
       return;
