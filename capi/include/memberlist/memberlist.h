@@ -74,8 +74,8 @@ typedef int32_t ml_err_t;
 #define ML_ERR_INVALID_CONFIG (-4)    /* the configuration as a whole is inconsistent */
 #define ML_ERR_CLOSED (-5)            /* the handle was shut down or destroyed */
 #define ML_ERR_IN_CALLBACK (-6)       /* called from a callback where that would deadlock */
-#define ML_ERR_TIMEOUT (-7)           /* leave/update/ping/send did not complete in time */
-#define ML_ERR_NETWORK (-8)           /* bind, dial, read or write failed */
+#define ML_ERR_TIMEOUT (-7)           /* leave/update/ping did not complete in time */
+#define ML_ERR_NETWORK (-8)           /* bind, dial, read or write failed (a reliable send that timed out too) */
 #define ML_ERR_JOIN_FAILED (-9)       /* no node could be joined */
 #define ML_ERR_NOT_FOUND (-10)        /* no such member / key */
 #define ML_ERR_TOO_LARGE (-11)        /* metadata over 512 bytes, message over a bound */
