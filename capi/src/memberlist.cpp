@@ -1125,6 +1125,7 @@ ML_EXPORT ml_err_t ml_memberlist_metrics(ml_memberlist_t *ml, void (*fn)(void *c
         {"memberlist.push_pull.refused", static_cast<double>(m.push_pull_refused)},
         {"memberlist.packets.dropped", static_cast<double>(m.packets_dropped)},
         {"memberlist.handoff.dropped", static_cast<double>(m.handoff_dropped)},
+        {"memberlist.udp.send_dropped", static_cast<double>(m.udp_send_dropped)},
         {"memberlist.refute", static_cast<double>(m.refutes)},
         {"memberlist.node.alive", static_cast<double>(m.node_alive)},
         {"memberlist.node.suspect", static_cast<double>(m.node_suspect)},

@@ -56,6 +56,7 @@ struct NetTransport::Conn {
 
 struct NetTransport::UdpSend {
   uv_udp_send_t req{};
+  Udp *udp = nullptr;  // outlives the request: a closing handle cancels its sends first
   Bytes data;
 };
 
@@ -265,15 +266,40 @@ void NetTransport::send_packet(const Endpoint &to, ByteView data) {
     send_failed(to, uv_strerror(rc));
     return;
   }
+  if (udp_queued_ + data.size() > kMaxQueuedSendBytes) {
+    send_dropped(to);
+    return;
+  }
   auto *s = new UdpSend;
+  s->udp = sock;
   s->data.assign(data.begin(), data.end());
   s->req.data = s;
   b = buf_of(s->data);
   if (const int queued = uv_udp_send(&s->req, &sock->h, &b, 1, sa,
-                                     [](uv_udp_send_t *req, int) { delete static_cast<UdpSend *>(req->data); });
+                                     [](uv_udp_send_t *req, int) {
+                                       auto *done = static_cast<UdpSend *>(req->data);
+                                       if (NetTransport *t = done->udp->owner) t->udp_queued_ -= done->data.size();
+                                       delete done;
+                                     });
       queued != 0) {
     send_failed(to, uv_strerror(queued));
     delete s;
+    return;
+  }
+  udp_queued_ += s->data.size();
+}
+
+void NetTransport::send_dropped(const Endpoint &to) {
+  ++stats_.udp_send_dropped;
+  ++drops_unlogged_;
+  const Time now = std::chrono::steady_clock::now();
+  if (last_drop_log_ != Time{} && now - last_drop_log_ < std::chrono::seconds(1)) return;
+  last_drop_log_ = now;
+  const uint64_t n = drops_unlogged_;
+  drops_unlogged_ = 0;
+  if (sink_) {
+    sink_->on_transport_error("Failed to send UDP packet to=" + protocol::to_string(to) +
+                              ": send queue full, " + std::to_string(n) + " datagrams dropped");
   }
 }
 

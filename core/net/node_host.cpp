@@ -592,7 +592,9 @@ wire::Result<protocol::Metrics> NodeHost::metrics() {
   auto impl = impl_;
   return rt_->call([impl] {
     protocol::Metrics m = impl->node->metrics();
-    m.push_pull_refused += impl->transport->stats().streams_refused;
+    const TransportStats ts = impl->transport->stats();
+    m.push_pull_refused += ts.streams_refused;
+    m.udp_send_dropped += ts.udp_send_dropped;
     // Datagram user messages that found the notification queue full (notifier.hpp).
     if (impl->notifier) m.handoff_dropped += impl->notifier->dropped();
     return m;

@@ -89,6 +89,7 @@ class StreamReader {
 // Counters a transport keeps beyond the node's own metrics.
 struct TransportStats {
   uint64_t udp_send_errors = 0;     // datagrams the kernel refused
+  uint64_t udp_send_dropped = 0;    // datagrams dropped: the send queue was full (socket buffer full)
   uint64_t udp_truncated = 0;       // datagrams larger than the 65,536-byte read buffer
   uint64_t streams_refused = 0;     // inbound streams closed at once: too many being read
   uint64_t stream_timeouts = 0;     // inbound or outbound streams past their deadline

@@ -170,6 +170,9 @@ struct Metrics {
   // alive/suspect/dead/user messages dropped because a packet carried more of them than the
   // handoff queue holds (HandoffQueueDepth; memberlist logs "handler queue full" and drops them)
   uint64_t handoff_dropped = 0;
+  // Datagrams the transport dropped because its send queue was full (the socket buffer full for
+  // longer than a burst); filled in by the runtime (net::NodeHost::metrics).
+  uint64_t udp_send_dropped = 0;
   uint64_t refutes = 0;
   uint64_t node_alive = 0, node_suspect = 0, node_dead = 0, node_left = 0;  // gauges, refreshed on read
   int64_t health_score = 0;
