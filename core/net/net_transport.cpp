@@ -44,7 +44,10 @@ struct NetTransport::Conn {
   Endpoint peer;
   Time deadline{};
   bool has_deadline = false;
-  bool counted = false;       // inbound, in the reading phase
+  bool counted = false;       // inbound push/pull, in the reading phase
+  bool pending = false;       // inbound, in pending_ (not known to be a push/pull yet)
+  bool got_bytes = false;     // inbound: the first byte arrived
+  Time exchange_deadline{};   // inbound: accept + tcp_timeout
   bool silent = false;        // inbound: close without writing the reply (label failure)
   bool expect_reply = false;  // outbound
   bool connected = false;     // outbound: the dial completed
@@ -303,6 +306,7 @@ void NetTransport::send_dropped(const Endpoint &to) {
   }
 }
 
+
 void NetTransport::send_failed(const Endpoint &to, const char *why) {
   ++stats_.udp_send_errors;
   if (sink_) sink_->on_transport_error("Failed to send UDP packet to=" + protocol::to_string(to) + ": " + why);
@@ -325,6 +329,10 @@ void NetTransport::drop(Conn *c) {
   if (c->counted) {
     c->counted = false;
     --reading_;
+  }
+  if (c->pending) {
+    c->pending = false;
+    pending_.erase(c->id);
   }
   if (c->has_deadline) {
     deadlines_.erase({c->deadline, c});
@@ -392,6 +400,13 @@ void NetTransport::on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   const State st = c->reader->feed(bytes_of(buf, nread));
+  if (c->inbound) {
+    if (!c->got_bytes) {  // from the first-byte deadline to the whole exchange's
+      c->got_bytes = true;
+      if (st == State::NeedMore) t->set_deadline(c, c->exchange_deadline);
+    }
+    if (c->pending && !t->identify(c)) return;
+  }
   if (st == State::NeedMore) return;
   (void)uv_read_stop(s);  // cannot fail
   if (c->inbound) {
@@ -427,8 +442,7 @@ void NetTransport::on_connection(uv_stream_t *server, int status) {
     close_now(c);
     return;
   }
-  if (!t->sink_ || t->reading_ >= t->opts_.max_inbound_streams) {
-    ++t->stats_.streams_refused;
+  if (!t->sink_) {
     close_now(c);
     return;
   }
@@ -443,25 +457,53 @@ void NetTransport::on_connection(uv_stream_t *server, int status) {
     close_now(c);
     return;
   }
+  if (t->pending_.size() >= static_cast<size_t>(kMaxPendingStreams)) {
+    ++t->stats_.streams_evicted;
+    t->drop(t->pending_.begin()->second);
+  }
   c->owner = t;
   c->inbound = true;
   c->id = t->next_inbound_++;
   c->peer = std::move(*from);
-  c->counted = true;
-  ++t->reading_;
+  c->pending = true;
+  t->pending_[c->id] = c;
   t->inbound_[c->id] = c;
   (void)uv_tcp_nodelay(&c->h, 1);  // latency only; a failure changes nothing else
   c->reader = std::make_unique<StreamReader>(t->sink_->stream_settings(), true);
-  t->set_deadline(c, std::chrono::steady_clock::now() + t->opts_.tcp_timeout);
+  const Time accepted = std::chrono::steady_clock::now();
+  c->exchange_deadline = accepted + t->opts_.tcp_timeout;
+  t->set_deadline(c, accepted + std::min<protocol::Duration>(kFirstByteTimeout, t->opts_.tcp_timeout));
   if (int rc = uv_read_start(stream(&c->h), &NetTransport::on_alloc, &NetTransport::on_read); rc != 0) {
     t->drop(c);
   }
+}
+
+bool NetTransport::identify(Conn *c) {
+  // Anything but a push/pull stays pending until it is delivered (a ping or a user message must
+  // not escape every cap by naming its type and then stalling).
+  const auto type = c->reader->message_type();
+  if (type != static_cast<uint8_t>(wire::MsgType::PushPull) || c->reader->state() == State::Failed) return true;
+  c->pending = false;
+  pending_.erase(c->id);
+  if (reading_ >= opts_.max_inbound_streams) {
+    ++stats_.streams_refused;
+    if (sink_) sink_->on_transport_error("Too many pending push/pull requests from=" + protocol::to_string(c->peer));
+    drop(c);
+    return false;
+  }
+  c->counted = true;
+  ++reading_;
+  return true;
 }
 
 void NetTransport::deliver_inbound(Conn *c) {
   if (c->counted) {
     c->counted = false;
     --reading_;
+  }
+  if (c->pending) {
+    c->pending = false;
+    pending_.erase(c->id);
   }
   const bool ok = c->reader->state() == State::Done;
   c->silent = !ok && c->reader->label_failure();
@@ -480,7 +522,7 @@ void NetTransport::reply_stream(protocol::ReplyStream r) {
   auto it = inbound_.find(r.id);
   if (it == inbound_.end()) return;
   Conn *c = it->second;
-  if (c->silent || r.data.empty() || c->counted) {
+  if (c->silent || r.data.empty() || c->counted || c->pending) {  // still being read: no reply
     drop(c);
     return;
   }

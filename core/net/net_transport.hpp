@@ -15,12 +15,15 @@
 //   The drops are logged at most once a second, with their count.
 // * TCP out: one connection per OpenStream, with the OpenStream's deadline covering connect,
 //   write and reply; TCP_NODELAY. TCP in: read incrementally into a wire::StreamDecoder with the
-//   node's stream settings, bounded by its limits and by tcp_timeout (the whole exchange); at most
-//   max_inbound_streams connections may be in the reading phase, one more is closed at once.
+//   node's stream settings, bounded by its limits and by tcp_timeout (the whole exchange). Only
+//   streams that declare a push/pull count against max_inbound_streams (memberlist's
+//   maxPushPullRequests; one more is refused: "Too many pending push/pull requests"). The rest
+//   are pending (transport.hpp: kMaxPendingStreams, oldest closed first; kFirstByteTimeout).
 // * close() closes every socket before it returns (libuv closes the descriptor inside
 //   uv_close; only the memory is freed later, by the close callbacks).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -59,6 +62,7 @@ class NetTransport final : public Transport {
   TransportStats stats() const override {
     TransportStats s = stats_;
     s.streams_reading = static_cast<uint64_t>(reading_);
+    s.streams_pending = pending_.size();
     return s;
   }
 
@@ -84,6 +88,10 @@ class NetTransport final : public Transport {
   // Count the failure and tell the sink (Sink::on_transport_error).
   void send_failed(const Endpoint &to, const char *why);
   void send_dropped(const Endpoint &to);
+  // After each read of a pending stream: once it is known to be a push/pull it leaves the
+  // pending set and counts against max_inbound_streams (anything else stays pending until it is
+  // delivered). False: the push/pull was one too many, refused and dropped.
+  bool identify(Conn *c);
   void accept_failed(const char *why);
 
   static void on_connection(uv_stream_t *server, int status);
@@ -106,7 +114,8 @@ class NetTransport final : public Transport {
   std::unordered_map<uint64_t, Conn *> inbound_;   // by our inbound stream id
   std::unordered_map<uint64_t, Conn *> outbound_;  // by the node's StreamId
   uint64_t next_inbound_ = 1;
-  int reading_ = 0;  // inbound connections in the reading phase
+  int reading_ = 0;  // inbound push/pulls in the reading phase
+  std::map<uint64_t, Conn *> pending_;  // inbound, type not known to be push/pull; oldest first
   size_t udp_queued_ = 0;  // bytes in uv_udp_send requests
   uint64_t drops_unlogged_ = 0;
   Time last_drop_log_{};

@@ -138,6 +138,7 @@ Result<bool> StreamDecoder::parse_body(ByteView data, bool complete) {
       case kStart: {
         if (data.empty()) return complete ? Result<bool>(stream_truncated()) : Result<bool>(false);
         body_off_ = 1;
+        type_ = data[0];
         switch (static_cast<MsgType>(data[0])) {
           case MsgType::PushPull: body_stage_ = kPPHeader; break;
           case MsgType::User: body_stage_ = kUserHeader; break;

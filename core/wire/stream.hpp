@@ -51,6 +51,8 @@ class StreamDecoder {
   State state() const { return state_; }
   const Error &error() const { return error_; }
   StreamMessage &message() { return message_; }
+  // The message type (the byte after the label, encryption and compression), once known.
+  std::optional<uint8_t> message_type() const { return type_; }
   // The label the peer sent (server side), valid once past the header.
   const std::string &peer_label() const { return peer_label_; }
   bool was_encrypted() const { return encrypted_; }
@@ -90,6 +92,7 @@ class StreamDecoder {
   // Set where a decode came up short: no decode is tried there again until it finds the end.
   std::optional<ObjectScanner> scan_;
   size_t parsed_ = 0;
+  std::optional<uint8_t> type_;
 };
 
 }  // namespace memberlist::wire

@@ -1,6 +1,8 @@
-// core/net under hostile input (issue 12, part 2), found against a live agent: one datagram of
-// nested compounds asked for 257,040 acks (a reflector that also starved the loop until peers
-// declared the node dead).
+// core/net under hostile input (issue 12, part 2), each found against a live agent:
+//  1. one datagram of nested compounds asked for 257,040 acks (a reflector that also starved the
+//     loop until peers declared the node dead);
+//  2. 128 idle TCP connections took every inbound stream slot (joins, TCP pings and push/pulls
+//     through the node all failed).
 // Every wait has a (scaled) deadline; every node a test starts is shut down by the fixture.
 #include <poll.h>
 
@@ -134,6 +136,33 @@ wire::Bytes ping_packet(uint32_t seq, const std::string &node) {
   return wire::encode(wire::Ping{seq, node, {}, 0, "tester"});
 }
 
+// ---- TCP from outside
+
+bool send_all(int fd, const wire::Bytes &data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    const ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// A TCP ping to ip:port; true when the ack for seq comes back.
+bool tcp_ping(const std::string &ip, uint16_t port, const std::string &node, uint32_t seq) {
+  int fd = tcp_connect(ip, port, scaled(3000ms));
+  if (fd < 0) return false;
+  auto framed = wire::encode_stream(wire::encode(wire::Ping{seq, node, {}, 0, "tester"}), wire::StreamOut{});
+  bool eof = false;
+  const bool sent = framed.ok() && send_all(fd, *framed);
+  auto reply = sent ? read_all(fd, &eof) : wire::Bytes{};
+  ::close(fd);
+  wire::StreamIn in;
+  in.read_label_header = false;
+  auto msg = wire::StreamDecoder::decode(reply, in);
+  return msg.ok() && std::holds_alternative<wire::AckResp>(*msg) && std::get<wire::AckResp>(*msg).seq_no == seq;
+}
+
 }  // namespace
 
 // ============================================================ 1. reflection amplification
@@ -224,4 +253,63 @@ TEST_F(Hostile, ReflectionFloodLeavesTheNodeResponsive) {
   ::close(fd);
   EXPECT_FALSE(b.rec->left("a").has_value());
   EXPECT_EQ(state_of(*a.host, "b"), wire::NodeState::Alive);
+}
+
+// ============================================================ 2. idle connections
+
+// 300 idle connections (more than the 128 push/pull slots, and more than the 256 pending ones)
+// lock nobody out: a join through the node and a TCP ping to it succeed, the oldest 44 idle
+// sockets were closed to make room, and the rest are closed at the first-byte deadline (3 s),
+// long before tcp_timeout (10 s).
+TEST_F(Hostile, IdleConnectionsDoNotLockOutStreams) {
+  auto cfg = fast_config("a", "127.0.0.205");
+  cfg.tcp_timeout = 10s;
+  auto &a = add(cfg);
+  auto &b = add(fast_config("b", "127.0.0.206"));
+  ASSERT_TRUE(a.host && b.host);
+  constexpr int kIdle = 300;
+  std::vector<int> idle;
+  const auto start = Clock::now();
+  for (int i = 0; i < kIdle; ++i) {
+    int fd = tcp_connect("127.0.0.205", a.host->port(), scaled(15000ms));
+    ASSERT_GE(fd, 0) << i;
+    idle.push_back(fd);
+  }
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto st = a.host->transport_stats();
+        return st.ok() && st->streams_pending == static_cast<uint64_t>(net::kMaxPendingStreams) &&
+               st->streams_evicted == static_cast<uint64_t>(kIdle - net::kMaxPendingStreams);
+      },
+      3000ms));
+  // A join through the node is a push/pull with it.
+  auto joined = b.host->join({a.host->advertise()});
+  ASSERT_TRUE(joined.ok()) << joined.error().to_string();
+  EXPECT_EQ(*joined, 1);
+  EXPECT_TRUE(wait_until([&] { return converged({&a, &b}, 2); }, 5000ms));
+  EXPECT_TRUE(tcp_ping("127.0.0.205", a.host->port(), "a", 99));
+  // Every idle socket is closed by the node, without a word.
+  for (int fd : idle) {
+    bool eof = false;
+    auto got = read_all(fd, &eof);
+    EXPECT_TRUE(eof);
+    EXPECT_TRUE(got.empty());
+    ::close(fd);
+  }
+  const auto took = Clock::now() - start;
+  EXPECT_GE(took, 2900ms);
+  EXPECT_LT(took, 9s) << "idle connections must go at the first-byte deadline, not tcp_timeout";
+  auto st = a.host->transport_stats();
+  ASSERT_TRUE(st.ok());
+  // All but the few the join and the ping pushed out (each made room for itself).
+  EXPECT_GE(st->stream_timeouts, static_cast<uint64_t>(net::kMaxPendingStreams) - 4);
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto now = a.host->transport_stats();
+        return now.ok() && now->streams_pending == 0;
+      },
+      3000ms));
+  auto m = a.host->metrics();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->push_pull_refused, 0u);
 }
