@@ -1126,6 +1126,7 @@ ML_EXPORT ml_err_t ml_memberlist_metrics(ml_memberlist_t *ml, void (*fn)(void *c
         {"memberlist.packets.dropped", static_cast<double>(m.packets_dropped)},
         {"memberlist.handoff.dropped", static_cast<double>(m.handoff_dropped)},
         {"memberlist.udp.send_dropped", static_cast<double>(m.udp_send_dropped)},
+        {"memberlist.stream.over_memory", static_cast<double>(m.streams_over_memory)},
         {"memberlist.refute", static_cast<double>(m.refutes)},
         {"memberlist.node.alive", static_cast<double>(m.node_alive)},
         {"memberlist.node.suspect", static_cast<double>(m.node_suspect)},

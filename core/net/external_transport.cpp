@@ -104,6 +104,12 @@ void ExternalTransport::finish_outbound(uint64_t id, wire::Result<std::optional<
   if (sink_) sink_->on_stream_result(node_id, std::move(outcome));
 }
 
+StreamSettings ExternalTransport::settings() {
+  StreamSettings st = sink_->stream_settings();
+  st.memory = memory_;
+  return st;
+}
+
 void ExternalTransport::set_deadline(uint64_t id, Stream &s, Time t) {
   deadlines_.erase({s.deadline, id});
   s.deadline = t;
@@ -137,6 +143,10 @@ void ExternalTransport::deliver_inbound(uint64_t id, Stream &s) {
     s.pending = false;
     pending_.erase(id);
   }
+  if (s.reader->memory_refused()) {
+    ++stats_.streams_over_memory;
+    ++stats_.streams_refused;
+  }
   s.delivered = true;
   const bool ok = s.reader->state() == State::Done;
   s.silent = !ok && s.reader->label_failure();
@@ -167,7 +177,7 @@ void ExternalTransport::accept_stream(uint64_t id, const Endpoint &from) {
   const Time accepted = std::chrono::steady_clock::now();
   s.exchange_deadline = accepted + tcp_timeout_;
   s.deadline = accepted + std::min<protocol::Duration>(kFirstByteTimeout, tcp_timeout_);
-  s.reader = std::make_unique<StreamReader>(sink_->stream_settings(), true);
+  s.reader = std::make_unique<StreamReader>(settings(), true);
   pending_.insert(id);
   deadlines_.insert({s.deadline, id});
   streams_.emplace(id, std::move(s));
@@ -186,6 +196,8 @@ void ExternalTransport::stream_data(uint64_t id, ByteView data) {
       if (st == State::NeedMore) set_deadline(id, s, s.exchange_deadline);
     }
     if (s.pending && !identify(id, s)) return;
+  } else if (st == State::Failed && s.reader->memory_refused()) {
+    ++stats_.streams_over_memory;
   }
   if (st == State::NeedMore) return;
   if (s.inbound) {
@@ -233,7 +245,7 @@ void ExternalTransport::open_stream(protocol::OpenStream o) {
   s.peer = o.to;
   s.expect_reply = o.expect_reply;
   s.deadline = o.deadline;
-  if (o.expect_reply && sink_) s.reader = std::make_unique<StreamReader>(sink_->stream_settings(), false);
+  if (o.expect_reply && sink_) s.reader = std::make_unique<StreamReader>(settings(), false);
   if (auto old = by_node_id_.find(o.id); old != by_node_id_.end()) end_stream(old->second, std::nullopt);
   by_node_id_[o.id] = id;
   deadlines_.insert({s.deadline, id});

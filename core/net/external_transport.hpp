@@ -37,8 +37,8 @@ struct ExternalCallbacks {
 
 class ExternalTransport final : public Transport {
  public:
-  // tcp_timeout bounds an inbound exchange; max_inbound_streams (push/pulls being read) and the
-  // pending streams as for NetTransport.
+  // tcp_timeout bounds an inbound exchange; max_inbound_streams (push/pulls being read), the
+  // pending streams and the memory budget as for NetTransport.
   static wire::Result<std::unique_ptr<ExternalTransport>> create(Runtime &rt, ExternalCallbacks callbacks,
                                                                  protocol::Duration tcp_timeout,
                                                                  int max_inbound_streams);
@@ -62,6 +62,7 @@ class ExternalTransport final : public Transport {
     TransportStats s = stats_;
     s.streams_reading = static_cast<uint64_t>(reading_);
     s.streams_pending = pending_.size();
+    s.stream_memory = memory_->used;
     return s;
   }
 
@@ -87,6 +88,7 @@ class ExternalTransport final : public Transport {
   void finish_outbound(uint64_t id, wire::Result<std::optional<wire::StreamMessage>> outcome);
   void deliver_inbound(uint64_t id, Stream &s);
   void set_deadline(uint64_t id, Stream &s, Time t);
+  StreamSettings settings();
   bool identify(uint64_t id, Stream &s);  // as NetTransport::identify
   void on_deadline();
   void rearm();
@@ -101,6 +103,7 @@ class ExternalTransport final : public Transport {
   std::map<StreamId, uint64_t> by_node_id_;  // outbound: node id -> stream id
   int reading_ = 0;
   std::set<uint64_t> pending_;  // ids in accept order (allocate_id is monotonic)
+  std::shared_ptr<wire::StreamMemory> memory_ = std::make_shared<wire::StreamMemory>();
   std::set<std::pair<Time, uint64_t>> deadlines_;
   Timer timer_;
   TransportStats stats_;

@@ -306,6 +306,11 @@ void NetTransport::send_dropped(const Endpoint &to) {
   }
 }
 
+StreamSettings NetTransport::settings() {
+  StreamSettings st = sink_->stream_settings();
+  st.memory = memory_;
+  return st;
+}
 
 void NetTransport::send_failed(const Endpoint &to, const char *why) {
   ++stats_.udp_send_errors;
@@ -339,6 +344,7 @@ void NetTransport::drop(Conn *c) {
     c->has_deadline = false;
   }
   c->owner = nullptr;
+  c->reader.reset();  // gives its memory back to memory_ now, not when libuv frees c
   uv_close(handle(&c->h), [](uv_handle_t *h) { delete static_cast<Conn *>(h->data); });
   if (!closed_) rearm();
 }
@@ -414,6 +420,7 @@ void NetTransport::on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   } else if (st == State::Done) {
     t->finish_outbound(c, std::optional<wire::StreamMessage>(c->reader->take()));
   } else {
+    if (c->reader->memory_refused()) ++t->stats_.streams_over_memory;
     t->finish_outbound(c, c->reader->error());
   }
 }
@@ -469,7 +476,7 @@ void NetTransport::on_connection(uv_stream_t *server, int status) {
   t->pending_[c->id] = c;
   t->inbound_[c->id] = c;
   (void)uv_tcp_nodelay(&c->h, 1);  // latency only; a failure changes nothing else
-  c->reader = std::make_unique<StreamReader>(t->sink_->stream_settings(), true);
+  c->reader = std::make_unique<StreamReader>(t->settings(), true);
   const Time accepted = std::chrono::steady_clock::now();
   c->exchange_deadline = accepted + t->opts_.tcp_timeout;
   t->set_deadline(c, accepted + std::min<protocol::Duration>(kFirstByteTimeout, t->opts_.tcp_timeout));
@@ -504,6 +511,10 @@ void NetTransport::deliver_inbound(Conn *c) {
   if (c->pending) {
     c->pending = false;
     pending_.erase(c->id);
+  }
+  if (c->reader->memory_refused()) {
+    ++stats_.streams_over_memory;
+    ++stats_.streams_refused;
   }
   const bool ok = c->reader->state() == State::Done;
   c->silent = !ok && c->reader->label_failure();
@@ -603,7 +614,7 @@ void NetTransport::on_request_written(uv_write_t *req, int status) {
     t->drop(c);
     return;
   }
-  c->reader = std::make_unique<StreamReader>(t->sink_->stream_settings(), false);
+  c->reader = std::make_unique<StreamReader>(t->settings(), false);
   if (int rc = uv_read_start(stream(&c->h), &NetTransport::on_alloc, &NetTransport::on_read); rc != 0) {
     t->finish_outbound(c, uv_error(rc, "read reply"));
   }

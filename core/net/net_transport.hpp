@@ -19,6 +19,7 @@
 //   streams that declare a push/pull count against max_inbound_streams (memberlist's
 //   maxPushPullRequests; one more is refused: "Too many pending push/pull requests"). The rest
 //   are pending (transport.hpp: kMaxPendingStreams, oldest closed first; kFirstByteTimeout).
+//   Every stream read, in or out, shares one memory budget (Limits::max_stream_memory).
 // * close() closes every socket before it returns (libuv closes the descriptor inside
 //   uv_close; only the memory is freed later, by the close callbacks).
 #pragma once
@@ -63,6 +64,7 @@ class NetTransport final : public Transport {
     TransportStats s = stats_;
     s.streams_reading = static_cast<uint64_t>(reading_);
     s.streams_pending = pending_.size();
+    s.stream_memory = memory_->used;
     return s;
   }
 
@@ -88,6 +90,7 @@ class NetTransport final : public Transport {
   // Count the failure and tell the sink (Sink::on_transport_error).
   void send_failed(const Endpoint &to, const char *why);
   void send_dropped(const Endpoint &to);
+  StreamSettings settings();
   // After each read of a pending stream: once it is known to be a push/pull it leaves the
   // pending set and counts against max_inbound_streams (anything else stays pending until it is
   // delivered). False: the push/pull was one too many, refused and dropped.
@@ -116,6 +119,7 @@ class NetTransport final : public Transport {
   uint64_t next_inbound_ = 1;
   int reading_ = 0;  // inbound push/pulls in the reading phase
   std::map<uint64_t, Conn *> pending_;  // inbound, type not known to be push/pull; oldest first
+  std::shared_ptr<wire::StreamMemory> memory_ = std::make_shared<wire::StreamMemory>();
   size_t udp_queued_ = 0;  // bytes in uv_udp_send requests
   uint64_t drops_unlogged_ = 0;
   Time last_drop_log_{};

@@ -57,6 +57,9 @@ class Timer {
 struct StreamSettings {
   protocol::Node::StreamOptions options;
   const wire::Keyring *keyring = nullptr;
+  // The budget every stream the transport reads shares (Limits::max_stream_memory); set by the
+  // transport.
+  std::shared_ptr<wire::StreamMemory> memory;
 };
 
 // One stream message read from a connection, incrementally: a wire::StreamDecoder plus the
@@ -73,8 +76,9 @@ class StreamReader {
   wire::StreamDecoder::State eof();
   bool received_any() const { return received_ > 0; }
   wire::StreamDecoder::State state() const { return decoder_.state(); }
-  wire::StreamMessage take() { return std::move(decoder_.message()); }
+  wire::StreamMessage take() { return decoder_.take(); }
   std::optional<uint8_t> message_type() const { return decoder_.message_type(); }
+  bool memory_refused() const { return decoder_.memory_refused(); }
   const wire::Error &error() const { return eof_error_ ? *eof_error_ : decoder_.error(); }
   // A label mismatch or a malformed label header: memberlist closes such a connection without a
   // word (handleConn), so no errResp is written.
@@ -92,12 +96,14 @@ struct TransportStats {
   uint64_t udp_send_errors = 0;     // datagrams the kernel refused
   uint64_t udp_send_dropped = 0;    // datagrams dropped: the send queue was full (socket buffer full)
   uint64_t udp_truncated = 0;       // datagrams larger than the 65,536-byte read buffer
-  uint64_t streams_refused = 0;     // inbound push/pulls refused: too many being read
+  uint64_t streams_refused = 0;     // inbound push/pulls refused: too many being read, or over memory
+  uint64_t streams_over_memory = 0; // streams (in or out) refused by their memory bounds
   uint64_t streams_evicted = 0;     // unidentified inbound streams closed to make room for a new one
   uint64_t stream_timeouts = 0;     // inbound or outbound streams past their deadline (or first byte)
   uint64_t accept_errors = 0;
   uint64_t streams_reading = 0;     // gauge: inbound push/pulls being read now
   uint64_t streams_pending = 0;     // gauge: inbound streams not (yet) known to be push/pulls
+  uint64_t stream_memory = 0;       // gauge: bytes the streams being read hold
 };
 
 // Inbound streams (memberlist's handleConn counts only streams that declared a push/pull against

@@ -1,8 +1,9 @@
-// core/net under hostile input (issue 12, part 2), each found against a live agent:
+// core/net under hostile input (issue 12, part 2, items 1-3), each found against a live agent:
 //  1. one datagram of nested compounds asked for 257,040 acks (a reflector that also starved the
 //     loop until peers declared the node dead);
 //  2. 128 idle TCP connections took every inbound stream slot (joins, TCP pings and push/pulls
-//     through the node all failed).
+//     through the node all failed);
+//  3. a push/pull of 1 MiB of one-byte node states decoded to ~420 MB.
 // Every wait has a (scaled) deadline; every node a test starts is shut down by the fixture.
 #include <poll.h>
 
@@ -163,6 +164,37 @@ bool tcp_ping(const std::string &ip, uint16_t port, const std::string &node, uin
   return msg.ok() && std::holds_alternative<wire::AckResp>(*msg) && std::get<wire::AckResp>(*msg).seq_no == seq;
 }
 
+// Sends a whole stream request and reads the reply to EOF (the server may stop reading early).
+wire::Bytes exchange(const std::string &ip, uint16_t port, const wire::Bytes &request, bool *eof) {
+  int fd = tcp_connect(ip, port, scaled(10000ms));
+  if (fd < 0) return {};
+  (void)send_all(fd, request);
+  auto reply = read_all(fd, eof);
+  ::close(fd);
+  return reply;
+}
+
+// A push/pull of `n` alive members with 512-byte metadata, as a 10,000-member cluster sends it.
+wire::Bytes large_push_pull(int n) {
+  wire::PushPull pp;
+  pp.nodes.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    wire::PushNodeState s;
+    char name[40];
+    std::snprintf(name, sizeof name, "member-%05d.example.internal", i);
+    s.name = name;
+    // 127.1.0.0/16: loopback, so the node's probes of these members go nowhere harmlessly.
+    s.addr = wire::Bytes{127, 1, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i & 0xff)};
+    s.port = 7946;
+    s.meta = wire::Bytes(512, 'm');
+    s.incarnation = 1;
+    s.state = static_cast<int64_t>(wire::NodeState::Alive);
+    s.vsn = wire::Bytes{1, 5, 5, 0, 0, 0};
+    pp.nodes.push_back(std::move(s));
+  }
+  return wire::encode_push_pull(pp);
+}
+
 }  // namespace
 
 // ============================================================ 1. reflection amplification
@@ -312,4 +344,80 @@ TEST_F(Hostile, IdleConnectionsDoNotLockOutStreams) {
   auto m = a.host->metrics();
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->push_pull_refused, 0u);
+}
+
+// ============================================================ 3. push/pull memory
+
+// 1 MiB of one-byte node states (they decoded to ~420 MB) is refused, counted and logged; the
+// node keeps working; a real 10,000-member push/pull with 512-byte metadata is still accepted.
+TEST_F(Hostile, TinyNodeStatesAreRefused) {
+  Lines lines;
+  auto &a = add(fast_config("a", "127.0.0.207"), &lines);
+  ASSERT_TRUE(a.host);
+  wire::Bytes tiny{static_cast<uint8_t>(wire::MsgType::PushPull)};
+  wire::encode_body(tiny, wire::PushPullHeader{1 << 20, 0, false});
+  tiny.insert(tiny.end(), size_t{1} << 20, 0x80);  // an empty map: a node state of one byte
+  bool eof = false;
+  auto reply = exchange("127.0.0.207", a.host->port(), tiny, &eof);
+  EXPECT_TRUE(eof);  // refused long before the last byte: the close may come as a reset
+  wire::StreamIn in;
+  in.read_label_header = false;
+  if (!reply.empty()) {  // the errResp, unless the reset overtook it
+    auto answer = wire::StreamDecoder::decode(reply, in);
+    ASSERT_TRUE(answer.ok());
+    ASSERT_TRUE(std::holds_alternative<wire::ErrResp>(*answer));
+    EXPECT_NE(std::get<wire::ErrResp>(*answer).error.find("push/pull node states decode to"), std::string::npos);
+  }
+  auto m = a.host->metrics();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->streams_over_memory, 1u);
+  EXPECT_EQ(m->push_pull_refused, 1u);
+  EXPECT_TRUE(wait_until([&] { return lines.has("failed to receive: push/pull node states decode to"); }, 3000ms));
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto st = a.host->transport_stats();
+        return st.ok() && st->stream_memory == 0;
+      },
+      3000ms));
+  EXPECT_TRUE(tcp_ping("127.0.0.207", a.host->port(), "a", 7));
+
+  // A real large push/pull: answered with the node's state, and merged.
+  auto framed = wire::encode_stream(large_push_pull(10000), wire::StreamOut{});
+  ASSERT_TRUE(framed.ok());
+  reply = exchange("127.0.0.207", a.host->port(), *framed, &eof);
+  auto answer = wire::StreamDecoder::decode(reply, in);
+  ASSERT_TRUE(answer.ok()) << answer.error().to_string();
+  ASSERT_TRUE(std::holds_alternative<wire::PushPull>(*answer));
+  EXPECT_TRUE(wait_until([&] { return members_of(*a.host) == 10001; }, 10000ms));
+  m = a.host->metrics();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->streams_over_memory, 1u);
+}
+
+// The budget across streams (max_stream_memory): a push/pull that would take the node's streams
+// past it is refused, counted and logged, and the node keeps answering.
+TEST_F(Hostile, StreamMemoryBudgetIsShared) {
+  Lines lines;
+  auto cfg = fast_config("a", "127.0.0.208");
+  cfg.limits.max_stream_memory = 4u << 20;  // the 10,000-member push/pull holds ~13 MB
+  auto &a = add(cfg, &lines);
+  ASSERT_TRUE(a.host);
+  auto framed = wire::encode_stream(large_push_pull(10000), wire::StreamOut{});
+  ASSERT_TRUE(framed.ok());
+  bool eof = false;
+  auto reply = exchange("127.0.0.208", a.host->port(), *framed, &eof);
+  EXPECT_TRUE(eof);
+  auto m = a.host->metrics();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->streams_over_memory, 1u);
+  EXPECT_EQ(m->push_pull_refused, 1u);
+  EXPECT_TRUE(wait_until([&] { return lines.has("(max_stream_memory 4194304)"); }, 3000ms));
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto st = a.host->transport_stats();
+        return st.ok() && st->stream_memory == 0;
+      },
+      3000ms));
+  EXPECT_TRUE(tcp_ping("127.0.0.208", a.host->port(), "a", 8));
+  EXPECT_EQ(members_of(*a.host), 1);
 }
