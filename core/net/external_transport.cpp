@@ -191,9 +191,9 @@ void ExternalTransport::stream_data(uint64_t id, ByteView data) {
   if (!s.reader || s.reader->state() != State::NeedMore || data.empty()) return;
   const State st = s.reader->feed(data);
   if (s.inbound) {
-    if (!s.got_bytes) {  // from the first-byte deadline to the whole exchange's
+    if (!s.got_bytes) {  // from the first-byte deadline to the whole exchange's (reply included)
       s.got_bytes = true;
-      if (st == State::NeedMore) set_deadline(id, s, s.exchange_deadline);
+      set_deadline(id, s, s.exchange_deadline);
     }
     if (s.pending && !identify(id, s)) return;
   } else if (st == State::Failed && s.reader->memory_refused()) {

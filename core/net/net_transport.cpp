@@ -407,9 +407,9 @@ void NetTransport::on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   }
   const State st = c->reader->feed(bytes_of(buf, nread));
   if (c->inbound) {
-    if (!c->got_bytes) {  // from the first-byte deadline to the whole exchange's
+    if (!c->got_bytes) {  // from the first-byte deadline to the whole exchange's (reply included)
       c->got_bytes = true;
-      if (st == State::NeedMore) t->set_deadline(c, c->exchange_deadline);
+      t->set_deadline(c, c->exchange_deadline);
     }
     if (c->pending && !t->identify(c)) return;
   }
