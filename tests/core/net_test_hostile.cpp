@@ -50,13 +50,13 @@ class Hostile : public ::testing::Test {
     rt.reset();
     EXPECT_EQ(thread_count(), threads_before);
   }
-  // A node whose log lines go to `lines` (when given).
-  TestNode &add(protocol::Config cfg, Lines *lines = nullptr) {
+  // A node whose log lines go to `log` (when given).
+  TestNode &add(protocol::Config cfg, Lines *log = nullptr) {
     auto n = std::make_unique<TestNode>();
     net::HostOptions o;
     o.config = std::move(cfg);
     o.delegates = n->rec->delegates();
-    o.delegates.logger = lines;
+    o.delegates.logger = log;
     o.runtime = rt;
     auto h = net::NodeHost::create(std::move(o));
     EXPECT_TRUE(h.ok()) << h.error().to_string();
@@ -64,6 +64,8 @@ class Hostile : public ::testing::Test {
     nodes.push_back(std::move(n));
     return *nodes.back();
   }
+  // Outlives every node (TearDown shuts them down first): a log line may arrive until then.
+  Lines lines;
   int threads_before = 0;
   std::shared_ptr<Runtime> rt;
   std::vector<std::unique_ptr<TestNode>> nodes;
@@ -236,7 +238,6 @@ TEST(HostilePacket, NestedCompoundsStopAtThePartBudget) {
 // The trial's datagram gets at most kMaxRequestsPerPacket (4) acks, not 257,040: the node sends
 // nothing else (it is alone), so its udp_sent counter is the number of replies.
 TEST_F(Hostile, ReflectionPacketGetsAFewReplies) {
-  Lines lines;
   auto &a = add(fast_config("a", "127.0.0.200"), &lines);
   ASSERT_TRUE(a.host);
   int fd = udp_socket("127.0.0.202");
@@ -351,7 +352,6 @@ TEST_F(Hostile, IdleConnectionsDoNotLockOutStreams) {
 // 1 MiB of one-byte node states (they decoded to ~420 MB) is refused, counted and logged; the
 // node keeps working; a real 10,000-member push/pull with 512-byte metadata is still accepted.
 TEST_F(Hostile, TinyNodeStatesAreRefused) {
-  Lines lines;
   auto &a = add(fast_config("a", "127.0.0.207"), &lines);
   ASSERT_TRUE(a.host);
   wire::Bytes tiny{static_cast<uint8_t>(wire::MsgType::PushPull)};
@@ -397,7 +397,6 @@ TEST_F(Hostile, TinyNodeStatesAreRefused) {
 // The budget across streams (max_stream_memory): a push/pull that would take the node's streams
 // past it is refused, counted and logged, and the node keeps answering.
 TEST_F(Hostile, StreamMemoryBudgetIsShared) {
-  Lines lines;
   auto cfg = fast_config("a", "127.0.0.208");
   cfg.limits.max_stream_memory = 4u << 20;  // the 10,000-member push/pull holds ~13 MB
   auto &a = add(cfg, &lines);
