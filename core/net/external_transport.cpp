@@ -50,6 +50,7 @@ void ExternalTransport::forget(uint64_t id) {
   if (it == streams_.end()) return;
   Stream &s = it->second;
   if (s.counted) --reading_;
+  if (s.pending) pending_.erase(id);
   if (!s.inbound) by_node_id_.erase(s.node_id);
   deadlines_.erase({s.deadline, id});
   streams_.erase(it);
@@ -103,10 +104,48 @@ void ExternalTransport::finish_outbound(uint64_t id, wire::Result<std::optional<
   if (sink_) sink_->on_stream_result(node_id, std::move(outcome));
 }
 
+StreamSettings ExternalTransport::settings() {
+  StreamSettings st = sink_->stream_settings();
+  st.memory = memory_;
+  return st;
+}
+
+void ExternalTransport::set_deadline(uint64_t id, Stream &s, Time t) {
+  deadlines_.erase({s.deadline, id});
+  s.deadline = t;
+  deadlines_.insert({t, id});
+  rearm();
+}
+
+bool ExternalTransport::identify(uint64_t id, Stream &s) {
+  const auto type = s.reader->message_type();
+  if (type != static_cast<uint8_t>(wire::MsgType::PushPull) || s.reader->state() == State::Failed) return true;
+  s.pending = false;
+  pending_.erase(id);
+  if (reading_ >= max_inbound_) {
+    ++stats_.streams_refused;
+    const std::string line = "Too many pending push/pull requests from=" + protocol::to_string(s.peer);
+    end_stream(id, std::nullopt);
+    if (sink_) sink_->on_transport_error(line);
+    return false;
+  }
+  s.counted = true;
+  ++reading_;
+  return true;
+}
+
 void ExternalTransport::deliver_inbound(uint64_t id, Stream &s) {
   if (s.counted) {
     s.counted = false;
     --reading_;
+  }
+  if (s.pending) {
+    s.pending = false;
+    pending_.erase(id);
+  }
+  if (s.reader->memory_refused()) {
+    ++stats_.streams_over_memory;
+    ++stats_.streams_refused;
   }
   s.delivered = true;
   const bool ok = s.reader->state() == State::Done;
@@ -126,19 +165,20 @@ void ExternalTransport::deliver_packet(const Endpoint &from, ByteView data) {
 }
 
 void ExternalTransport::accept_stream(uint64_t id, const Endpoint &from) {
-  if (closed_ || !sink_ || streams_.count(id)) return;  // shut down, or a duplicate id  // a duplicate id: keep the first
-  if (reading_ >= max_inbound_) {
-    ++stats_.streams_refused;
-    cb_.close_stream(id);
-    return;
+  if (closed_ || !sink_ || streams_.count(id)) return;  // shut down, or a duplicate id: keep the first
+  if (pending_.size() >= static_cast<size_t>(kMaxPendingStreams)) {
+    ++stats_.streams_evicted;
+    end_stream(*pending_.begin(), std::nullopt);
   }
   Stream s;
   s.inbound = true;
   s.peer = from;
-  s.counted = true;
-  s.deadline = std::chrono::steady_clock::now() + tcp_timeout_;
-  s.reader = std::make_unique<StreamReader>(sink_->stream_settings(), true);
-  ++reading_;
+  s.pending = true;
+  const Time accepted = std::chrono::steady_clock::now();
+  s.exchange_deadline = accepted + tcp_timeout_;
+  s.deadline = accepted + std::min<protocol::Duration>(kFirstByteTimeout, tcp_timeout_);
+  s.reader = std::make_unique<StreamReader>(settings(), true);
+  pending_.insert(id);
   deadlines_.insert({s.deadline, id});
   streams_.emplace(id, std::move(s));
   rearm();
@@ -150,6 +190,15 @@ void ExternalTransport::stream_data(uint64_t id, ByteView data) {
   Stream &s = it->second;
   if (!s.reader || s.reader->state() != State::NeedMore || data.empty()) return;
   const State st = s.reader->feed(data);
+  if (s.inbound) {
+    if (!s.got_bytes) {  // from the first-byte deadline to the whole exchange's (reply included)
+      s.got_bytes = true;
+      set_deadline(id, s, s.exchange_deadline);
+    }
+    if (s.pending && !identify(id, s)) return;
+  } else if (st == State::Failed && s.reader->memory_refused()) {
+    ++stats_.streams_over_memory;
+  }
   if (st == State::NeedMore) return;
   if (s.inbound) {
     deliver_inbound(id, s);
@@ -196,7 +245,7 @@ void ExternalTransport::open_stream(protocol::OpenStream o) {
   s.peer = o.to;
   s.expect_reply = o.expect_reply;
   s.deadline = o.deadline;
-  if (o.expect_reply && sink_) s.reader = std::make_unique<StreamReader>(sink_->stream_settings(), false);
+  if (o.expect_reply && sink_) s.reader = std::make_unique<StreamReader>(settings(), false);
   if (auto old = by_node_id_.find(o.id); old != by_node_id_.end()) end_stream(old->second, std::nullopt);
   by_node_id_[o.id] = id;
   deadlines_.insert({s.deadline, id});

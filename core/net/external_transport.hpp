@@ -37,7 +37,8 @@ struct ExternalCallbacks {
 
 class ExternalTransport final : public Transport {
  public:
-  // tcp_timeout bounds an inbound exchange; max_inbound_streams as for NetTransport.
+  // tcp_timeout bounds an inbound exchange; max_inbound_streams (push/pulls being read), the
+  // pending streams and the memory budget as for NetTransport.
   static wire::Result<std::unique_ptr<ExternalTransport>> create(Runtime &rt, ExternalCallbacks callbacks,
                                                                  protocol::Duration tcp_timeout,
                                                                  int max_inbound_streams);
@@ -60,6 +61,8 @@ class ExternalTransport final : public Transport {
   TransportStats stats() const override {
     TransportStats s = stats_;
     s.streams_reading = static_cast<uint64_t>(reading_);
+    s.streams_pending = pending_.size();
+    s.stream_memory = memory_->used;
     return s;
   }
 
@@ -69,7 +72,10 @@ class ExternalTransport final : public Transport {
     StreamId node_id = 0;  // outbound: the node's id
     Endpoint peer;
     bool expect_reply = false;
-    bool counted = false;    // inbound, still being read
+    bool counted = false;    // inbound push/pull, still being read
+    bool pending = false;    // inbound, in pending_ (not known to be a push/pull)
+    bool got_bytes = false;  // inbound: the first byte arrived
+    Time exchange_deadline{};
     bool delivered = false;  // inbound, handed to the node: waiting for its reply
     bool silent = false;
     Time deadline{};
@@ -81,6 +87,9 @@ class ExternalTransport final : public Transport {
   void end_stream(uint64_t id, std::optional<ByteView> reply);  // reply_stream or close_stream, then forget
   void finish_outbound(uint64_t id, wire::Result<std::optional<wire::StreamMessage>> outcome);
   void deliver_inbound(uint64_t id, Stream &s);
+  void set_deadline(uint64_t id, Stream &s, Time t);
+  StreamSettings settings();
+  bool identify(uint64_t id, Stream &s);  // as NetTransport::identify
   void on_deadline();
   void rearm();
 
@@ -93,6 +102,8 @@ class ExternalTransport final : public Transport {
   std::map<uint64_t, Stream> streams_;
   std::map<StreamId, uint64_t> by_node_id_;  // outbound: node id -> stream id
   int reading_ = 0;
+  std::set<uint64_t> pending_;  // ids in accept order (allocate_id is monotonic)
+  std::shared_ptr<wire::StreamMemory> memory_ = std::make_shared<wire::StreamMemory>();
   std::set<std::pair<Time, uint64_t>> deadlines_;
   Timer timer_;
   TransportStats stats_;

@@ -44,7 +44,10 @@ struct NetTransport::Conn {
   Endpoint peer;
   Time deadline{};
   bool has_deadline = false;
-  bool counted = false;       // inbound, in the reading phase
+  bool counted = false;       // inbound push/pull, in the reading phase
+  bool pending = false;       // inbound, in pending_ (not known to be a push/pull yet)
+  bool got_bytes = false;     // inbound: the first byte arrived
+  Time exchange_deadline{};   // inbound: accept + tcp_timeout
   bool silent = false;        // inbound: close without writing the reply (label failure)
   bool expect_reply = false;  // outbound
   bool connected = false;     // outbound: the dial completed
@@ -56,6 +59,7 @@ struct NetTransport::Conn {
 
 struct NetTransport::UdpSend {
   uv_udp_send_t req{};
+  Udp *udp = nullptr;  // outlives the request: a closing handle cancels its sends first
   Bytes data;
 };
 
@@ -265,16 +269,47 @@ void NetTransport::send_packet(const Endpoint &to, ByteView data) {
     send_failed(to, uv_strerror(rc));
     return;
   }
+  if (udp_queued_ + data.size() > kMaxQueuedSendBytes) {
+    send_dropped(to);
+    return;
+  }
   auto *s = new UdpSend;
+  s->udp = sock;
   s->data.assign(data.begin(), data.end());
   s->req.data = s;
   b = buf_of(s->data);
   if (const int queued = uv_udp_send(&s->req, &sock->h, &b, 1, sa,
-                                     [](uv_udp_send_t *req, int) { delete static_cast<UdpSend *>(req->data); });
+                                     [](uv_udp_send_t *req, int) {
+                                       auto *done = static_cast<UdpSend *>(req->data);
+                                       if (NetTransport *t = done->udp->owner) t->udp_queued_ -= done->data.size();
+                                       delete done;
+                                     });
       queued != 0) {
     send_failed(to, uv_strerror(queued));
     delete s;
+    return;
   }
+  udp_queued_ += s->data.size();
+}
+
+void NetTransport::send_dropped(const Endpoint &to) {
+  ++stats_.udp_send_dropped;
+  ++drops_unlogged_;
+  const Time now = std::chrono::steady_clock::now();
+  if (last_drop_log_ != Time{} && now - last_drop_log_ < std::chrono::seconds(1)) return;
+  last_drop_log_ = now;
+  const uint64_t n = drops_unlogged_;
+  drops_unlogged_ = 0;
+  if (sink_) {
+    sink_->on_transport_error("Failed to send UDP packet to=" + protocol::to_string(to) +
+                              ": send queue full, " + std::to_string(n) + " datagrams dropped");
+  }
+}
+
+StreamSettings NetTransport::settings() {
+  StreamSettings st = sink_->stream_settings();
+  st.memory = memory_;
+  return st;
 }
 
 void NetTransport::send_failed(const Endpoint &to, const char *why) {
@@ -300,11 +335,16 @@ void NetTransport::drop(Conn *c) {
     c->counted = false;
     --reading_;
   }
+  if (c->pending) {
+    c->pending = false;
+    pending_.erase(c->id);
+  }
   if (c->has_deadline) {
     deadlines_.erase({c->deadline, c});
     c->has_deadline = false;
   }
   c->owner = nullptr;
+  c->reader.reset();  // gives its memory back to memory_ now, not when libuv frees c
   uv_close(handle(&c->h), [](uv_handle_t *h) { delete static_cast<Conn *>(h->data); });
   if (!closed_) rearm();
 }
@@ -366,6 +406,13 @@ void NetTransport::on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   const State st = c->reader->feed(bytes_of(buf, nread));
+  if (c->inbound) {
+    if (!c->got_bytes) {  // from the first-byte deadline to the whole exchange's (reply included)
+      c->got_bytes = true;
+      t->set_deadline(c, c->exchange_deadline);
+    }
+    if (c->pending && !t->identify(c)) return;
+  }
   if (st == State::NeedMore) return;
   (void)uv_read_stop(s);  // cannot fail
   if (c->inbound) {
@@ -373,6 +420,7 @@ void NetTransport::on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   } else if (st == State::Done) {
     t->finish_outbound(c, std::optional<wire::StreamMessage>(c->reader->take()));
   } else {
+    if (c->reader->memory_refused()) ++t->stats_.streams_over_memory;
     t->finish_outbound(c, c->reader->error());
   }
 }
@@ -401,8 +449,7 @@ void NetTransport::on_connection(uv_stream_t *server, int status) {
     close_now(c);
     return;
   }
-  if (!t->sink_ || t->reading_ >= t->opts_.max_inbound_streams) {
-    ++t->stats_.streams_refused;
+  if (!t->sink_) {
     close_now(c);
     return;
   }
@@ -417,25 +464,57 @@ void NetTransport::on_connection(uv_stream_t *server, int status) {
     close_now(c);
     return;
   }
+  if (t->pending_.size() >= static_cast<size_t>(kMaxPendingStreams)) {
+    ++t->stats_.streams_evicted;
+    t->drop(t->pending_.begin()->second);
+  }
   c->owner = t;
   c->inbound = true;
   c->id = t->next_inbound_++;
   c->peer = std::move(*from);
-  c->counted = true;
-  ++t->reading_;
+  c->pending = true;
+  t->pending_[c->id] = c;
   t->inbound_[c->id] = c;
   (void)uv_tcp_nodelay(&c->h, 1);  // latency only; a failure changes nothing else
-  c->reader = std::make_unique<StreamReader>(t->sink_->stream_settings(), true);
-  t->set_deadline(c, std::chrono::steady_clock::now() + t->opts_.tcp_timeout);
+  c->reader = std::make_unique<StreamReader>(t->settings(), true);
+  const Time accepted = std::chrono::steady_clock::now();
+  c->exchange_deadline = accepted + t->opts_.tcp_timeout;
+  t->set_deadline(c, accepted + std::min<protocol::Duration>(kFirstByteTimeout, t->opts_.tcp_timeout));
   if (int rc = uv_read_start(stream(&c->h), &NetTransport::on_alloc, &NetTransport::on_read); rc != 0) {
     t->drop(c);
   }
+}
+
+bool NetTransport::identify(Conn *c) {
+  // Anything but a push/pull stays pending until it is delivered (a ping or a user message must
+  // not escape every cap by naming its type and then stalling).
+  const auto type = c->reader->message_type();
+  if (type != static_cast<uint8_t>(wire::MsgType::PushPull) || c->reader->state() == State::Failed) return true;
+  c->pending = false;
+  pending_.erase(c->id);
+  if (reading_ >= opts_.max_inbound_streams) {
+    ++stats_.streams_refused;
+    if (sink_) sink_->on_transport_error("Too many pending push/pull requests from=" + protocol::to_string(c->peer));
+    drop(c);
+    return false;
+  }
+  c->counted = true;
+  ++reading_;
+  return true;
 }
 
 void NetTransport::deliver_inbound(Conn *c) {
   if (c->counted) {
     c->counted = false;
     --reading_;
+  }
+  if (c->pending) {
+    c->pending = false;
+    pending_.erase(c->id);
+  }
+  if (c->reader->memory_refused()) {
+    ++stats_.streams_over_memory;
+    ++stats_.streams_refused;
   }
   const bool ok = c->reader->state() == State::Done;
   c->silent = !ok && c->reader->label_failure();
@@ -454,7 +533,7 @@ void NetTransport::reply_stream(protocol::ReplyStream r) {
   auto it = inbound_.find(r.id);
   if (it == inbound_.end()) return;
   Conn *c = it->second;
-  if (c->silent || r.data.empty() || c->counted) {
+  if (c->silent || r.data.empty() || c->counted || c->pending) {  // still being read: no reply
     drop(c);
     return;
   }
@@ -535,7 +614,7 @@ void NetTransport::on_request_written(uv_write_t *req, int status) {
     t->drop(c);
     return;
   }
-  c->reader = std::make_unique<StreamReader>(t->sink_->stream_settings(), false);
+  c->reader = std::make_unique<StreamReader>(t->settings(), false);
   if (int rc = uv_read_start(stream(&c->h), &NetTransport::on_alloc, &NetTransport::on_read); rc != 0) {
     t->finish_outbound(c, uv_error(rc, "read reply"));
   }

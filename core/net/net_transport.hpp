@@ -9,15 +9,22 @@
 // * UDP: a 2 MiB receive buffer is requested, halved until the kernel accepts; datagrams are read
 //   into a 65,536-byte buffer (larger ones arrive truncated and are counted); every datagram is
 //   sent from the listening socket of the destination's family (so its source port is the bound
-//   port), with uv_udp_try_send and a queued uv_udp_send when the socket is busy.
+//   port), with uv_udp_try_send and a queued uv_udp_send when the socket is busy. At most
+//   kMaxQueuedSendBytes wait in that queue; beyond it a datagram is dropped and counted, as a
+//   full socket buffer drops it anyway (memberlist's goroutine blocks instead; our loop must not).
+//   The drops are logged at most once a second, with their count.
 // * TCP out: one connection per OpenStream, with the OpenStream's deadline covering connect,
 //   write and reply; TCP_NODELAY. TCP in: read incrementally into a wire::StreamDecoder with the
-//   node's stream settings, bounded by its limits and by tcp_timeout (the whole exchange); at most
-//   max_inbound_streams connections may be in the reading phase, one more is closed at once.
+//   node's stream settings, bounded by its limits and by tcp_timeout (the whole exchange). Only
+//   streams that declare a push/pull count against max_inbound_streams (memberlist's
+//   maxPushPullRequests; one more is refused: "Too many pending push/pull requests"). The rest
+//   are pending (transport.hpp: kMaxPendingStreams, oldest closed first; kFirstByteTimeout).
+//   Every stream read, in or out, shares one memory budget (Limits::max_stream_memory).
 // * close() closes every socket before it returns (libuv closes the descriptor inside
 //   uv_close; only the memory is freed later, by the close callbacks).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -56,8 +63,15 @@ class NetTransport final : public Transport {
   TransportStats stats() const override {
     TransportStats s = stats_;
     s.streams_reading = static_cast<uint64_t>(reading_);
+    s.streams_pending = pending_.size();
+    s.stream_memory = memory_->used;
     return s;
   }
+
+  // Datagrams copied into the send queue while the socket buffer is full: enough for every
+  // burst a node sends (a probe round, a gossip round: a few datagrams of udp_buffer_size),
+  // small next to what a reflection flood would queue (257,040 acks for one crafted packet).
+  static constexpr size_t kMaxQueuedSendBytes = 1u << 20;
 
  private:
   struct Udp;
@@ -75,6 +89,12 @@ class NetTransport final : public Transport {
   void on_deadline();
   // Count the failure and tell the sink (Sink::on_transport_error).
   void send_failed(const Endpoint &to, const char *why);
+  void send_dropped(const Endpoint &to);
+  StreamSettings settings();
+  // After each read of a pending stream: once it is known to be a push/pull it leaves the
+  // pending set and counts against max_inbound_streams (anything else stays pending until it is
+  // delivered). False: the push/pull was one too many, refused and dropped.
+  bool identify(Conn *c);
   void accept_failed(const char *why);
 
   static void on_connection(uv_stream_t *server, int status);
@@ -97,7 +117,12 @@ class NetTransport final : public Transport {
   std::unordered_map<uint64_t, Conn *> inbound_;   // by our inbound stream id
   std::unordered_map<uint64_t, Conn *> outbound_;  // by the node's StreamId
   uint64_t next_inbound_ = 1;
-  int reading_ = 0;  // inbound connections in the reading phase
+  int reading_ = 0;  // inbound push/pulls in the reading phase
+  std::map<uint64_t, Conn *> pending_;  // inbound, type not known to be push/pull; oldest first
+  std::shared_ptr<wire::StreamMemory> memory_ = std::make_shared<wire::StreamMemory>();
+  size_t udp_queued_ = 0;  // bytes in uv_udp_send requests
+  uint64_t drops_unlogged_ = 0;
+  Time last_drop_log_{};
   std::set<std::pair<Time, Conn *>> deadlines_;
   Timer deadline_timer_;
   TransportStats stats_;

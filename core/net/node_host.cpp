@@ -238,7 +238,7 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource, SharedKeyring:
   void on_transport_error(std::string what) override {
     input([this, w = std::move(what)](Time t) { node->handle_transport_error(t, w); });
   }
-  StreamSettings stream_settings() override { return StreamSettings{node->stream_options(), &node->keyring()}; }
+  StreamSettings stream_settings() override { return StreamSettings{node->stream_options(), &node->keyring(), nullptr}; }
 
   // ---- Runtime::Resource
   void close_for_runtime_shutdown() override { close(); }
@@ -610,7 +610,10 @@ wire::Result<protocol::Metrics> NodeHost::metrics() {
   auto impl = impl_;
   return rt_->call([impl] {
     protocol::Metrics m = impl->node->metrics();
-    m.push_pull_refused += impl->transport->stats().streams_refused;
+    const TransportStats ts = impl->transport->stats();
+    m.push_pull_refused += ts.streams_refused;
+    m.udp_send_dropped += ts.udp_send_dropped;
+    m.streams_over_memory += ts.streams_over_memory;
     // Datagram user messages that found the notification queue full (notifier.hpp).
     if (impl->notifier) m.handoff_dropped += impl->notifier->dropped();
     return m;

@@ -87,6 +87,7 @@ wire::StreamIn make_in(const StreamSettings &s, bool server) {
   in.keyring = s.keyring;
   in.verify_incoming = s.options.verify_incoming;
   in.limits = s.options.limits;
+  in.memory = s.memory;
   return in;
 }
 }  // namespace

@@ -57,6 +57,9 @@ class Timer {
 struct StreamSettings {
   protocol::Node::StreamOptions options;
   const wire::Keyring *keyring = nullptr;
+  // The budget every stream the transport reads shares (Limits::max_stream_memory); set by the
+  // transport.
+  std::shared_ptr<wire::StreamMemory> memory;
 };
 
 // One stream message read from a connection, incrementally: a wire::StreamDecoder plus the
@@ -73,7 +76,9 @@ class StreamReader {
   wire::StreamDecoder::State eof();
   bool received_any() const { return received_ > 0; }
   wire::StreamDecoder::State state() const { return decoder_.state(); }
-  wire::StreamMessage take() { return std::move(decoder_.message()); }
+  wire::StreamMessage take() { return decoder_.take(); }
+  std::optional<uint8_t> message_type() const { return decoder_.message_type(); }
+  bool memory_refused() const { return decoder_.memory_refused(); }
   const wire::Error &error() const { return eof_error_ ? *eof_error_ : decoder_.error(); }
   // A label mismatch or a malformed label header: memberlist closes such a connection without a
   // word (handleConn), so no errResp is written.
@@ -89,12 +94,31 @@ class StreamReader {
 // Counters a transport keeps beyond the node's own metrics.
 struct TransportStats {
   uint64_t udp_send_errors = 0;     // datagrams the kernel refused
+  uint64_t udp_send_dropped = 0;    // datagrams dropped: the send queue was full (socket buffer full)
   uint64_t udp_truncated = 0;       // datagrams larger than the 65,536-byte read buffer
-  uint64_t streams_refused = 0;     // inbound streams closed at once: too many being read
-  uint64_t stream_timeouts = 0;     // inbound or outbound streams past their deadline
+  uint64_t streams_refused = 0;     // inbound push/pulls refused: too many being read, or over memory
+  uint64_t streams_over_memory = 0; // streams (in or out) refused by their memory bounds
+  uint64_t streams_evicted = 0;     // unidentified inbound streams closed to make room for a new one
+  uint64_t stream_timeouts = 0;     // inbound or outbound streams past their deadline (or first byte)
   uint64_t accept_errors = 0;
-  uint64_t streams_reading = 0;     // gauge: inbound streams being read now
+  uint64_t streams_reading = 0;     // gauge: inbound push/pulls being read now
+  uint64_t streams_pending = 0;     // gauge: inbound streams not (yet) known to be push/pulls
+  uint64_t stream_memory = 0;       // gauge: bytes the streams being read hold
 };
+
+// Inbound streams (memberlist's handleConn counts only streams that declared a push/pull against
+// its limit of 128). A connection that has not yet said what it carries (or carries something
+// else: a ping, a user message) is "pending": the pending ones have a cap of their own, and
+// when it is reached the oldest is closed to make room, so a flood of idle connections costs
+// the flooder its own oldest sockets, never a real request, which names its type in its first
+// bytes. 256: twice memberlist's push/pull limit, few enough descriptors for a default
+// RLIMIT_NOFILE of 1024.
+constexpr int kMaxPendingStreams = 256;
+// A pending connection must send its first byte this soon (capped by tcp_timeout): memberlist's
+// dialers write their request as soon as the connection is up, so a real first byte follows the
+// handshake by one round trip; 3 s also covers an initial retransmission timeout (1 s) twice.
+// After the first byte the whole exchange has tcp_timeout from the accept, as in memberlist.
+constexpr auto kFirstByteTimeout = std::chrono::seconds(3);
 
 class Transport {
  public:

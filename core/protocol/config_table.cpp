@@ -275,6 +275,9 @@ const std::array kTable{
              set_limit<&wire::Limits::max_user_state>, get_limit<&wire::Limits::max_user_state>},
     Property{"max_user_msg", "", PT::Int, "Bound: one reliable user message (bytes).",
              set_limit<&wire::Limits::max_user_msg>, get_limit<&wire::Limits::max_user_msg>},
+    Property{"max_stream_memory", "", PT::Int,
+             "Bound: memory the streams being read hold at once, buffered and decoded (bytes).",
+             set_limit<&wire::Limits::max_stream_memory>, get_limit<&wire::Limits::max_stream_memory>},
     Property{"max_meta", "", PT::Int, "Bound: metadata accepted from a peer (bytes).",
              set_limit<&wire::Limits::max_meta>, get_limit<&wire::Limits::max_meta>},
 };

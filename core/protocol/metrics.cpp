@@ -27,6 +27,8 @@ std::vector<std::pair<const char *, double>> metric_values(const Metrics &m) {
       {"memberlist.push_pull.refused", d(m.push_pull_refused)},
       {"memberlist.packets.dropped", d(m.packets_dropped)},
       {"memberlist.handoff.dropped", d(m.handoff_dropped)},
+      {"memberlist.udp.send_dropped", d(m.udp_send_dropped)},
+      {"memberlist.stream.over_memory", d(m.streams_over_memory)},
       {"memberlist.refute", d(m.refutes)},
       {"memberlist.node.alive", d(m.node_alive)},
       {"memberlist.node.suspect", d(m.node_suspect)},

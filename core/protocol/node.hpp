@@ -170,6 +170,12 @@ struct Metrics {
   // alive/suspect/dead/user messages dropped because a packet carried more of them than the
   // handoff queue holds (HandoffQueueDepth; memberlist logs "handler queue full" and drops them)
   uint64_t handoff_dropped = 0;
+  // Filled in by the runtime (net::NodeHost::metrics), from its transport: datagrams dropped
+  // because the send queue was full (the socket buffer full for longer than a burst), and streams
+  // refused by their memory bounds (wire::Limits::max_stream_memory, node states that decode to
+  // far more than they take on the wire). The latter also count in push_pull_refused when inbound.
+  uint64_t udp_send_dropped = 0;
+  uint64_t streams_over_memory = 0;
   uint64_t refutes = 0;
   uint64_t node_alive = 0, node_suspect = 0, node_dead = 0, node_left = 0;  // gauges, refreshed on read
   int64_t health_score = 0;

@@ -25,6 +25,18 @@ struct Limits {
   size_t max_user_msg = 20u << 20;
   // How deep compound/compress wrappers may nest inside one packet.
   size_t max_nesting = 8;
+  // Compound parts in one packet, counted at every nesting level. memberlist's senders pack at
+  // most one compound of up to 255 parts per datagram (makeCompoundMessage) and never put a
+  // compound inside another, so 255 is the most any real datagram carries; nested compounds
+  // (which memberlist would unpack without bound: 16 x 63 x 255 pings fit one compressed
+  // 8 KiB datagram) stop at this budget and the rest of the packet is dropped.
+  size_t max_packet_parts = 255;
+  // Memory held at once by the streams one node is reading: wire bytes buffered while a message
+  // arrives plus what its push/pull decodes to (node states, user state). Beyond it a stream is
+  // refused (memberlist has no bound: 128 concurrent push/pulls of tiny node states could take
+  // tens of GB). A 10,000-member push/pull with 512-byte metadata (6 MB on the wire) charges
+  // about 13 MB against it.
+  size_t max_stream_memory = 256u << 20;
   // Node metadata accepted from a peer (memberlist's MetaMaxSize, enforced by every Go node on
   // its own meta, so a larger value can only come from a misbehaving peer).
   size_t max_meta = 512;

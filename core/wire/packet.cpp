@@ -55,10 +55,20 @@ Result<OpenedPacket> open_packet(ByteView datagram, const PacketIn &opts) {
 }
 
 namespace {
-// `decompressed` counts what every compress wrapper in this packet has produced so far:
+// `b.decompressed` counts what every compress wrapper in this packet has produced so far:
 // max_packet_decompressed bounds the packet as a whole, not each wrapper (a datagram of many
 // small wrappers would otherwise multiply it).
-void unpack_into(ByteView msg, const Limits &limits, size_t depth, size_t &decompressed, PacketContents &out) {
+// `parts` counts compound parts at every level against max_packet_parts; once it is spent,
+// `over` is set, one error says so, and nothing more of the packet is looked at (a datagram's
+// work is bounded by its budget, not by how its nesting multiplies).
+struct Budget {
+  size_t decompressed = 0;
+  size_t parts = 0;
+  bool over = false;
+};
+
+void unpack_into(ByteView msg, const Limits &limits, size_t depth, Budget &b, PacketContents &out) {
+  if (b.over) return;
   if (msg.empty()) {
     out.errors.push_back(make_error(Errc::Truncated, "empty message"));
     return;
@@ -78,17 +88,28 @@ void unpack_into(ByteView msg, const Limits &limits, size_t depth, size_t &decom
         out.errors.push_back(make_error(Errc::Truncated, "compound: " + std::to_string(parts->truncated) +
                                                              " truncated parts"));
       }
-      for (ByteView part : parts->parts) unpack_into(part, limits, depth + 1, decompressed, out);
+      for (ByteView part : parts->parts) {
+        if (b.over) return;
+        if (b.parts >= limits.max_packet_parts) {
+          b.over = true;
+          out.errors.push_back(make_error(Errc::LimitExceeded, "packet carries more than " +
+                                                                   std::to_string(limits.max_packet_parts) +
+                                                                   " compound parts; the rest is dropped"));
+          return;
+        }
+        ++b.parts;
+        unpack_into(part, limits, depth + 1, b, out);
+      }
       return;
     }
     case MsgType::Compress: {
-      auto plain = decompress_payload(msg.subspan(1), limits.max_packet_decompressed - decompressed, limits);
+      auto plain = decompress_payload(msg.subspan(1), limits.max_packet_decompressed - b.decompressed, limits);
       if (!plain) {
         out.errors.push_back(plain.error());
         return;
       }
-      decompressed += plain->size();
-      unpack_into(*plain, limits, depth + 1, decompressed, out);
+      b.decompressed += plain->size();
+      unpack_into(*plain, limits, depth + 1, b, out);
       return;
     }
     case MsgType::Err:  // a stream reply only; memberlist drops it in a packet
@@ -108,8 +129,8 @@ void unpack_into(ByteView msg, const Limits &limits, size_t depth, size_t &decom
 
 PacketContents unpack_payload(ByteView payload, const Limits &limits) {
   PacketContents out;
-  size_t decompressed = 0;
-  unpack_into(payload, limits, 0, decompressed, out);
+  Budget b;
+  unpack_into(payload, limits, 0, b, out);
   return out;
 }
 

@@ -72,8 +72,57 @@ Result<Bytes> encode_stream(ByteView message, const StreamOut &opts) {
 
 // -------------------------------------------------------------------------------------------------
 
-StreamDecoder::StreamDecoder(StreamIn opts) : opts_(opts) {
+namespace {
+// Node states of one push/pull may hold at most this many bytes decoded per byte they take in
+// the stream (plus kDecodedSlack). memberlist's encoder writes every field of a node state with
+// its key, at least ~60 bytes, which we hold in about sizeof(PushNodeState) + name + meta +
+// addresses (~2x); a one-byte empty map is ~150x and is what an amplification attack sends
+// (1 MiB of them decoded to ~400 MB before this bound).
+constexpr size_t kDecodedPerWireByte = 8;
+constexpr size_t kDecodedSlack = 4096;
+
+size_t held_by(const PushNodeState &n) {
+  size_t b = sizeof(PushNodeState) + n.name.size();
+  if (n.meta) b += n.meta->size();
+  if (n.addr && n.addr->size() > SmallBytes::kInline) b += n.addr->size();
+  if (n.vsn && n.vsn->size() > SmallBytes::kInline) b += n.vsn->size();
+  return b;
+}
+}  // namespace
+
+StreamDecoder::StreamDecoder(StreamIn opts) : opts_(std::move(opts)) {
   if (!opts_.read_label_header) phase_ = Phase::Type;
+}
+
+StreamDecoder::~StreamDecoder() { release(); }
+
+bool StreamDecoder::charge(size_t n) {
+  if (!opts_.memory) return true;
+  if (opts_.memory->used + n > opts_.limits.max_stream_memory) return false;
+  opts_.memory->used += n;
+  charged_ += n;
+  return true;
+}
+
+void StreamDecoder::release() {
+  if (!opts_.memory) return;
+  opts_.memory->used -= charged_;
+  charged_ = 0;
+}
+
+Error StreamDecoder::over_memory(const char *what) {
+  memory_refused_ = true;
+  return make_error(Errc::LimitExceeded, "streams being read already hold " + std::to_string(opts_.memory->used) +
+                                             " bytes (max_stream_memory " +
+                                             std::to_string(opts_.limits.max_stream_memory) + "); " + what);
+}
+
+StreamMessage StreamDecoder::take() {
+  StreamMessage m = std::move(message_);
+  buf_.clear();
+  buf_.shrink_to_fit();
+  release();
+  return m;
 }
 
 StreamDecoder::State StreamDecoder::fail(Error e) {
@@ -81,6 +130,8 @@ StreamDecoder::State StreamDecoder::fail(Error e) {
   state_ = State::Failed;
   buf_.clear();
   buf_.shrink_to_fit();
+  message_ = StreamMessage{};
+  release();
   return state_;
 }
 
@@ -91,6 +142,7 @@ StreamDecoder::State StreamDecoder::feed(ByteView chunk) {
   const size_t cap = opts_.limits.max_stream_bytes + 5;
   const size_t room = cap - std::min(cap, buf_.size());
   const size_t take = std::min(chunk.size(), room);
+  if (!charge(take)) return fail(over_memory("stream refused"));
   buf_.insert(buf_.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
   step(buf_);
   if (take < chunk.size() && state_ == State::NeedMore) {
@@ -138,6 +190,7 @@ Result<bool> StreamDecoder::parse_body(ByteView data, bool complete) {
       case kStart: {
         if (data.empty()) return complete ? Result<bool>(stream_truncated()) : Result<bool>(false);
         body_off_ = 1;
+        type_ = data[0];
         switch (static_cast<MsgType>(data[0])) {
           case MsgType::PushPull: body_stage_ = kPPHeader; break;
           case MsgType::User: body_stage_ = kUserHeader; break;
@@ -163,14 +216,17 @@ Result<bool> StreamDecoder::parse_body(ByteView data, bool complete) {
                                                      std::to_string(lim.max_user_state));
         }
         message_ = PushPull{header_.join, {}, {}};
+        nodes_start_ = body_off_;
+        nodes_decoded_ = 0;
         body_stage_ = kPPNodes;
         break;
       }
       case kPPNodes: {
         auto &pp = std::get<PushPull>(message_);
-        // Each node state takes at least one byte, so this never reserves for absent data.
+        // Reserved for what the bytes at hand can be as real node states (each takes ~60 bytes
+        // or more); the vector grows past that if they are smaller.
         if (pp.nodes.empty()) {
-          pp.nodes.reserve(std::min(static_cast<size_t>(header_.nodes), data.size() - body_off_));
+          pp.nodes.reserve(std::min(static_cast<size_t>(header_.nodes), (data.size() - body_off_) / 64));
         }
         while (pp.nodes.size() < static_cast<size_t>(header_.nodes)) {
           // Decoded in place; a node that is not complete yet is dropped, and decoded again
@@ -179,6 +235,17 @@ Result<bool> StreamDecoder::parse_body(ByteView data, bool complete) {
           if (!st || !*st) pp.nodes.pop_back();
           if (!st) return st.error();
           if (!*st) return false;
+          const size_t held = held_by(pp.nodes.back());
+          nodes_decoded_ += held;
+          const size_t wire = body_off_ - nodes_start_;
+          if (nodes_decoded_ > kDecodedPerWireByte * wire + kDecodedSlack) {
+            memory_refused_ = true;
+            return make_error(Errc::LimitExceeded,
+                              "push/pull node states decode to " + std::to_string(nodes_decoded_) + " bytes from " +
+                                  std::to_string(wire) + " on the wire (" + std::to_string(pp.nodes.size()) +
+                                  " of " + std::to_string(header_.nodes) + " states); refused");
+          }
+          if (!charge(held)) return over_memory("push/pull refused");
         }
         body_stage_ = kPPUser;
         break;
@@ -187,6 +254,7 @@ Result<bool> StreamDecoder::parse_body(ByteView data, bool complete) {
         const auto need = static_cast<size_t>(header_.user_state_len);
         if (data.size() - body_off_ < need) return complete ? Result<bool>(stream_truncated()) : Result<bool>(false);
         auto &pp = std::get<PushPull>(message_);
+        if (!charge(need)) return over_memory("push/pull user state refused");
         pp.user_state.assign(data.begin() + static_cast<std::ptrdiff_t>(body_off_),
                              data.begin() + static_cast<std::ptrdiff_t>(body_off_ + need));
         body_off_ += need;
@@ -208,6 +276,7 @@ Result<bool> StreamDecoder::parse_body(ByteView data, bool complete) {
       case kUserBody: {
         const auto need = static_cast<size_t>(user_len_);
         if (data.size() - body_off_ < need) return complete ? Result<bool>(stream_truncated()) : Result<bool>(false);
+        if (!charge(need)) return over_memory("user message refused");
         message_ = UserMsg{Bytes(data.begin() + static_cast<std::ptrdiff_t>(body_off_),
                                  data.begin() + static_cast<std::ptrdiff_t>(body_off_ + need))};
         body_off_ += need;

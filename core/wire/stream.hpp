@@ -1,6 +1,7 @@
 // TCP stream messages (WIRE.md §5.7): [label header] [0a len encrypted( [09 compress( msg )] )].
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,12 @@ struct StreamOut {
 // Wraps one stream message (type byte first) for the wire.
 Result<Bytes> encode_stream(ByteView message, const StreamOut &opts);
 
+// The memory budget the stream decoders of one node share (Limits::max_stream_memory): what each
+// has buffered and decoded and not yet handed over. Single-threaded, like the decoders.
+struct StreamMemory {
+  size_t used = 0;
+};
+
 struct StreamIn {
   std::string_view label;
   bool skip_inbound_label_check = false;
@@ -39,6 +46,8 @@ struct StreamIn {
   const Keyring *keyring = nullptr;
   bool verify_incoming = true;
   Limits limits;
+  // Shared with the node's other decoders; null: only this stream's own bounds apply.
+  std::shared_ptr<StreamMemory> memory;
 };
 
 // Incremental decoder for one stream message: feed bytes as they arrive. Everything it buffers
@@ -47,10 +56,20 @@ class StreamDecoder {
  public:
   enum class State { NeedMore, Done, Failed };
   explicit StreamDecoder(StreamIn opts);
+  ~StreamDecoder();  // gives back what it holds of the shared budget
+  StreamDecoder(const StreamDecoder &) = delete;
+  StreamDecoder &operator=(const StreamDecoder &) = delete;
   State feed(ByteView chunk);
   State state() const { return state_; }
   const Error &error() const { return error_; }
   StreamMessage &message() { return message_; }
+  // Moves the decoded message out, frees the buffered bytes and gives back the budget.
+  StreamMessage take();
+  // The message type (the byte after the label, encryption and compression), once known.
+  std::optional<uint8_t> message_type() const { return type_; }
+  // Failed because the message would hold more memory than its bounds allow (the shared budget,
+  // or node states that decode to far more than they take on the wire).
+  bool memory_refused() const { return memory_refused_; }
   // The label the peer sent (server side), valid once past the header.
   const std::string &peer_label() const { return peer_label_; }
   bool was_encrypted() const { return encrypted_; }
@@ -65,6 +84,10 @@ class StreamDecoder {
  private:
   enum class Phase { Label, Type, Body };
   State fail(Error e);
+  // Charges n bytes to the shared budget; false (nothing charged) when it would go over.
+  bool charge(size_t n);
+  void release();
+  Error over_memory(const char *what);  // sets memory_refused_
   State step(ByteView all);  // all: buf_, or the caller's buffer in decode()
   State finish(ByteView msg);
   // Parses the message body in data (type byte at data[0]); complete == no more bytes will come.
@@ -90,6 +113,11 @@ class StreamDecoder {
   // Set where a decode came up short: no decode is tried there again until it finds the end.
   std::optional<ObjectScanner> scan_;
   size_t parsed_ = 0;
+  std::optional<uint8_t> type_;
+  size_t charged_ = 0;          // held of opts_.memory
+  size_t nodes_start_ = 0;      // push/pull: offset of the first node state
+  size_t nodes_decoded_ = 0;    // push/pull: bytes the decoded node states hold
+  bool memory_refused_ = false;
 };
 
 }  // namespace memberlist::wire

@@ -253,19 +253,24 @@ TEST_F(Transport, InboundReadDeadline) {
   EXPECT_TRUE(got.empty());
 }
 
-// At most max_concurrent_push_pulls inbound connections are read at once; one more is closed
-// immediately (and counted as refused).
+// At most max_concurrent_push_pulls inbound push/pulls are read at once; one more is closed as
+// soon as it names its type (and counted as refused). Only push/pulls count, as in memberlist's
+// handleConn (idle connections are bounded separately: net_test_hostile.cpp).
 TEST_F(Transport, ConcurrentInboundStreamsAreBounded) {
   auto cfg = fast_config("a", "127.0.0.30");
   cfg.max_concurrent_push_pulls = 2;
   cfg.tcp_timeout = 10s;
   auto &a = add(cfg);
   ASSERT_TRUE(a.host);
+  // A push/pull type byte and nothing more: declared, still being read.
+  const uint8_t push_pull = static_cast<uint8_t>(wire::MsgType::PushPull);
   int idle1 = tcp_connect("127.0.0.30", a.host->port(), scaled(5000ms));
   int idle2 = tcp_connect("127.0.0.30", a.host->port(), scaled(5000ms));
   ASSERT_GE(idle1, 0);
   ASSERT_GE(idle2, 0);
-  // Make sure both were accepted before the third arrives.
+  ASSERT_EQ(::send(idle1, &push_pull, 1, MSG_NOSIGNAL), 1);
+  ASSERT_EQ(::send(idle2, &push_pull, 1, MSG_NOSIGNAL), 1);
+  // Make sure both were counted before the third arrives.
   ASSERT_TRUE(wait_until(
       [&] {
         auto st = a.host->transport_stats();
@@ -279,6 +284,7 @@ TEST_F(Transport, ConcurrentInboundStreamsAreBounded) {
       [&] {
         third = tcp_connect("127.0.0.30", a.host->port(), scaled(2000ms));
         if (third < 0) return false;
+        ::send(third, &push_pull, 1, MSG_NOSIGNAL);
         auto got = read_all(third, &eof);
         ::close(third);
         return eof && got.empty();

@@ -594,4 +594,37 @@ TEST_F(Cluster, ExternalTransportJoin) {
   net.clear();
 }
 
+// The embedder's inbound streams follow NetTransport's rules (issue 12): 300 that never send a
+// byte take no push/pull slot (the oldest 44 are closed at once to make room, the rest at the
+// first-byte deadline), and a join through the node still succeeds.
+TEST_F(Cluster, ExternalTransportIdleStreamsDoNotLockOut) {
+  Loopback net;
+  auto &a = net.add(rt, "ext-a", 1011);
+  auto &b = net.add(rt, "ext-b", 1012);
+  ASSERT_TRUE(a.host && b.host);
+  const protocol::Endpoint idler{{127, 0, 0, 9}, 4242, ""};
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(a.host->accept_stream(idler).ok());
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto st = a.host->transport_stats();
+        return st.ok() && st->streams_evicted == 300u - net::kMaxPendingStreams;
+      },
+      3000ms));
+  EXPECT_GE(net.closes.load(), 300 - net::kMaxPendingStreams);  // close_stream for each
+  auto j = b.host->join({a.ep});
+  ASSERT_TRUE(j.ok()) << j.error().to_string();
+  EXPECT_TRUE(wait_until([&] { return members_of(*a.host) == 2 && members_of(*b.host) == 2; }, 5000ms));
+  // fast_config's tcp_timeout (1 s) caps the first-byte deadline: every idle stream goes.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto st = a.host->transport_stats();
+        return st.ok() && st->streams_pending == 0 && st->stream_timeouts >= 200;
+      },
+      5000ms));
+  auto m = a.host->metrics();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->push_pull_refused, 0u);
+  net.clear();
+}
+
 }  // namespace
