@@ -21,6 +21,7 @@ var configKeysNotInEntries = map[string]string{
 	"max_user_state":            "a decoding bound; memberlist has no Config field for it",
 	"max_user_msg":              "a decoding bound; memberlist has no Config field for it",
 	"max_meta":                  "MetaMaxSize is a constant in memberlist",
+	"max_stream_memory":         "a decoding bound across streams; memberlist has no Config field for it",
 }
 
 // Config and libmemberlist's property table name the same keys.

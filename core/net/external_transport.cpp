@@ -104,10 +104,10 @@ void ExternalTransport::finish_outbound(uint64_t id, wire::Result<std::optional<
   if (sink_) sink_->on_stream_result(node_id, std::move(outcome));
 }
 
-StreamSettings ExternalTransport::settings() {
-  StreamSettings st = sink_->stream_settings();
-  st.memory = memory_;
-  return st;
+wire::StreamIn ExternalTransport::stream_in(bool request) {
+  wire::StreamIn in = sink_->stream_in(request);
+  in.memory = memory_;  // every stream this transport reads shares the budget
+  return in;
 }
 
 void ExternalTransport::set_deadline(uint64_t id, Stream &s, Time t) {
@@ -177,7 +177,7 @@ void ExternalTransport::accept_stream(uint64_t id, const Endpoint &from) {
   const Time accepted = std::chrono::steady_clock::now();
   s.exchange_deadline = accepted + tcp_timeout_;
   s.deadline = accepted + std::min<protocol::Duration>(kFirstByteTimeout, tcp_timeout_);
-  s.reader = std::make_unique<StreamReader>(settings(), true);
+  s.reader = std::make_unique<StreamReader>(stream_in(true));
   pending_.insert(id);
   deadlines_.insert({s.deadline, id});
   streams_.emplace(id, std::move(s));
@@ -245,7 +245,7 @@ void ExternalTransport::open_stream(protocol::OpenStream o) {
   s.peer = o.to;
   s.expect_reply = o.expect_reply;
   s.deadline = o.deadline;
-  if (o.expect_reply && sink_) s.reader = std::make_unique<StreamReader>(settings(), false);
+  if (o.expect_reply && sink_) s.reader = std::make_unique<StreamReader>(stream_in(false));
   if (auto old = by_node_id_.find(o.id); old != by_node_id_.end()) end_stream(old->second, std::nullopt);
   by_node_id_[o.id] = id;
   deadlines_.insert({s.deadline, id});

@@ -88,7 +88,7 @@ class ExternalTransport final : public Transport {
   void finish_outbound(uint64_t id, wire::Result<std::optional<wire::StreamMessage>> outcome);
   void deliver_inbound(uint64_t id, Stream &s);
   void set_deadline(uint64_t id, Stream &s, Time t);
-  StreamSettings settings();
+  wire::StreamIn stream_in(bool request);  // the node's, with this transport's memory budget
   bool identify(uint64_t id, Stream &s);  // as NetTransport::identify
   void on_deadline();
   void rearm();

@@ -306,10 +306,10 @@ void NetTransport::send_dropped(const Endpoint &to) {
   }
 }
 
-StreamSettings NetTransport::settings() {
-  StreamSettings st = sink_->stream_settings();
-  st.memory = memory_;
-  return st;
+wire::StreamIn NetTransport::stream_in(bool request) {
+  wire::StreamIn in = sink_->stream_in(request);
+  in.memory = memory_;  // every stream this transport reads shares the budget
+  return in;
 }
 
 void NetTransport::send_failed(const Endpoint &to, const char *why) {
@@ -476,7 +476,7 @@ void NetTransport::on_connection(uv_stream_t *server, int status) {
   t->pending_[c->id] = c;
   t->inbound_[c->id] = c;
   (void)uv_tcp_nodelay(&c->h, 1);  // latency only; a failure changes nothing else
-  c->reader = std::make_unique<StreamReader>(t->settings(), true);
+  c->reader = std::make_unique<StreamReader>(t->stream_in(true));
   const Time accepted = std::chrono::steady_clock::now();
   c->exchange_deadline = accepted + t->opts_.tcp_timeout;
   t->set_deadline(c, accepted + std::min<protocol::Duration>(kFirstByteTimeout, t->opts_.tcp_timeout));
@@ -614,7 +614,7 @@ void NetTransport::on_request_written(uv_write_t *req, int status) {
     t->drop(c);
     return;
   }
-  c->reader = std::make_unique<StreamReader>(t->settings(), false);
+  c->reader = std::make_unique<StreamReader>(t->stream_in(false));
   if (int rc = uv_read_start(stream(&c->h), &NetTransport::on_alloc, &NetTransport::on_read); rc != 0) {
     t->finish_outbound(c, uv_error(rc, "read reply"));
   }

@@ -90,7 +90,7 @@ class NetTransport final : public Transport {
   // Count the failure and tell the sink (Sink::on_transport_error).
   void send_failed(const Endpoint &to, const char *why);
   void send_dropped(const Endpoint &to);
-  StreamSettings settings();
+  wire::StreamIn stream_in(bool request);  // the node's, with this transport's memory budget
   // After each read of a pending stream: once it is known to be a push/pull it leaves the
   // pending set and counts against max_inbound_streams (anything else stays pending until it is
   // delivered). False: the push/pull was one too many, refused and dropped.

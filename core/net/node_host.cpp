@@ -238,7 +238,7 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource, SharedKeyring:
   void on_transport_error(std::string what) override {
     input([this, w = std::move(what)](Time t) { node->handle_transport_error(t, w); });
   }
-  StreamSettings stream_settings() override { return StreamSettings{node->stream_options(), &node->keyring(), nullptr}; }
+  wire::StreamIn stream_in(bool request) override { return node->stream_in(request); }
 
   // ---- Runtime::Resource
   void close_for_runtime_shutdown() override { close(); }

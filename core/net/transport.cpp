@@ -78,22 +78,7 @@ void Timer::close() {
 
 // ------------------------------------------------------------------------------ StreamReader
 
-namespace {
-wire::StreamIn make_in(const StreamSettings &s, bool server) {
-  wire::StreamIn in;
-  in.label = s.options.label;
-  in.skip_inbound_label_check = s.options.skip_inbound_label_check;
-  in.read_label_header = server;
-  in.keyring = s.keyring;
-  in.verify_incoming = s.options.verify_incoming;
-  in.limits = s.options.limits;
-  in.memory = s.memory;
-  return in;
-}
-}  // namespace
-
-StreamReader::StreamReader(StreamSettings settings, bool server)
-    : settings_(std::move(settings)), decoder_(make_in(settings_, server)) {}
+StreamReader::StreamReader(wire::StreamIn in) : decoder_(std::move(in)) {}
 
 wire::StreamDecoder::State StreamReader::feed(ByteView chunk) {
   received_ += chunk.size();

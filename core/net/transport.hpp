@@ -45,7 +45,6 @@ class Timer {
   void stop();
   void close();
   bool armed() const { return armed_.has_value(); }
-  std::optional<Time> armed_at() const { return armed_; }
 
  private:
   struct Handle;
@@ -53,28 +52,18 @@ class Timer {
   std::optional<Time> armed_;
 };
 
-// How to decode streams addressed to one node (from Node::stream_options() and Node::keyring()).
-struct StreamSettings {
-  protocol::Node::StreamOptions options;
-  const wire::Keyring *keyring = nullptr;
-  // The budget every stream the transport reads shares (Limits::max_stream_memory); set by the
-  // transport.
-  std::shared_ptr<wire::StreamMemory> memory;
-};
-
-// One stream message read from a connection, incrementally: a wire::StreamDecoder plus the
-// settings its string views point into (so it must not move: held by unique_ptr).
+// One stream message read from a connection, incrementally: a wire::StreamDecoder with the
+// options the node gave (Sink::stream_in, from protocol::Node::stream_in). Held by unique_ptr.
 class StreamReader {
  public:
-  StreamReader(StreamSettings settings, bool server);  // server: the request (label header read)
+  explicit StreamReader(wire::StreamIn in);
   StreamReader(const StreamReader &) = delete;
   StreamReader &operator=(const StreamReader &) = delete;
 
   wire::StreamDecoder::State feed(ByteView chunk);
   // The peer closed its side. Failed (truncated), unless nothing at all arrived (then NeedMore
-  // stays and received_any() is false: a plain EOF, which memberlist answers with silence).
+  // stays: a plain EOF, which memberlist answers with silence).
   wire::StreamDecoder::State eof();
-  bool received_any() const { return received_ > 0; }
   wire::StreamDecoder::State state() const { return decoder_.state(); }
   wire::StreamMessage take() { return decoder_.take(); }
   std::optional<uint8_t> message_type() const { return decoder_.message_type(); }
@@ -85,7 +74,6 @@ class StreamReader {
   bool label_failure() const;
 
  private:
-  StreamSettings settings_;
   wire::StreamDecoder decoder_;
   size_t received_ = 0;
   std::optional<wire::Error> eof_error_;
@@ -132,7 +120,9 @@ class Transport {
     virtual void on_stream(StreamId id, const Endpoint &from, wire::Result<wire::StreamMessage> request) = 0;
     // How an outbound stream (open_stream) ended.
     virtual void on_stream_result(StreamId id, wire::Result<std::optional<wire::StreamMessage>> outcome) = 0;
-    virtual StreamSettings stream_settings() = 0;
+    // How to decode a stream to this node (protocol::Node::stream_in): `request` for an
+    // inbound one, false for the reply to one it opened.
+    virtual wire::StreamIn stream_in(bool request) = 0;
     // Something the transport could not do that no caller hears of otherwise (a datagram not
     // sent, a connection not accepted), in words, for the log. Counted in TransportStats too.
     virtual void on_transport_error(std::string /*what*/) {}

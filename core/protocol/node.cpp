@@ -589,9 +589,15 @@ Metrics Node::metrics() const {
 const Config &Node::config() const { return impl_->cfg; }
 bool Node::running() const { return impl_->started && !impl_->stopped; }
 
-Node::StreamOptions Node::stream_options() const {
-  return StreamOptions{impl_->cfg.label, impl_->cfg.skip_inbound_label_check, impl_->cfg.gossip_verify_incoming,
-                       impl_->cfg.limits};
+wire::StreamIn Node::stream_in(bool request) const {
+  wire::StreamIn in;
+  in.label = impl_->cfg.label;
+  in.skip_inbound_label_check = impl_->cfg.skip_inbound_label_check;
+  in.read_label_header = request;
+  in.keyring = &impl_->keyring;
+  in.verify_incoming = impl_->cfg.gossip_verify_incoming;
+  in.limits = impl_->cfg.limits;
+  return in;
 }
 
 wire::Keyring &Node::keyring() { return impl_->keyring; }

@@ -27,6 +27,7 @@
 #include "wire/bytes.hpp"
 #include "wire/error.hpp"
 #include "wire/messages.hpp"
+#include "wire/stream.hpp"
 
 namespace memberlist::protocol {
 
@@ -235,14 +236,12 @@ class Node {
   const Config &config() const;
   bool running() const;
 
-  // Options for decoding streams addressed to this node (labels, keys, limits).
-  struct StreamOptions {
-    std::string label;
-    bool skip_inbound_label_check;
-    bool verify_incoming;
-    wire::Limits limits;
-  };
-  StreamOptions stream_options() const;
+  // How to decode a stream addressed to this node, with its label, keys and limits: the one
+  // place a wire::StreamIn is made, for every driver (core/net's transports, the simulator).
+  // `request`: an inbound request (a label header comes first); false: the reply to a stream
+  // this node opened. The label and keyring views point into the node (valid while it lives).
+  // A driver that shares a memory budget across its streams sets `memory` itself.
+  wire::StreamIn stream_in(bool request) const;
   // The keyring (encryption on when non-empty). Changes take effect on the next packet.
   wire::Keyring &keyring();
 

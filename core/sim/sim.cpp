@@ -195,14 +195,7 @@ void Simulator::flush(NodeId id) {
         continue;
       }
       // The responder decodes with its own options, as its transport would.
-      const auto opts = nodes_[*to]->node->stream_options();
-      wire::StreamIn in;
-      in.label = opts.label;
-      in.skip_inbound_label_check = opts.skip_inbound_label_check;
-      in.keyring = &nodes_[*to]->node->keyring();
-      in.verify_incoming = opts.verify_incoming;
-      in.limits = opts.limits;
-      auto decoded = wire::StreamDecoder::decode(o->data, in);
+      auto decoded = wire::StreamDecoder::decode(o->data, nodes_[*to]->node->stream_in(true));
       const uint64_t rid = next_stream_++;
       streams_[rid] = std::make_unique<PendingStream>(PendingStream{id, o->id, *to, o->expect_reply, o->deadline});
       sn.open[o->id] = rid;
@@ -236,14 +229,7 @@ void Simulator::flush(NodeId id) {
       e->stream = ps.opener_id;
       e->at = now_ + delay(faults(id, ps.opener));
       if (!link_up(id, ps.opener) || e->at > ps.deadline) continue;  // the opener's timeout fires
-      const auto opts = nodes_[ps.opener]->node->stream_options();
-      wire::StreamIn in;
-      in.label = opts.label;
-      in.read_label_header = false;  // replies carry no label header
-      in.keyring = &nodes_[ps.opener]->node->keyring();
-      in.verify_incoming = opts.verify_incoming;
-      in.limits = opts.limits;
-      auto decoded = wire::StreamDecoder::decode(r->data, in);
+      auto decoded = wire::StreamDecoder::decode(r->data, nodes_[ps.opener]->node->stream_in(false));
       if (decoded) {
         e->msg = std::move(decoded.value());
       } else {

@@ -76,16 +76,7 @@ struct Driver {
   Driver(protocol::Config cfg, protocol::Time t)
       : node(std::move(cfg), Endpoint{wire::Bytes{10, 0, 0, 1}, 7946, "target"}, {}, 42, t), now(t) {}
 
-  wire::StreamIn stream_in(bool reply) {
-    const auto o = node.stream_options();
-    wire::StreamIn in;
-    in.label = o.label;
-    in.skip_inbound_label_check = o.skip_inbound_label_check;
-    in.read_label_header = !reply;
-    in.verify_incoming = o.verify_incoming;
-    in.limits = o.limits;
-    return in;
-  }
+  wire::StreamIn stream_in(bool reply) { return node.stream_in(!reply); }
 
   // Drains effects; `charge` says whether they count against the input.
   void drain(bool charge) {

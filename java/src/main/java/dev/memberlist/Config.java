@@ -256,6 +256,7 @@ public final class Config {
     public Builder maxUserState(long bytes) { return set("max_user_state", bytes); }
     public Builder maxUserMsg(long bytes) { return set("max_user_msg", bytes); }
     public Builder maxMeta(long bytes) { return set("max_meta", bytes); }
+    public Builder maxStreamMemory(long bytes) { return set("max_stream_memory", bytes); }
 
     /** The keyring the node uses, shared live (its keys replace a secret key). */
     public Builder keyring(Keyring v) { keyring = v; return this; }

@@ -101,6 +101,7 @@ class ConfigTest {
     t.add(typed("max_user_state", b -> b.maxUserState(6_000_000), "6000000"));
     t.add(typed("max_user_msg", b -> b.maxUserMsg(7_000_000), "7000000"));
     t.add(typed("max_meta", b -> b.maxMeta(1024), "1024"));
+    t.add(typed("max_stream_memory", b -> b.maxStreamMemory(8_000_000), "8000000"));
     return t;
   }
 
