@@ -25,12 +25,14 @@ Exit codes: 0 pass, 1 fail, 77 skipped (not root, or no network namespaces).
 
 import argparse
 import atexit
+import http.client
 import json
 import os
 import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -133,6 +135,7 @@ class Agent:
         self.events = []  # (t, "join"/"leave"/"update", name)
         self.view = {}  # name -> True (alive) / False (left or dead)
         self.stderr_path = None
+        self.sock = os.path.join(cluster.dir, f"{self.name}.sock")
         self.ready = threading.Event()
         self.starts = 0
         self.cv = cluster.cv
@@ -141,7 +144,7 @@ class Agent:
         c = self.cluster.cfg
         if self.kind in ("ours", "real"):
             exe = c.bin_ours if self.kind == "ours" else c.bin_real
-            cmd = [exe, "agent", "--name", self.name, "--bind", self.addr, "--http", "", "--profile", PROFILE,
+            cmd = [exe, "agent", "--name", self.name, "--bind", self.addr, "--http", "unix:" + self.sock, "--profile", PROFILE,
                    "--verbose", "--leave-timeout", "2s"]
             for j in join:
                 cmd += ["--join", j]
@@ -446,7 +449,7 @@ def sc_loss(cl, pct, hold, strict):
 SIGSTOP_BOUND = 20.0  # s after SIGCONT until everyone sees the node alive again
 
 
-def sc_sigstop(cl, hold, strict, victim=3):
+def sc_sigstop(cl, hold, strict, victim=4):
     """Pass rule: host `victim` SIGSTOPped for `hold` s is suspected by at least one other node
     (the 'Suspect ... has failed' log line); after SIGCONT every node sees it alive within
     SIGSTOP_BOUND s; no other node is declared dead by anyone."""
@@ -469,7 +472,7 @@ def sc_sigstop(cl, hold, strict, victim=3):
     others = cl.deaths(t0, exclude={v.name})
     res = {"suspected": suspected, "suspected_after_s": round(t_susp, 1) if suspected else None,
            "declared_dead_by": len({d[0] for d in declared}),
-           "alive_again_after_s": round(back, 1) if ok else None, "other_deaths": others[:20]}
+           "alive_again_after_s": round(back, 2) if ok else None, "other_deaths": others[:20]}
     if strict:
         if not suspected:
             raise Failure(f"{cl.label}: {v.name} stopped for {hold} s was never suspected", res)
@@ -517,6 +520,7 @@ def sc_partition(cl, strict, detect_limit=120.0, real_heal_wait=60.0):
             if ts:
                 per_obs.append((min(first) - t0, max(ts) - t0))
     same_side = [d for d in cl.deaths(t0) if side.get(d[1]) == side.get(d[0])]
+    marked = sum(cl.grep_stderr(r"Marking \S+ as failed, suspect timeout reached").values())
     time.sleep(2)
     t1 = time.monotonic()
     cl.heal()
@@ -526,7 +530,7 @@ def sc_partition(cl, strict, detect_limit=120.0, real_heal_wait=60.0):
     res = {"detected_all": detected, "detect_all_s": round(t_det, 1),
            "first_far_death_s": round(min(p[0] for p in per_obs), 1) if per_obs else None,
            "last_far_death_s": round(max(p[1] for p in per_obs), 1) if per_obs else None,
-           "healed": healed, "heal_s": round(t_heal, 1) if healed else None,
+           "own_declarations": marked, "healed": healed, "heal_s": round(t_heal, 1) if healed else None,
            "heal_waited_s": round(t_heal, 1), "same_side_deaths": same_side[:20]}
     if not healed:
         res["not_healed_views"] = cl.describe_views()
@@ -543,7 +547,7 @@ def sc_partition(cl, strict, detect_limit=120.0, real_heal_wait=60.0):
 RESTART_BOUND = 20.0  # s after the restart until everyone sees the node alive
 
 
-def sc_restart(cl, strict, victim=3, down=5.0):
+def sc_restart(cl, strict, victim=2, down=5.0):
     """Pass rule: host `victim` is killed with SIGKILL, restarted after `down` s with the same name
     and address (joining host 0); every node sees it alive within RESTART_BOUND s of the restart;
     no "Conflicting address" line in any log (no conflict storm), each observer sees it leave at
@@ -559,6 +563,7 @@ def sc_restart(cl, strict, victim=3, down=5.0):
     t_back = time.monotonic() - t1
     time.sleep(5)  # watch for flapping after the return
     conflicts = sum(cl.grep_stderr(r"Conflicting address").values())
+    suspected_by = sum(1 for k, n in cl.grep_stderr(rf"Suspect {re.escape(v.name)} has failed").items() if n and k != v.name)
     flaps = {}
     with cl.cv:
         for a in cl.agents:
@@ -567,7 +572,7 @@ def sc_restart(cl, strict, victim=3, down=5.0):
             ev = [k for t, k, nm in a.events if t >= t0 and nm == v.name]
             flaps[a.name] = (ev.count("leave"), ev.count("join"))
     others = cl.deaths(t0, exclude={v.name})
-    res = {"alive_after_s": round(t_back, 1) if ok else None, "conflict_lines": conflicts,
+    res = {"alive_after_s": round(t_back, 2) if ok else None, "conflict_lines": conflicts, "suspected_by": suspected_by,
            "max_leaves_per_observer": max(f[0] for f in flaps.values()),
            "max_joins_per_observer": max(f[1] for f in flaps.values()), "other_deaths": others[:20],
            "all_alive_at_end": cl.converged()}
@@ -635,32 +640,77 @@ def sc_udpblock(cl, strict, victim=1):
     return res
 
 
+class UnixHTTP(http.client.HTTPConnection):
+    """HTTP over the agent's unix socket (the socket file is reachable from any namespace)."""
+
+    def __init__(self, path, timeout=10):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+def http_call(path, method, url, body=None):
+    c = UnixHTTP(path)
+    try:
+        c.request(method, url, body=body)
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
 def sc_soak(cl, strict, minutes, loss=5):
-    """Churn (a random non-seed host is killed -9 or stopped gracefully and restarted every
-    ~20 s), `loss`% loss on every link, and metadata updates (over HTTP would need --http; here
-    the Go agents' gossip of user-visible node updates is not driven) -- the soak records RSS,
-    fds and threads of every long-lived process once a minute; pass rule: for the processes
-    never restarted, the last sample's RSS is within 25% + 4 MiB of the 2-minute sample, and
-    fds/threads are within +4 of it."""
+    """Soak (not in CI): `loss`% loss on every link throughout; churn: every 20 s one of hosts 1-4
+    is killed -9 or stopped with SIGTERM (graceful leave), and restarted 3 s later; user
+    messages: every second each Go agent on hosts 5-9 sends one reliable and one best-effort
+    message to another of them (POST /v1/send); RSS, open fds and threads of every process are
+    sampled. Pass rule: for every process never restarted (hosts 0 and 5-9) the last sample is
+    within RSS x1.25 + 4 MiB, fds +4 and threads +4 of the reference sample taken after the first
+    quarter of the run (warm-up); at least 95% of the reliable sends succeed; the cluster is
+    complete again within 60 s after the loss is lifted at the end."""
     cl.start_all()
     cl.set_loss(loss)
-    end = time.monotonic() + minutes * 60
+    t_start = time.monotonic()
+    end = t_start + minutes * 60
+    every = min(60.0, minutes * 60 / 12)
     samples = []  # (t, {name: stats})
     restarted = set()
-    next_sample = time.monotonic()
-    next_churn = time.monotonic() + 20
-    rng = random.Random(os.getpid())
+    next_sample = t_start
+    next_churn = t_start + 20
+    next_msg = t_start
+    rng = random.Random(os.getpid() + cl.cid)
+    senders = [a for a in cl.agents[5:] if a.kind in ("ours", "real")]
+    sent = {"reliable_ok": 0, "reliable_fail": 0, "best_effort_ok": 0, "best_effort_fail": 0}
+    churn = {"kill9": 0, "sigterm": 0}
     while time.monotonic() < end:
         now = time.monotonic()
         if now >= next_sample:
             samples.append((now, {a.name: a.proc_stats() for a in cl.agents if a.running()}))
-            next_sample = now + 60
+            next_sample = now + every
+        if now >= next_msg and len(senders) > 1:
+            for a in senders:
+                to = rng.choice([b for b in senders if b is not a])
+                for mode in ("reliable", "best-effort"):
+                    key = mode.replace("-", "_")
+                    try:
+                        st, _ = http_call(a.sock, "POST", f"/v1/send/{to.name}?mode={mode}",
+                                          body=f"soak {a.name}->{to.name} {now:.1f}".encode() * 8)
+                        sent[key + ("_ok" if st == 204 else "_fail")] += 1
+                    except OSError:
+                        sent[key + "_fail"] += 1
+            next_msg = now + 1
         if now >= next_churn:
-            v = cl.agents[rng.randrange(1, len(cl.agents) // 2)]
+            v = cl.agents[rng.randrange(1, 5)]
             restarted.add(v.name)
             if rng.random() < 0.5:
+                churn["kill9"] += 1
                 v.kill9()
             else:
+                churn["sigterm"] += 1
                 v.proc.send_signal(signal.SIGTERM)
                 try:
                     v.proc.wait(timeout=15)
@@ -669,27 +719,41 @@ def sc_soak(cl, strict, minutes, loss=5):
             time.sleep(3)
             v.start([cl.agents[0].addr, cl.agents[-1].addr])
             next_churn = time.monotonic() + 20
-        time.sleep(1)
+        time.sleep(0.2)
     cl.set_loss(0)
     samples.append((time.monotonic(), {a.name: a.proc_stats() for a in cl.agents if a.running()}))
     full = cl.wait_for(cl.converged, 60)
+    received = {}
+    for a in senders:
+        try:
+            st, body = http_call(a.sock, "GET", "/v1/stats")
+            received[a.name] = json.loads(body).get("messages_received") if st == 200 else None
+        except (OSError, ValueError):
+            received[a.name] = None
     stable = [a for a in cl.agents if a.name not in restarted]
-    ref = samples[min(2, len(samples) - 1)][1]
-    last = samples[-1][1]
-    growth = []
-    rows = []
+    ref_i = next(i for i, (t, _) in enumerate(samples) if t - t_start >= minutes * 15 or i == len(samples) - 1)
+    ref, last = samples[ref_i][1], samples[-1][1]
+    growth, rows = [], []
     for a in stable:
         r, l = ref.get(a.name), last.get(a.name)
         if not r or not l:
             continue
         rows.append({"name": a.name, "kind": a.kind, "rss_ref_kib": r["rss_kib"], "rss_end_kib": l["rss_kib"],
                      "fds_ref": r["fds"], "fds_end": l["fds"], "threads_ref": r["threads"], "threads_end": l["threads"]})
-        if (l["rss_kib"] > r["rss_kib"] * 1.25 + 4096 or l["fds"] > r["fds"] + 4 or l["threads"] > r["threads"] + 4):
+        if l["rss_kib"] > r["rss_kib"] * 1.25 + 4096 or l["fds"] > r["fds"] + 4 or l["threads"] > r["threads"] + 4:
             growth.append(a.name)
-    res = {"minutes": minutes, "loss_pct": loss, "restarts": len(restarted), "rows": rows, "growth": growth,
-           "full_at_end": full, "samples": [(round(t - samples[0][0]), s) for t, s in samples]}
-    if strict and growth:
-        raise Failure(f"{cl.label}: resource growth in {growth}", res)
+    rel = sent["reliable_ok"] + sent["reliable_fail"]
+    res = {"minutes": minutes, "loss_pct": loss, "churn": churn, "restarted": sorted(restarted), "sends": sent,
+           "messages_received": received, "rows": rows, "growth": growth, "full_at_end": full,
+           "reference_sample_s": round(samples[ref_i][0] - t_start),
+           "samples": [(round(t - t_start), s) for t, s in samples]}
+    if strict:
+        if growth:
+            raise Failure(f"{cl.label}: resource growth in {growth}", res)
+        if rel and sent["reliable_ok"] < 0.95 * rel:
+            raise Failure(f"{cl.label}: only {sent['reliable_ok']}/{rel} reliable sends succeeded", res)
+        if not full:
+            raise Failure(f"{cl.label}: membership incomplete after the soak: {cl.describe_views()}", res)
     return res
 
 
