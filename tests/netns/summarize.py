@@ -7,6 +7,7 @@ import sys
 COLS = {
     "loss10": ["false_deaths", "suspicions", "tcp_fallback_ok_lines", "tcp_fallback_failed_lines", "full_after"],
     "loss20": ["false_deaths", "suspicions", "tcp_fallback_ok_lines", "tcp_fallback_failed_lines", "full_after"],
+    "loss30": ["false_deaths", "suspicions", "tcp_fallback_ok_lines", "tcp_fallback_failed_lines", "full_after"],
     "sigstop": ["suspected_after_s", "declared_dead_by", "alive_again_after_s", "other_deaths"],
     "partition": ["first_far_death_s", "last_far_death_s", "own_declarations", "max_health_score", "healed", "heal_s", "heal_waited_s",
                   "same_side_deaths"],
@@ -43,7 +44,7 @@ def main():
     for path in sys.argv[1:]:
         with open(path) as f:
             runs += [json.loads(l) for l in f if l.strip()]
-    for sc in ["loss10", "loss20", "sigstop", "partition", "restart", "udpblock", "steady", "soak"]:
+    for sc in ["loss10", "loss20", "loss30", "sigstop", "partition", "restart", "udpblock", "steady", "soak"]:
         rs = [r for r in runs if r["scenario"] == sc]
         if not rs:
             continue
