@@ -601,7 +601,7 @@ def sc_restart(cl, strict, victim=2, down=5.0):
             ev = [k for t, k, nm in a.events if t >= t0 and nm == v.name]
             flaps[a.name] = (ev.count("leave"), ev.count("join"))
     others = cl.deaths(t0, exclude={v.name})
-    res = {"alive_after_s": round(t_back, 2) if ok else None, "conflict_lines": conflicts, "suspected_by": suspected_by,
+    res = {"down_s": down, "alive_after_s": round(t_back, 2) if ok else None, "conflict_lines": conflicts, "suspected_by": suspected_by,
            "max_leaves_per_observer": max(f[0] for f in flaps.values()),
            "max_joins_per_observer": max(f[1] for f in flaps.values()), "other_deaths": others[:20],
            "all_alive_at_end": cl.converged()}
@@ -852,7 +852,8 @@ def main():
         "loss30": lambda cl, strict: sc_loss(cl, 30, 180 if long else 60, False),
         "sigstop": lambda cl, strict: sc_sigstop(cl, 20, strict),
         "partition": lambda cl, strict: sc_partition(cl, strict, real_heal_wait=300 if long else 60),
-        "restart": lambda cl, strict: sc_restart(cl, strict),
+        # long: down 15 s, so the survivors have declared it dead before it comes back
+        "restart": lambda cl, strict: sc_restart(cl, strict, down=15.0 if long else 5.0),
         "steady": lambda cl, strict: sc_steady(cl, strict, 120 if long else 30),
         "udpblock": lambda cl, strict: sc_udpblock(cl, strict),
         "soak": lambda cl, strict: sc_soak(cl, True, args.minutes),

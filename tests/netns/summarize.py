@@ -11,7 +11,7 @@ COLS = {
     "sigstop": ["suspected_after_s", "declared_dead_by", "alive_again_after_s", "other_deaths"],
     "partition": ["first_far_death_s", "last_far_death_s", "own_declarations", "max_health_score", "healed", "heal_s", "heal_waited_s",
                   "same_side_deaths"],
-    "restart": ["alive_after_s", "suspected_by", "max_leaves_per_observer", "max_joins_per_observer",
+    "restart": ["down_s", "alive_after_s", "suspected_by", "max_leaves_per_observer", "max_joins_per_observer",
                 "conflict_lines", "other_deaths"],
     "udpblock": ["fallback_seen_after_s", "victim_deaths"],
     "soak": ["minutes", "churn", "sends", "growth", "full_at_end"],
