@@ -528,7 +528,7 @@ def sc_partition(cl, strict, detect_limit=120.0, real_heal_wait=60.0):
                     if st == 200:
                         h = json.loads(body).get("health_score", 0)
                         health[a.name] = max(health.get(a.name, 0), h)
-                except (OSError, ValueError):
+                except (OSError, ValueError, http.client.HTTPException):
                     pass
 
     detected = False
@@ -729,7 +729,7 @@ def sc_soak(cl, strict, minutes, loss=5):
                         st, _ = http_call(a.sock, "POST", f"/v1/send/{to.name}?mode={mode}",
                                           body=f"soak {a.name}->{to.name} {now:.1f}".encode() * 8)
                         sent[key + ("_ok" if st == 204 else "_fail")] += 1
-                    except OSError:
+                    except (OSError, http.client.HTTPException):
                         sent[key + "_fail"] += 1
             next_msg = now + 1
         if now >= next_churn:
@@ -757,7 +757,7 @@ def sc_soak(cl, strict, minutes, loss=5):
         try:
             st, body = http_call(a.sock, "GET", "/v1/stats")
             received[a.name] = json.loads(body).get("messages_received") if st == 200 else None
-        except (OSError, ValueError):
+        except (OSError, ValueError, http.client.HTTPException):
             received[a.name] = None
     stable = [a for a in cl.agents if a.name not in restarted]
     ref_i = next(i for i, (t, _) in enumerate(samples) if t - t_start >= minutes * 15 or i == len(samples) - 1)
