@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -247,10 +248,12 @@ func (e *events) run(ctx context.Context, p *printer) {
 	}
 }
 
-// delegate serves the node metadata (changeable over HTTP).
+// delegate serves the node metadata (changeable over HTTP) and counts user messages.
 type delegate struct {
-	mu   sync.Mutex
-	meta []byte
+	mu       sync.Mutex
+	meta     []byte
+	msgs     atomic.Uint64
+	msgBytes atomic.Uint64
 }
 
 func (d *delegate) NodeMeta(limit int) []byte {
@@ -261,7 +264,10 @@ func (d *delegate) NodeMeta(limit int) []byte {
 	}
 	return append([]byte(nil), d.meta...)
 }
-func (d *delegate) NotifyMsg([]byte)                    {}
+func (d *delegate) NotifyMsg(b []byte) {
+	d.msgs.Add(1)
+	d.msgBytes.Add(uint64(len(b)))
+}
 func (d *delegate) GetBroadcasts(int, int) [][]byte     { return nil }
 func (d *delegate) LocalState(bool) []byte              { return nil }
 func (d *delegate) MergeRemoteState(buf []byte, _ bool) {}
@@ -470,11 +476,58 @@ func (a apiAuth) allowWrite(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// maxSendBody bounds POST /v1/send (a reliable message travels over TCP; 64 KiB is plenty for tests).
+const maxSendBody = 64 << 10
+
 func handler(m *memberlist.Memberlist, del *delegate, p *printer, auth apiAuth) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/members", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(viewOf(m))
+	})
+	// A user message to one member: the body, reliably (TCP) or with ?mode=best-effort (UDP).
+	mux.HandleFunc("POST /v1/send/{node}", func(w http.ResponseWriter, r *http.Request) {
+		if !auth.allowWrite(w, r) {
+			return
+		}
+		b, err := io.ReadAll(io.LimitReader(r.Body, maxSendBody+1))
+		if err != nil || len(b) > maxSendBody {
+			http.Error(w, fmt.Sprintf("a message must be at most %d bytes", maxSendBody), http.StatusBadRequest)
+			return
+		}
+		var to *memberlist.Node
+		for _, n := range m.Members() {
+			if n.Name == r.PathValue("node") {
+				to = n
+				break
+			}
+		}
+		if to == nil {
+			http.Error(w, "no such member", http.StatusNotFound)
+			return
+		}
+		switch r.URL.Query().Get("mode") {
+		case "", "reliable":
+			err = m.SendReliable(to, b)
+		case "best-effort":
+			err = m.SendBestEffort(to, b)
+		default:
+			http.Error(w, "mode must be reliable or best-effort", http.StatusBadRequest)
+			return
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	// Counters: user messages received (NotifyMsg), members, health.
+	mux.HandleFunc("GET /v1/stats", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"messages_received": del.msgs.Load(), "message_bytes_received": del.msgBytes.Load(),
+			"members": m.NumMembers(), "health_score": m.GetHealthScore(),
+		})
 	})
 	mux.HandleFunc("PUT /v1/meta", func(w http.ResponseWriter, r *http.Request) {
 		if !auth.allowWrite(w, r) {

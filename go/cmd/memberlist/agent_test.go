@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -236,6 +237,69 @@ func TestAgentsMembersAndLeave(t *testing.T) {
 	}
 	a.signalAndWait(syscall.SIGTERM, 15*time.Second)
 	a.waitLine(`left +a$`, time.Second)
+}
+
+// TestSendAndStats: POST /v1/send/{node} delivers a user message (reliable and best effort) that
+// the receiver counts in GET /v1/stats; an unknown member is a 404. Sending is a write: over TCP
+// it needs the agent's token, like PUT /v1/meta.
+func TestSendAndStats(t *testing.T) {
+	a := startAgent(t, "a", "--http-token", "s3cret")
+	am := a.waitLine(startRe, 10*time.Second)
+	b := startAgent(t, "b", "--join", am[2])
+	bm := b.waitLine(startRe, 10*time.Second)
+	b.waitLine(`joined 1 node\(s\)`, 10*time.Second)
+	a.waitLine(`join +b `, 10*time.Second)
+	postAs := func(token, path string) int {
+		req, err := http.NewRequest(http.MethodPost, "http://"+am[3]+path, strings.NewReader("hello"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	post := func(path string) int { return postAs("s3cret", path) }
+	if c := postAs("", "/v1/send/b"); c != http.StatusUnauthorized {
+		t.Fatalf("send without the token: status %d, want 401", c)
+	}
+	if c := post("/v1/send/b"); c != http.StatusNoContent {
+		t.Fatalf("send reliable: status %d", c)
+	}
+	if c := post("/v1/send/b?mode=best-effort"); c != http.StatusNoContent {
+		t.Fatalf("send best effort: status %d", c)
+	}
+	if c := post("/v1/send/nobody"); c != http.StatusNotFound {
+		t.Fatalf("send to an unknown member: status %d, want 404", c)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + bm[3] + "/v1/stats")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st struct {
+			Msgs  uint64 `json:"messages_received"`
+			Bytes uint64 `json:"message_bytes_received"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Msgs == 2 && st.Bytes == 10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("b's stats: %+v, want 2 messages of 10 bytes", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // TestMixedAgents: the CLI on this build's package and the same CLI on hashicorp/memberlist,
