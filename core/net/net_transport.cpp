@@ -23,6 +23,13 @@ wire::Error sys_error(int uv_status, const std::string &what, const char *syscal
     text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
   return make_error(Errc::Internal, what + ": " + syscall + ": " + text);
 }
+// A dial that failed: Errc::Network says "never connected", which the node needs to know (a TCP
+// fallback ping that cannot connect is expected for a dead node and not logged, as memberlist).
+wire::Error dial_error(int uv_status, const Endpoint &peer) {
+  wire::Error e = sys_error(uv_status, "dial tcp " + protocol::to_string(peer), "connect");
+  e.code = Errc::Network;
+  return e;
+}
 }  // namespace
 
 struct NetTransport::Udp {
@@ -379,9 +386,8 @@ void NetTransport::on_deadline() {
       drop(c);
     } else {
       // Go's words for a dial that timed out (memberlist's join error), else ours.
-      finish_outbound(c, make_error(Errc::Truncated, c->connected
-                                                         ? "i/o timeout talking to " + protocol::to_string(c->peer)
-                                                         : "dial tcp " + protocol::to_string(c->peer) + ": i/o timeout"));
+      finish_outbound(c, c->connected ? make_error(Errc::Truncated, "i/o timeout talking to " + protocol::to_string(c->peer))
+                                      : make_error(Errc::Network, "dial tcp " + protocol::to_string(c->peer) + ": i/o timeout"));
     }
     if (closed_) return;
   }
@@ -577,7 +583,7 @@ void NetTransport::open_stream(protocol::OpenStream o) {
   if (int rc = uv_tcp_connect(&c->connect_req, &c->h, reinterpret_cast<const sockaddr *>(&ss),
                               &NetTransport::on_connect);
       rc != 0) {
-    finish_outbound(c, sys_error(rc, "dial tcp " + protocol::to_string(c->peer), "connect"));
+    finish_outbound(c, dial_error(rc, c->peer));
   }
 }
 
@@ -586,7 +592,7 @@ void NetTransport::on_connect(uv_connect_t *req, int status) {
   NetTransport *t = c->owner;
   if (!t) return;
   if (status < 0) {
-    t->finish_outbound(c, sys_error(status, "dial tcp " + protocol::to_string(c->peer), "connect"));
+    t->finish_outbound(c, dial_error(status, c->peer));
     return;
   }
   c->connected = true;

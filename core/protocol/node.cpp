@@ -400,7 +400,11 @@ void Node::stream_result(Time now, StreamId id, wire::Result<std::optional<wire:
         if (!err && ack && ack->seq_no == os.seq) {
           s.probe->tcp_ok = true;
         }
-        if (err) s.log(LogLevel::Error, [&] { return "Failed fallback TCP ping: " + *err; });
+        // memberlist's sendPingAndWaitForAck: a dial that fails is what a dead node looks like,
+        // "so we shouldn't spam the logs with it"; a failure once connected is logged. The
+        // transports report a failed dial as Errc::Network.
+        const bool never_connected = !outcome && outcome.error().code == Errc::Network;
+        if (err && !never_connected) s.log(LogLevel::Error, [&] { return "Failed fallback TCP ping: " + *err; });
         s.probe->tcp.reset();
         // The probe decides at its end time (the UDP paths may still answer first).
         if (now >= s.probe->end) {

@@ -514,3 +514,30 @@ TEST(Hostile, ShortVsnIsRefused) {
         << x->logger.dump();
   }
 }
+
+// memberlist's sendPingAndWaitForAck stays silent when the fallback TCP ping cannot connect
+// (that is what a dead node looks like); a failure once connected is logged at ERROR. The
+// transports report a failed dial as Errc::Network.
+TEST(Logs, FallbackTcpPingThatCannotConnectIsNotLogged) {
+  for (const bool connected : {false, true}) {
+    Watched w;
+    w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 1)));
+    w.node->take_effects();
+    std::optional<protocol::StreamId> tcp_ping;
+    for (int i = 0; i < 100 && !tcp_ping; ++i) {
+      w.now += 100ms;
+      w.node->tick(w.now);
+      for (auto &e : w.node->take_effects()) {
+        if (auto *o = std::get_if<protocol::OpenStream>(&e); o && o->to.name == "b" && o->expect_reply) tcp_ping = o->id;
+      }
+    }
+    ASSERT_TRUE(tcp_ping.has_value()) << "no fallback TCP ping within 10 s";
+    w.node->stream_result(w.now, *tcp_ping,
+                          connected ? wire::make_error(wire::Errc::Truncated, "EOF")
+                                    : wire::make_error(wire::Errc::Network,
+                                                       "dial tcp 10.0.0.2:7946: connect: connection refused"));
+    EXPECT_EQ(w.logger.count(protocol::LogLevel::Error, "memberlist: Failed fallback TCP ping"), connected ? 1u : 0u)
+        << (connected ? "connected" : "never connected") << "\n"
+        << w.logger.dump();
+  }
+}
