@@ -15,27 +15,12 @@ using memberlist::net::Runtime;
 
 namespace {
 
-class Transport : public ::testing::Test {
+class Transport : public RuntimeTest {
  protected:
-  void SetUp() override {
-    threads_before = thread_count();
-    auto r = Runtime::create();
-    ASSERT_TRUE(r.ok());
-    rt = r.value();
-  }
-  void TearDown() override {
-    nodes.clear();  // shuts every host down
-    ASSERT_TRUE(rt->shutdown().ok());  // uv_loop_close() == 0: nothing leaked
-    rt.reset();
-    EXPECT_EQ(thread_count(), threads_before);
-  }
   TestNode &add(protocol::Config cfg) {
     nodes.push_back(std::make_unique<TestNode>(start_node(std::move(cfg), rt)));
     return *nodes.back();
   }
-  int threads_before = 0;
-  std::shared_ptr<Runtime> rt;
-  std::vector<std::unique_ptr<TestNode>> nodes;
 };
 
 TEST_F(Transport, UdpAndTcpShareTheKernelChosenPort) {

@@ -12,20 +12,8 @@ using memberlist::net::Runtime;
 
 namespace {
 
-class Cluster : public ::testing::Test {
+class Cluster : public RuntimeTest {
  protected:
-  void SetUp() override {
-    threads_before = thread_count();
-    auto r = Runtime::create();
-    ASSERT_TRUE(r.ok());
-    rt = r.value();
-  }
-  void TearDown() override {
-    nodes.clear();
-    ASSERT_TRUE(rt->shutdown().ok());  // uv_loop_close() == 0
-    rt.reset();
-    EXPECT_EQ(thread_count(), threads_before);  // no thread left behind
-  }
   TestNode &add(protocol::Config cfg, std::shared_ptr<Runtime> on = nullptr) {
     nodes.push_back(std::make_unique<TestNode>(start_node(std::move(cfg), on ? on : rt)));
     EXPECT_TRUE(nodes.back()->host);
@@ -50,9 +38,6 @@ class Cluster : public ::testing::Test {
     }
   }
 
-  int threads_before = 0;
-  std::shared_ptr<Runtime> rt;
-  std::vector<std::unique_ptr<TestNode>> nodes;
 };
 
 TEST_F(Cluster, TwoNodesJoin) {

@@ -36,20 +36,8 @@ struct Lines : protocol::Logger {
   std::vector<std::string> lines;
 };
 
-class Hostile : public ::testing::Test {
+class Hostile : public RuntimeTest {
  protected:
-  void SetUp() override {
-    threads_before = thread_count();
-    auto r = Runtime::create();
-    ASSERT_TRUE(r.ok());
-    rt = r.value();
-  }
-  void TearDown() override {
-    nodes.clear();  // shuts every host down
-    ASSERT_TRUE(rt->shutdown().ok());  // uv_loop_close() == 0: nothing leaked
-    rt.reset();
-    EXPECT_EQ(thread_count(), threads_before);
-  }
   // A node whose log lines go to `log` (when given).
   TestNode &add(protocol::Config cfg, Lines *log = nullptr) {
     auto n = std::make_unique<TestNode>();
@@ -66,9 +54,6 @@ class Hostile : public ::testing::Test {
   }
   // Outlives every node (TearDown shuts them down first): a log line may arrive until then.
   Lines lines;
-  int threads_before = 0;
-  std::shared_ptr<Runtime> rt;
-  std::vector<std::unique_ptr<TestNode>> nodes;
 };
 
 // ---- UDP from outside

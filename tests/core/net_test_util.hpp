@@ -185,6 +185,27 @@ struct TestNode {
   std::unique_ptr<net::NodeHost> host;
 };
 
+// A test with its own runtime: SetUp creates it; TearDown shuts every node down, then the
+// runtime (uv_loop_close() must be 0: no handle leaked), and checks no thread was left behind.
+class RuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    threads_before = thread_count();
+    auto r = net::Runtime::create();
+    ASSERT_TRUE(r.ok());
+    rt = r.value();
+  }
+  void TearDown() override {
+    nodes.clear();  // shuts every host down
+    ASSERT_TRUE(rt->shutdown().ok());
+    rt.reset();
+    EXPECT_EQ(thread_count(), threads_before);
+  }
+  int threads_before = 0;
+  std::shared_ptr<net::Runtime> rt;
+  std::vector<std::unique_ptr<TestNode>> nodes;
+};
+
 inline TestNode start_node(protocol::Config cfg, std::shared_ptr<net::Runtime> rt = nullptr,
                            std::vector<std::string> bind_addrs = {}) {
   TestNode n;
