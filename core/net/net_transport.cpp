@@ -128,7 +128,12 @@ wire::Status NetTransport::bind_all(int *uv_status) {
   uint16_t port = opts_.bind_port;
   for (const auto &ip : bind_ips_) {
     const bool v6 = ip.size() == 16;
-    const std::string where = (v6 ? "[" + ip_to_string(ip) + "]" : ip_to_string(ip)) + ":";
+    // Built by appends: gcc 12 -O3 reports a false -Wrestrict on `"[" + string`.
+    std::string where;
+    if (v6) where.push_back('[');
+    where += ip_to_string(ip);
+    if (v6) where.push_back(']');
+    where.push_back(':');
     sockaddr_storage ss;
     to_sockaddr(Endpoint{ip, port, {}}, v6, &ss);
 
