@@ -1,4 +1,5 @@
 // The C half of the cgo bridge (see bridge.h). The Go trampolines it calls are in callbacks.go.
+#include <stdio.h>
 #include "bridge.h"
 
 #include "_cgo_export.h"
@@ -89,9 +90,22 @@ ml_err_t mlgo_set_transport(ml_config_t *cfg, uintptr_t h) {
   return ml_config_set_transport(cfg, &t, (void *)h, tr_free);
 }
 
+typedef struct metric_sink {
+  mlgo_metric_t *out;
+  size_t cap, n;
+} metric_sink_t;
 static void tr_metric(void *ctx, const char *name, double value) {
-  mlgoMetric((uintptr_t)ctx, (char *)name, value);
+  metric_sink_t *s = (metric_sink_t *)ctx;
+  if (s->n >= s->cap) return;
+  snprintf(s->out[s->n].name, sizeof s->out[s->n].name, "%s", name);
+  s->out[s->n].value = value;
+  s->n++;
 }
-ml_err_t mlgo_metrics(ml_memberlist_t *ml, uintptr_t h) { return ml_memberlist_metrics(ml, tr_metric, (void *)h); }
+ml_err_t mlgo_metrics(ml_memberlist_t *ml, mlgo_metric_t *out, size_t cap, size_t *n) {
+  metric_sink_t s = {out, cap, 0};
+  ml_err_t rc = ml_memberlist_metrics(ml, tr_metric, &s);
+  *n = s.n;
+  return rc;
+}
 
 void mlgo_call_emit(mlgo_emit_fn emit, void *ctx, const uint8_t *buf, size_t len) { emit(ctx, buf, len); }

@@ -17,8 +17,14 @@ ml_err_t mlgo_set_ping(ml_config_t *cfg, uintptr_t h);
 ml_err_t mlgo_set_tcp_pings(ml_config_t *cfg, uintptr_t h);
 ml_err_t mlgo_set_log(ml_config_t *cfg, ml_log_level_t min_level, uintptr_t h);
 ml_err_t mlgo_set_transport(ml_config_t *cfg, uintptr_t h);
-/* ml_memberlist_metrics with the Go collector behind handle h. */
-ml_err_t mlgo_metrics(ml_memberlist_t *ml, uintptr_t h);
+/* One metric of ml_memberlist_metrics, copied. */
+typedef struct mlgo_metric {
+  char name[56];
+  double value;
+} mlgo_metric_t;
+/* ml_memberlist_metrics into out[0..cap) in one call (no callback into Go per value: each of
+ * those costs a cgo callback); *n is the count stored. Values past cap are left out. */
+ml_err_t mlgo_metrics(ml_memberlist_t *ml, mlgo_metric_t *out, size_t cap, size_t *n);
 
 typedef void (*mlgo_emit_fn)(void *ctx, const uint8_t *buf, size_t len);
 void mlgo_call_emit(mlgo_emit_fn emit, void *ctx, const uint8_t *buf, size_t len);

@@ -268,12 +268,6 @@ func mlgoCloseStream(h C.uintptr_t, id C.uint64_t) {
 	cb.transport.closeStream(uint64(id))
 }
 
-//export mlgoMetric
-func mlgoMetric(h C.uintptr_t, name *C.char, value C.double) {
-	// Called synchronously inside ml_memberlist_metrics; h is that call's collector.
-	cgo.Handle(uintptr(h)).Value().(map[string]float64)[C.GoString(name)] = float64(value)
-}
-
 //export mlgoLog
 func mlgoLog(h C.uintptr_t, level C.int, msg *C.char) {
 	cb := stateOf(h)

@@ -6,9 +6,10 @@ package memberlist
 import "C"
 
 import (
-	"runtime/cgo"
+	"bytes"
 	"sync"
 	"time"
+	"unsafe"
 
 	metrics "github.com/hashicorp/go-metrics"
 )
@@ -25,6 +26,7 @@ type metricsPump struct {
 	m      *Memberlist
 	labels []metrics.Label
 	last   map[string]float64
+	names  map[string]string // metric names seen, interned (run goroutine only)
 	done   chan struct{}
 	wg     sync.WaitGroup
 }
@@ -48,7 +50,8 @@ var counterSources = []struct {
 }
 
 func startMetrics(m *Memberlist) *metricsPump {
-	p := &metricsPump{m: m, labels: m.config.MetricLabels, last: map[string]float64{}, done: make(chan struct{})}
+	p := &metricsPump{m: m, labels: m.config.MetricLabels, last: map[string]float64{}, names: map[string]string{},
+		done: make(chan struct{})}
 	p.wg.Add(1)
 	go p.run(m.config.QueueCheckInterval)
 	return p
@@ -59,41 +62,68 @@ func (p *metricsPump) stop() {
 	p.wg.Wait()
 }
 
-// read returns libmemberlist's counters and gauges, or nil once the node is gone.
+// read returns libmemberlist's counters and gauges, or nil once the node is gone. One cgo call
+// copies every value out (a callback into Go per value cost more than the rest of the read).
 func (p *metricsPump) read() map[string]float64 {
-	values := map[string]float64{}
-	h := cgo.NewHandle(values)
-	defer h.Delete()
+	var buf [96]C.mlgo_metric_t
+	var n C.size_t
 	if err := p.m.withC(func(c *C.ml_memberlist_t) error {
-		return cError("metrics", C.mlgo_metrics(c, C.uintptr_t(h)), nil)
+		return cError("metrics", C.mlgo_metrics(c, &buf[0], C.size_t(len(buf)), &n), nil)
 	}); err != nil {
 		return nil
+	}
+	values := make(map[string]float64, int(n))
+	for i := 0; i < int(n); i++ {
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&buf[i].name[0])), len(buf[i].name))
+		if z := bytes.IndexByte(b, 0); z >= 0 {
+			b = b[:z]
+		}
+		name, ok := p.names[string(b)] // interned: the lookup allocates nothing
+		if !ok {
+			name = string(b)
+			p.names[name] = name
+		}
+		values[name] = float64(buf[i].value)
 	}
 	return values
 }
 
+// run reads once per metricsInterval and emits the counters and gauges; the broadcast queue
+// sample rides on the same read whenever QueueCheckInterval has passed (a second ticker and read
+// would wake the node's loop twice as often). A QueueCheckInterval shorter than metricsInterval
+// gets a ticker of its own.
 func (p *metricsPump) run(queueInterval time.Duration) {
 	defer p.wg.Done()
 	tick := time.NewTicker(metricsInterval)
 	defer tick.Stop()
 	var queueTick <-chan time.Time
-	if queueInterval > 0 {
+	if queueInterval > 0 && queueInterval < metricsInterval {
 		qt := time.NewTicker(queueInterval)
 		defer qt.Stop()
 		queueTick = qt.C
+	}
+	nextQueue := time.Now().Add(queueInterval)
+	sampleQueue := func(v map[string]float64) {
+		metrics.AddSampleWithLabels([]string{"memberlist", "queue", "broadcasts"},
+			float32(v["memberlist.queue.broadcasts"]), p.labels)
 	}
 	for {
 		select {
 		case <-p.done:
 			return
-		case <-tick.C:
-			if v := p.read(); v != nil {
-				p.emit(v)
+		case now := <-tick.C:
+			v := p.read()
+			if v == nil {
+				continue
+			}
+			p.emit(v)
+			if queueInterval >= metricsInterval && !now.Before(nextQueue.Add(-metricsInterval/2)) {
+				sampleQueue(v)
+				nextQueue = nextQueue.Add(queueInterval)
 			}
 		case <-queueTick:
 			if v := p.read(); v != nil {
-				metrics.AddSampleWithLabels([]string{"memberlist", "queue", "broadcasts"},
-					float32(v["memberlist.queue.broadcasts"]), p.labels)
+				sampleQueue(v)
 			}
 		}
 	}

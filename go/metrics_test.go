@@ -24,7 +24,11 @@ func TestMetrics(t *testing.T) {
 	c1.MetricLabels = []metrics.Label{label}
 	c1.QueueCheckInterval = 100 * time.Millisecond
 	m1 := create(t, c1)
-	m2 := createPeer(t, m1, testConfig(t))
+	// m2's QueueCheckInterval is a whole number of metric reads: its sample rides on a read.
+	c2 := testConfig(t)
+	c2.MetricLabels = []metrics.Label{{Name: "segment", Value: "beta"}}
+	c2.QueueCheckInterval = time.Second
+	m2 := createPeer(t, m1, c2)
 	if _, err := m2.Join([]string{joinAddr(m1)}); err != nil {
 		t.Fatal(err)
 	}
@@ -33,6 +37,7 @@ func TestMetrics(t *testing.T) {
 		"test.memberlist.tcp.accept;segment=alpha",                      // counter: m2's join stream
 		"test.memberlist.node.instances;segment=alpha;node_state=alive", // gauge
 		"test.memberlist.health.score;segment=alpha",
+		"test.memberlist.queue.broadcasts;segment=beta",
 	}
 	waitFor(t, "go-metrics from the node", func() (bool, string) {
 		var have []string
