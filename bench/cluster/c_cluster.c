@@ -3,11 +3,15 @@
  * tabulate all three. Public C API only.
  *
  *   c_cluster --nodes N [--join seed|random] [--window S] [--deadline S] [--hold S] [--rep R]
- *             [--net A] [--port P] [--header] [--workload]
+ *             [--net A] [--port P] [--header] [--workload] [--retries K] [--runtimes R]
+ *
+ * --retries K retries a failed join up to K times (default 0). --runtimes R spreads the nodes
+ * round-robin over R runtimes (default 1, the measurement this program is for; R > 1 shows how much
+ * of a result is the one loop thread).
  *
  * Node i binds 127.A.(i/250).(i%250+1):P and is named n%05d. Every 127/8 address is on lo.
  *
- * Output (stdout, tab-separated; progress goes to stderr):
+ * Output (stdout, tab-separated; progress goes to stderr; impl is "c", or "c_rt<R>" with --runtimes R):
  *   impl n rep join create_s join_s converge_s window_s cpu_s_node_min rss_kb_node suspects deaths
  *   detect_s leave_s status
  * and with --workload, after it:
@@ -18,7 +22,15 @@
  * settle (the summed "memberlist.queue.broadcasts" gauge reaches 0); window (CPU and RSS per node,
  * false suspicions and deaths); hold (more observation, optional); workload (optional); detect
  * (the last node stops without leaving: time until every survivor got a LEAVE event for it);
- * leave (the second-to-last node leaves: the same for it).
+ * leave (the second-to-last node leaves: the same for it). --deadline bounds the joins too: past
+ * it the remaining nodes do not join (and the status is noconverge).
+ *
+ * Workload rows: 64-byte messages carrying a CLOCK_MONOTONIC timestamp; latency is taken in the
+ * receiver's notify_msg. best_effort/reliable: 4 senders, each at most 2,000 messages/s to random
+ * other nodes. broadcast: 4 senders, each 10 queue_broadcast calls/s; delivered counts receptions.
+ * memberlist does not relay user broadcasts (a receiver only gets NotifyMsg): the sender hands each
+ * one to retransmit_mult * ceil(log10(N+1)) gossip targets in all (repeats possible), so delivered
+ * is about sent * that limit, not sent * (N-1) (8 nodes, LAN: 4 per message).
  *
  * status: ok, noconverge (then every later measure is '-'), unstable (a suspicion or death while
  * nothing failed), nodetect, noleave. Exit code 0 for all of those; 1 for a harness error (a node
@@ -98,6 +110,13 @@ static void sleep_ms(long ms) {
   }
 }
 
+/* How long a call that waits for the shared loop takes right now (its queueing delay), in ms. */
+static double loop_rtt_ms(ml_memberlist_t *ml) {
+  double t = now_s();
+  (void)ml_memberlist_num_members(ml);
+  return (now_s() - t) * 1e3;
+}
+
 /* Progress on stderr: UTC wall clock and seconds since start. */
 static void progress(const char *fmt, ...) {
   char stamp[32];
@@ -139,9 +158,13 @@ static void on_event(void *user, ml_event_t ev, const ml_member_t *m) {
   }
 }
 
+static long g_warnings; /* WARN/ERR lines: the first MAX_WARN_SHOWN go to stderr */
+#define MAX_WARN_SHOWN 20
+
 static void on_log(void *user, ml_log_level_t level, const char *msg) {
   (void)user;
-  (void)level;
+  if (level >= ML_LOG_WARN && ADD(&g_warnings, 1L) < MAX_WARN_SHOWN)
+    fprintf(stderr, "  log %s: %s\n", level == ML_LOG_WARN ? "WARN" : "ERR", msg);
   if (!LOAD(&g_observing)) return;
   if ((strstr(msg, "Suspect ") != NULL && strstr(msg, "has failed") != NULL) ||
       (strstr(msg, "Marking ") != NULL && strstr(msg, "as failed") != NULL)) {
@@ -395,8 +418,10 @@ static int run_path(node_t *nodes, int n, int path, double seconds, double deadl
 static int usage(const char *argv0) {
   fprintf(stderr,
           "usage: %s --nodes N [--join seed|random] [--window S] [--deadline S] [--hold S] [--rep R]\n"
-          "          [--net A] [--port P] [--header] [--workload]\n"
-          "  N >= 3 (at most %d); A in 1..255 (default 30); P default 7946\n",
+          "          [--net A] [--port P] [--header] [--workload] [--retries K] [--runtimes R]\n"
+          "  N >= 3 (at most %d); A in 1..255 (default 30); P default 7946;\n"
+          "  K: retry a failed join up to K times, 1 s apart (default 0: a failed join stays failed)\n"
+          "  R: runtimes (event loops) the nodes are spread over, default 1\n",
           argv0, MAX_NODES);
   return 2;
 }
@@ -472,11 +497,13 @@ static void fmt_s(char *buf, size_t size, double v) {
 }
 
 int main(int argc, char **argv) {
-  double nodes_d = 0, window = 30, deadline = 120, hold = 0, rep_d = 1, net_d = 30, port_d = 7946;
-  int n, rep, net, port, header = 0, workload = 0, random_join = 0;
+  double runtimes_d = 1, retries_d = 0, nodes_d = 0, window = 30, deadline = 120, hold = 0, rep_d = 1, net_d = 30, port_d = 7946;
+  int n, rep, net, port, retries, header = 0, workload = 0, random_join = 0;
   int i, rc_exit = 0, converged = 0, join_failures = 0;
   node_t *nodes = NULL;
-  ml_runtime_t *rt = NULL;
+#define MAX_RUNTIMES 64
+  ml_runtime_t *rts[MAX_RUNTIMES];
+  int nrt;
   char err[1024] = "";
   const char *status = "ok";
   double t_create0, create_s = -1, join_s = -1, converge_s = -1, cpu_node_min = -1, detect_s = -1, leave_s = -1;
@@ -519,6 +546,10 @@ int main(int argc, char **argv) {
       if (!parse_num(val, 1, 255, &net_d)) return usage(argv[0]);
     } else if (strcmp(opt, "--port") == 0) {
       if (!parse_num(val, 1, 65535, &port_d)) return usage(argv[0]);
+    } else if (strcmp(opt, "--runtimes") == 0) {
+      if (!parse_num(val, 1, MAX_RUNTIMES, &runtimes_d)) return usage(argv[0]);
+    } else if (strcmp(opt, "--retries") == 0) {
+      if (!parse_num(val, 0, 100, &retries_d)) return usage(argv[0]);
     } else {
       return usage(argv[0]);
     }
@@ -528,6 +559,8 @@ int main(int argc, char **argv) {
   rep = (int)rep_d;
   net = (int)net_d;
   port = (int)port_d;
+  retries = (int)retries_d;
+  nrt = (int)runtimes_d;
   rng_state ^= (uint64_t)(rep + 1) * 0x100000001b3ull;
 
   /* Two sockets a node plus TCP streams: raise the descriptor limit to its hard maximum. */
@@ -550,15 +583,18 @@ int main(int argc, char **argv) {
     snprintf(nodes[i].addr, sizeof nodes[i].addr, "127.%d.%d.%d", net, i / 250, i % 250 + 1);
   }
 
-  progress("c_cluster: %d nodes on one runtime, join %s, window %.0f s, deadline %.0f s, 127.%d.x.y:%d", n,
+  progress("c_cluster: %d nodes on %d runtime(s), join %s, window %.0f s, deadline %.0f s, 127.%d.x.y:%d", n, nrt,
            random_join ? "random" : "seed", window, deadline, net, port);
   rss0 = rss_kb();
-  rc = ml_runtime_create(&rt, err, sizeof err);
-  if (rc != ML_OK) {
-    fprintf(stderr, "c_cluster: runtime: %s: %s\n", ml_err_string(rc), err);
-    free(nodes);
-    free(g_lat);
-    return 1;
+  for (i = 0; i < nrt; i++) {
+    rc = ml_runtime_create(&rts[i], err, sizeof err);
+    if (rc != ML_OK) {
+      fprintf(stderr, "c_cluster: runtime: %s: %s\n", ml_err_string(rc), err);
+      while (i-- > 0) ml_runtime_destroy(rts[i]);
+      free(nodes);
+      free(g_lat);
+      return 1;
+    }
   }
 
   /* ---- create ---- */
@@ -588,7 +624,7 @@ int main(int argc, char **argv) {
       break;
     }
     err[0] = '\0';
-    rc = ml_memberlist_create(&nodes[i].ml, rt, cfg, err, sizeof err);
+    rc = ml_memberlist_create(&nodes[i].ml, rts[i % nrt], cfg, err, sizeof err);
     ml_config_destroy(cfg);
     if (rc != ML_OK) {
       fprintf(stderr, "c_cluster: create %s on %s:%d: %s: %s\n", nodes[i].name, nodes[i].addr, port,
@@ -600,7 +636,7 @@ int main(int argc, char **argv) {
   }
   if (rc_exit != 0) {
     for (i = 0; i < n; i++) stop_node(nodes, i, 0);
-    ml_runtime_destroy(rt);
+    for (i = 0; i < nrt; i++) ml_runtime_destroy(rts[i]);
     free(nodes);
     free(g_lat);
     return rc_exit;
@@ -610,27 +646,51 @@ int main(int argc, char **argv) {
 
   /* ---- join ---- */
   {
-    double t_join0 = now_s(), last_report = t_join0;
+    double t_join0 = now_s(), last_report = t_join0, slowest = 0;
+    int slow = 0, slowest_i = 0;
     for (i = 1; i < n; i++) {
+      double tj = now_s();
+      if (tj - t_create0 > deadline) {
+        progress("deadline passed with %d of %d joins done: the rest do not join", i - 1, n - 1);
+        break;
+      }
       int target = random_join ? (int)(rng_next() % (uint64_t)i) : 0;
       char addr[48];
       const char *addrs[1];
-      int contacted = 0;
+      int contacted = 0, attempt;
       snprintf(addr, sizeof addr, "%s:%d", nodes[target].addr, port);
       addrs[0] = addr;
-      err[0] = '\0';
-      rc = ml_memberlist_join(nodes[i].ml, addrs, 1, &contacted, err, sizeof err);
-      if (rc != ML_OK) {
-        if (join_failures++ < 5)
-          fprintf(stderr, "c_cluster: %s join %s: %s: %s\n", nodes[i].name, addr, ml_err_string(rc), err);
+      for (attempt = 0;; attempt++) {
+        err[0] = '\0';
+        rc = ml_memberlist_join(nodes[i].ml, addrs, 1, &contacted, err, sizeof err);
+        if (rc == ML_OK) break;
+        if (join_failures++ < 5) {
+          metric_sum_t r;
+          r.want = "memberlist.push_pull.refused";
+          r.sum = 0;
+          r.found = 0;
+          if (ml_memberlist_metrics(nodes[target].ml, metric_cb, &r) != ML_OK) r.sum = -1;
+          fprintf(stderr, "c_cluster: %s join %s (attempt %d): %s: %s [%s push_pull.refused=%.0f]\n", nodes[i].name,
+                  addr, attempt + 1, ml_err_string(rc), err, nodes[target].name, r.sum);
+        }
+        if (attempt >= retries) break;
+        sleep_ms(1000);
+      }
+      tj = now_s() - tj;
+      if (tj > 1.0) slow++;
+      if (tj > slowest) {
+        slowest = tj;
+        slowest_i = i;
       }
       if (now_s() - last_report >= 5) {
-        progress("  joined %d of %d", i, n - 1);
+        progress("  joined %d of %d (%d joins over 1 s so far, slowest %.3f s by %s; loop call %.1f ms)", i, n - 1,
+                 slow, slowest, nodes[slowest_i].name, loop_rtt_ms(nodes[0].ml));
         last_report = now_s();
       }
     }
     join_s = now_s() - t_join0;
-    progress("joins returned in %.3f s (%d failed)", join_s, join_failures);
+    progress("joins returned in %.3f s (%d attempts failed; %d joins over 1 s, slowest %.3f s by %s)", join_s,
+             join_failures, slow, slowest, nodes[slowest_i].name);
   }
 
   /* ---- converge ---- */
@@ -652,7 +712,8 @@ int main(int argc, char **argv) {
       }
       if (t - t_create0 > deadline) break;
       if (t - last_report >= 5) {
-        progress("  converging: %d of %d nodes see all %d (min %d)", done, n, n, minv);
+        progress("  converging: %d of %d nodes see all %d (min %d; loop call %.1f ms)", done, n, n, minv,
+                 loop_rtt_ms(nodes[0].ml));
         last_report = t;
       }
       sleep_ms(20);
@@ -735,7 +796,12 @@ int main(int argc, char **argv) {
 
   /* ---- report ---- */
   {
-    char cs[32], js[32], vs[32], ds[32], ls[32], cpu[32], rss[32], sus[32], dth[32];
+    char impl[16], cs[32], js[32], vs[32], ds[32], ls[32], cpu[32], rss[32], sus[32], dth[32];
+    /* impl: "c" on one runtime; "c_rt<R>" with --runtimes R > 1, so a table keeps them apart. */
+    if (nrt == 1)
+      snprintf(impl, sizeof impl, "c");
+    else
+      snprintf(impl, sizeof impl, "c_rt%d", nrt);
     fmt_s(cs, sizeof cs, create_s);
     fmt_s(js, sizeof js, join_s);
     fmt_s(vs, sizeof vs, converge_s);
@@ -758,7 +824,7 @@ int main(int argc, char **argv) {
     if (header)
       printf("impl\tn\trep\tjoin\tcreate_s\tjoin_s\tconverge_s\twindow_s\tcpu_s_node_min\trss_kb_node\tsuspects\t"
              "deaths\tdetect_s\tleave_s\tstatus\n");
-    printf("c\t%d\t%d\t%s\t%s\t%s\t%s\t%g\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n, rep, random_join ? "random" : "seed",
+    printf("%s\t%d\t%d\t%s\t%s\t%s\t%s\t%g\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", impl, n, rep, random_join ? "random" : "seed",
            cs, js, vs, window, cpu, rss, sus, dth, ds, ls, status);
     if (workload && load_done > 0) {
       int p;
@@ -772,7 +838,7 @@ int main(int argc, char **argv) {
           snprintf(p50, sizeof p50, "-");
           snprintf(p99, sizeof p99, "-");
         }
-        printf("c\t%d\t%d\t%s\t%ld\t%ld\t%.3f\t%.1f\t%s\t%s\n", n, rep, path_names[p], load[p].sent,
+        printf("%s\t%d\t%d\t%s\t%ld\t%ld\t%.3f\t%.1f\t%s\t%s\n", impl, n, rep, path_names[p], load[p].sent,
                load[p].delivered, load[p].seconds, load[p].seconds > 0 ? (double)load[p].delivered / load[p].seconds : 0.0,
                p50, p99);
       }
@@ -794,10 +860,12 @@ int main(int argc, char **argv) {
     nodes[i].ml = NULL;
     nodes[i].gone = 1;
   }
-  rc = ml_runtime_destroy(rt);
-  if (rc != ML_OK) {
-    fprintf(stderr, "c_cluster: runtime destroy: %s\n", ml_err_string(rc));
-    rc_exit = 1;
+  for (i = 0; i < nrt; i++) {
+    rc = ml_runtime_destroy(rts[i]);
+    if (rc != ML_OK) {
+      fprintf(stderr, "c_cluster: runtime destroy: %s\n", ml_err_string(rc));
+      rc_exit = 1;
+    }
   }
   free(nodes);
   free(g_lat);
