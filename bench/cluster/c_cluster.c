@@ -12,10 +12,10 @@
  * Node i binds 127.A.(i/250).(i%250+1):P and is named n%05d. Every 127/8 address is on lo.
  *
  * Output (stdout, tab-separated; progress goes to stderr; impl is "c", or "c_rt<R>" with --runtimes R):
- *   impl n rep join create_s join_s converge_s window_s cpu_s_node_min rss_kb_node suspects deaths
- *   detect_s leave_s status
- * and with --workload, after it:
- *   impl n rep path sent delivered seconds rate_per_s p50_ms p99_ms
+ *   impl n rep join create_s join_s converge_s settle_s window_s cpu_s_node_min rss_kb_node suspects
+ *   deaths detect_s leave_s status
+ * and with --workload, after it (rate_per_s = delivered / seconds; CPU over the sending seconds):
+ *   impl n rep path sent delivered expected seconds rate_per_s p50_ms p99_ms cpu_s_node_min
  *
  * Phases: create N nodes; join them one after the other (node i joins node 0, or a random
  * earlier node); converge (every node's alive count, kept by its event callback, equals N);
@@ -353,8 +353,8 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 typedef struct {
-  long sent, delivered;
-  double seconds, p50, p99;
+  long sent, delivered, expected;
+  double seconds, p50, p99, cpu_node_min;
 } load_result_t;
 
 static int run_path(node_t *nodes, int n, int path, double seconds, double deadline, uint64_t seed,
@@ -363,7 +363,7 @@ static int run_path(node_t *nodes, int n, int path, double seconds, double deadl
   pthread_t th[NSENDERS];
   int k, ns = n - 1 < NSENDERS ? n - 1 : NSENDERS;
   long expected = 0, nlat;
-  double start, stop_send, wait_until;
+  double start, stop_send, wait_until, c0 = cpu_s();
   STORE(&g_delivered, 0L);
   STORE(&g_lat_n, 0L);
   STORE(&g_path, path);
@@ -387,9 +387,11 @@ static int run_path(node_t *nodes, int n, int path, double seconds, double deadl
   }
   for (k = 0; k < ns; k++) pthread_join(th[k], NULL);
   stop_send = now_s();
+  out->cpu_node_min = (cpu_s() - c0) / n / ((stop_send - start) / 60.0);
   out->sent = 0;
   for (k = 0; k < ns; k++) out->sent += snd[k].sent;
   expected = path == PATH_BROADCAST ? out->sent * (n - 1) : out->sent;
+  out->expected = expected;
   /* Let what is in flight arrive: up to 2 s for point-to-point; broadcasts until the user
    * queues are empty (bounded by --deadline), then 1 s for the last packets. */
   if (path == PATH_BROADCAST) drain(nodes, n, "memberlist.queue.user", deadline);
@@ -506,7 +508,7 @@ int main(int argc, char **argv) {
   int nrt;
   char err[1024] = "";
   const char *status = "ok";
-  double t_create0, create_s = -1, join_s = -1, converge_s = -1, cpu_node_min = -1, detect_s = -1, leave_s = -1;
+  double t_create0, create_s = -1, join_s = -1, converge_s = -1, settle_s = -1, cpu_node_min = -1, detect_s = -1, leave_s = -1;
   long rss0, rss_node = -1, suspects = -1, deaths = -1;
   load_result_t load[NPATHS];
   int load_done = 0;
@@ -730,6 +732,7 @@ int main(int argc, char **argv) {
 
     /* ---- settle: the gossip broadcast queues of every node drained ---- */
     s = drain(nodes, n, "memberlist.queue.broadcasts", deadline);
+    settle_s = s;
     if (s >= 0) progress("broadcast queues drained in %.3f s", s);
 
     /* ---- window (and hold) ---- */
@@ -796,7 +799,7 @@ int main(int argc, char **argv) {
 
   /* ---- report ---- */
   {
-    char impl[16], cs[32], js[32], vs[32], ds[32], ls[32], cpu[32], rss[32], sus[32], dth[32];
+    char impl[16], cs[32], js[32], vs[32], ss[32], ds[32], ls[32], cpu[32], rss[32], sus[32], dth[32];
     /* impl: "c" on one runtime; "c_rt<R>" with --runtimes R > 1, so a table keeps them apart. */
     if (nrt == 1)
       snprintf(impl, sizeof impl, "c");
@@ -805,6 +808,7 @@ int main(int argc, char **argv) {
     fmt_s(cs, sizeof cs, create_s);
     fmt_s(js, sizeof js, join_s);
     fmt_s(vs, sizeof vs, converge_s);
+    fmt_s(ss, sizeof ss, settle_s);
     fmt_s(ds, sizeof ds, detect_s);
     fmt_s(ls, sizeof ls, leave_s);
     if (converged) {
@@ -822,13 +826,14 @@ int main(int argc, char **argv) {
       snprintf(dth, sizeof dth, "-");
     }
     if (header)
-      printf("impl\tn\trep\tjoin\tcreate_s\tjoin_s\tconverge_s\twindow_s\tcpu_s_node_min\trss_kb_node\tsuspects\t"
+      printf("impl\tn\trep\tjoin\tcreate_s\tjoin_s\tconverge_s\tsettle_s\twindow_s\tcpu_s_node_min\trss_kb_node\tsuspects\t"
              "deaths\tdetect_s\tleave_s\tstatus\n");
-    printf("%s\t%d\t%d\t%s\t%s\t%s\t%s\t%g\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", impl, n, rep, random_join ? "random" : "seed",
-           cs, js, vs, window, cpu, rss, sus, dth, ds, ls, status);
+    printf("%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%g\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", impl, n, rep,
+           random_join ? "random" : "seed", cs, js, vs, ss, window, cpu, rss, sus, dth, ds, ls, status);
     if (workload && load_done > 0) {
       int p;
-      if (header) printf("impl\tn\trep\tpath\tsent\tdelivered\tseconds\trate_per_s\tp50_ms\tp99_ms\n");
+      if (header)
+        printf("impl\tn\trep\tpath\tsent\tdelivered\texpected\tseconds\trate_per_s\tp50_ms\tp99_ms\tcpu_s_node_min\n");
       for (p = 0; p < load_done; p++) {
         char p50[32], p99[32];
         if (load[p].p50 >= 0) {
@@ -838,9 +843,9 @@ int main(int argc, char **argv) {
           snprintf(p50, sizeof p50, "-");
           snprintf(p99, sizeof p99, "-");
         }
-        printf("%s\t%d\t%d\t%s\t%ld\t%ld\t%.3f\t%.1f\t%s\t%s\n", impl, n, rep, path_names[p], load[p].sent,
-               load[p].delivered, load[p].seconds, load[p].seconds > 0 ? (double)load[p].delivered / load[p].seconds : 0.0,
-               p50, p99);
+        printf("%s\t%d\t%d\t%s\t%ld\t%ld\t%ld\t%.3f\t%.1f\t%s\t%s\t%.4f\n", impl, n, rep, path_names[p], load[p].sent,
+               load[p].delivered, load[p].expected, load[p].seconds,
+               load[p].seconds > 0 ? (double)load[p].delivered / load[p].seconds : 0.0, p50, p99, load[p].cpu_node_min);
       }
     }
     fflush(stdout);

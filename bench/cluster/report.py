@@ -159,7 +159,7 @@ def detail(res):
 def messages(res):
     if not res.msgs:
         return "_No message workload in this run._"
-    out = ["| N | path | impl | sent/s | delivered / expected | p50 ms | p99 ms | CPU s/node/min |",
+    out = ["| N | path | impl | delivered/s | delivered / expected | p50 ms | p99 ms | CPU s/node/min |",
            "|---|---|---|---|---|---|---|---|"]
     keys = sorted({(int(r["n"]), r["path"]) for r in res.msgs}, key=lambda k: (k[0], ("best_effort", "reliable", "broadcast").index(k[1]) if k[1] in ("best_effort", "reliable", "broadcast") else 9))
     for n, path in keys:
