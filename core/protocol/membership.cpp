@@ -196,7 +196,12 @@ void Node::Impl::suspicion_expired(Time now, const std::string &name) {
   state::Member *r = members.find(name);
   // Refuted (alive again) or already dead meanwhile: the timer is stale.
   if (!r || r->state != NodeState::Suspect) return;
-  if (cfg.lifeguard && r->state_change != Time{}) {
+  // The final check guards against a lone accuser that missed a refutation. A suspicion that
+  // gathered its k independent confirmations (Lifeguard's own evidence) is declared at once, as
+  // memberlist declares every expired suspicion: a killed or partitioned node then dies at
+  // memberlist's pace instead of waiting for a turn of the one probe slot (docs/reliability.md).
+  const bool confirmed = check.k > 0 && check.confirmations >= check.k;
+  if (cfg.lifeguard && r->state_change != Time{} && !confirmed) {
     if (!is_final_check(name)) final_checks.push_back(std::move(check));
     if (!probe) start_probe(now);
     return;

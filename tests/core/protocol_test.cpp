@@ -7,6 +7,7 @@
 
 #include "protocol/config_table.hpp"
 #include "protocol/node.hpp"
+#include "state/util.hpp"
 #include "wire/codec.hpp"
 #include "wire/framing.hpp"
 #include "wire/packet.hpp"
@@ -540,4 +541,31 @@ TEST(Logs, FallbackTcpPingThatCannotConnectIsNotLogged) {
         << (connected ? "connected" : "never connected") << "\n"
         << w.logger.dump();
   }
+}
+
+// Lifeguard's final check (one more probe before declaring an expired suspect dead) is for a
+// lone accuser. A suspicion with its k independent confirmations is declared when its timer ends,
+// as memberlist does, not after a turn of the probe slot (which the check would need).
+TEST(Suspicion, ConfirmedSuspectIsDeclaredAtExpiry) {
+  Watched w;
+  for (const char *peer : {"b", "c", "d", "e"}) {
+    w.node->handle_packet(w.now, kPeer, wire::encode(alive_of(peer, Bytes{10, 0, 0, static_cast<uint8_t>(peer[0])}, 1)));
+  }
+  w.node->take_effects();
+  const protocol::Time t0 = w.now;
+  // One accuser and k = SuspicionMult - 2 = 2 confirmations.
+  for (const char *accuser : {"c", "d", "e"}) {
+    w.node->handle_packet(w.now, kPeer, wire::encode(wire::Suspect{1, "b", accuser}));
+  }
+  ASSERT_EQ(w.node->member("b")->state, wire::NodeState::Suspect);
+  const Config cfg = named(Config::lan());
+  const auto min = memberlist::state::suspicion_timeout(cfg.suspicion_mult, 5, cfg.probe_interval);
+  while (w.now < t0 + min + 50ms) {
+    w.now += 50ms;
+    w.node->tick(w.now);
+    w.node->take_effects();  // nobody answers
+  }
+  EXPECT_EQ(w.node->member("b")->state, wire::NodeState::Dead) << w.logger.dump();
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Info, "memberlist: Marking b as failed, suspect timeout reached (2 peer"), 1u)
+      << w.logger.dump();
 }
