@@ -41,8 +41,11 @@ std::vector<Bytes> Node::Impl::take_broadcasts(size_t limit) {
   std::vector<Bytes> out;
   const size_t n = est_nodes();
   const auto overhead = static_cast<int64_t>(kCompoundOverhead);
+  // The reservation only matters when there is user data to hold back; without any, the peek
+  // (a second walk of the system queue, per packet) is skipped: the result is the same.
+  const bool user_side = !user_queue.empty() || dg.delegate != nullptr;
   const auto system_wants =
-      static_cast<size_t>(system_queue.peek_bytes(overhead, static_cast<int64_t>(limit)));
+      user_side ? static_cast<size_t>(system_queue.peek_bytes(overhead, static_cast<int64_t>(limit))) : 0;
   size_t used = 0;
   const size_t system_reserved = std::min(system_wants, limit / 2);
   const size_t user_limit = limit - system_reserved;

@@ -3,8 +3,11 @@
 // output is byte-identical (WIRE.md §5.4 describes them).
 #include "wire/lzw.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <memory>
+#include <vector>
 
 namespace memberlist::wire {
 namespace {
@@ -38,32 +41,44 @@ class BitWriter {
   uint32_t nbits_ = 0;
 };
 
-// Open-addressing map from (prefix code << 8 | byte) to code. 4096 entries at most, so 2^13
-// slots keep the load under one half.
+// Open-addressing map from (prefix code << 8 | byte) to code, key and code packed in one word.
+// At most min(input length, 4096) codes are ever stored between clears, so the table is sized
+// to the input (load at most one half): a 1.4 KB gossip packet clears 16 KB instead of 48 KB,
+// and the storage is the thread's, reused, instead of a fresh heap block per packet.
 class CodeTable {
  public:
-  static constexpr uint32_t kSlots = 1u << 13;
-  CodeTable() { clear(); }
-  void clear() { keys_.fill(kEmpty); }
+  explicit CodeTable(size_t input_len) {
+    const size_t codes = std::min<size_t>(input_len + 1, kMaxCode + 1);
+    uint32_t slots = 512;
+    while (slots < 2 * codes) slots <<= 1;
+    mask_ = slots - 1;
+    static thread_local std::vector<uint32_t> storage;
+    if (storage.size() < slots) storage.resize(slots);
+    slots_ = storage.data();
+    clear();
+  }
+  void clear() { std::fill_n(slots_, mask_ + 1, kEmpty); }
   // Returns the code for key, or -1.
   int find(uint32_t key) const {
-    for (uint32_t h = hash(key);; h = (h + 1) & (kSlots - 1)) {
-      if (keys_[h] == kEmpty) return -1;
-      if (keys_[h] == key) return vals_[h];
+    for (uint32_t h = hash(key);; h = (h + 1) & mask_) {
+      const uint32_t e = slots_[h];
+      if (e == kEmpty) return -1;
+      if (e >> 12 == key) return static_cast<int>(e & kMaxCode);
     }
   }
   void insert(uint32_t key, uint16_t code) {
     uint32_t h = hash(key);
-    while (keys_[h] != kEmpty) h = (h + 1) & (kSlots - 1);
-    keys_[h] = key;
-    vals_[h] = code;
+    while (slots_[h] != kEmpty) h = (h + 1) & mask_;
+    slots_[h] = key << 12 | code;
   }
 
  private:
+  // Keys are at most 20 bits (12-bit prefix, 8-bit byte) and stored codes at most 4094 (4095
+  // clears the table instead): an entry never reads as this.
   static constexpr uint32_t kEmpty = 0xffffffffu;
-  static uint32_t hash(uint32_t key) { return ((key >> 12) ^ key ^ (key * 0x9e3779b1u >> 19)) & (kSlots - 1); }
-  std::array<uint32_t, kSlots> keys_;
-  std::array<uint16_t, kSlots> vals_{};
+  uint32_t hash(uint32_t key) const { return ((key >> 12) ^ key ^ (key * 0x9e3779b1u >> 19)) & mask_; }
+  uint32_t *slots_ = nullptr;
+  uint32_t mask_ = 0;
 };
 
 }  // namespace
@@ -79,7 +94,7 @@ Bytes lzw_compress(ByteView in) {
     w.flush();
     return out;
   }
-  auto table = std::make_unique<CodeTable>();
+  CodeTable table(in.size());
   // Go's incHi: next implied code; at 4095 emit CLEAR and start over. Returns true on reset.
   auto inc_hi = [&]() {
     ++hi;
@@ -92,7 +107,7 @@ Bytes lzw_compress(ByteView in) {
       width = 9;
       hi = kEof;
       overflow = 512;
-      table->clear();
+      table.clear();
       return true;
     }
     return false;
@@ -101,13 +116,13 @@ Bytes lzw_compress(ByteView in) {
   uint32_t code = in[0];
   for (size_t i = 1; i < in.size(); ++i) {
     const uint32_t key = code << 8 | in[i];
-    if (int hit = table->find(key); hit >= 0) {
+    if (int hit = table.find(key); hit >= 0) {
       code = static_cast<uint32_t>(hit);
       continue;
     }
     w.put(code, width);
     code = in[i];
-    if (!inc_hi()) table->insert(key, static_cast<uint16_t>(hi));
+    if (!inc_hi()) table.insert(key, static_cast<uint16_t>(hi));
   }
   w.put(code, width);
   inc_hi();
@@ -121,8 +136,10 @@ Result<Bytes> lzw_decompress(ByteView in, size_t max_out) {
   std::array<uint16_t, 1u << kMaxWidth> prefix{};
   std::array<uint8_t, 1u << kMaxWidth> suffix{};
   std::array<uint8_t, 1u << kMaxWidth> stack{};  // one expansion, written back to front
-  Bytes out;
-  out.reserve(std::min<size_t>(in.size() * 3, max_out));
+  // Expansions are copied into `out` at `len` (grown by doubling, never past max_out) rather
+  // than appended with vector::insert: a gossip packet is a few hundred short expansions.
+  Bytes out(std::min<size_t>(in.size() * 3, max_out));
+  size_t len = 0;
   uint32_t width = 9, hi = kEof, overflow = 512;
   uint16_t last = kInvalid;
   uint32_t bits = 0, nbits = 0;
@@ -144,7 +161,10 @@ Result<Bytes> lzw_decompress(ByteView in, size_t max_out) {
       last = kInvalid;
       continue;
     }
-    if (code == kEof) return out;
+    if (code == kEof) {
+      out.resize(len);
+      return out;
+    }
     if (code > hi) return make_error(Errc::Malformed, "lzw: invalid code");
 
     // Expand into stack[i..end).
@@ -166,11 +186,13 @@ Result<Bytes> lzw_decompress(ByteView in, size_t max_out) {
     if (i == 0) return make_error(Errc::Malformed, "lzw: expansion too long");
     stack[--i] = static_cast<uint8_t>(c);
     const size_t n = stack.size() - i;
-    if (out.size() + n > max_out) {
+    if (len + n > max_out) {
       return make_error(Errc::LimitExceeded, "lzw: decompressed data over the limit of " +
                                                  std::to_string(max_out) + " bytes");
     }
-    out.insert(out.end(), stack.begin() + static_cast<std::ptrdiff_t>(i), stack.end());
+    if (len + n > out.size()) out.resize(std::min(max_out, std::max(len + n, out.size() * 2)));
+    std::memcpy(out.data() + len, stack.data() + i, n);
+    len += n;
     if (last != kInvalid) {
       suffix[hi] = static_cast<uint8_t>(c);  // c is the first byte of this expansion
       prefix[hi] = last;

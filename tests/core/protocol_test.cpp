@@ -516,6 +516,52 @@ TEST(Hostile, ShortVsnIsRefused) {
   }
 }
 
+// Old news about a known node (the bulk of gossip while a cluster joins) takes a fast path in
+// aliveNode that skips the copies of the full one. It must be invisible: nothing queued or
+// counted for a plain echo, while an echo that the full path would log (a bad Vsn, another
+// address) or that an AliveDelegate must judge still goes the full way.
+TEST(Alive, OldNewsFastPathChangesNothingObservable) {
+  Watched w;
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 5)));
+  ASSERT_TRUE(w.node->member("b").has_value());
+  const auto before = w.node->metrics();
+  const size_t lines_before = w.logger.lines.size();
+  for (uint32_t inc : {5u, 4u, 0u}) {
+    w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, inc)));
+  }
+  EXPECT_EQ(w.node->metrics().msg_alive, before.msg_alive);
+  EXPECT_EQ(w.node->metrics().queue_system, before.queue_system);
+  EXPECT_EQ(w.node->member("b")->incarnation, 5u);
+  EXPECT_EQ(w.logger.lines.size(), lines_before) << w.logger.dump();
+
+  wire::Alive bad = alive_of("b", Bytes{10, 0, 0, 2}, 5);
+  bad.vsn = Bytes{1, 5, 2};
+  w.node->handle_packet(w.now, kPeer, wire::encode(bad));
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Warn,
+                           "memberlist: ignoring alive message for 'b' (10.0.0.2:7946) because Vsn is not present"),
+            1u)
+      << w.logger.dump();
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 3}, 5)));
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Error, "memberlist: Conflicting address for b."), 1u)
+      << w.logger.dump();
+  // A newer incarnation is news: queued and counted.
+  w.node->handle_packet(w.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 6)));
+  EXPECT_EQ(w.node->metrics().msg_alive, before.msg_alive + 1);
+  EXPECT_EQ(w.node->member("b")->incarnation, 6u);
+
+  struct Counting : protocol::AliveDelegate {
+    int seen = 0;
+    std::optional<std::string> notify_alive(const protocol::Member &) override {
+      ++seen;
+      return std::nullopt;
+    }
+  } judge;
+  Watched j(named(Config::lan()), &judge);
+  judge.seen = 0;  // the node's own alive at start
+  for (int i = 0; i < 3; ++i) j.node->handle_packet(j.now, kPeer, wire::encode(alive_of("b", Bytes{10, 0, 0, 2}, 1)));
+  EXPECT_EQ(judge.seen, 3) << "the AliveDelegate judges every alive, echoes included";
+}
+
 // memberlist's sendPingAndWaitForAck stays silent when the fallback TCP ping cannot connect
 // (that is what a dead node looks like); a failure once connected is logged at ERROR. The
 // transports report a failed dial as Errc::Network.

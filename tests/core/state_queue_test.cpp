@@ -388,6 +388,28 @@ TEST(Queue, TransmitLimitThenFinished) {
   EXPECT_EQ(q.num_queued(), 0u);
 }
 
+// A named entry that was sent and re-queued (its transmit count bumped) is still found by
+// name: a newer broadcast for the name replaces it, and one that reached its limit frees the
+// name for the next.
+TEST(Queue, NameStillInvalidatesAfterTransmits) {
+  Log log;
+  TransmitLimitedQueue q(1);  // 10 nodes: limit 2
+  q.queue(named("a1", "a", "first a", &log));
+  q.queue(named("b1", "b", "first b", &log));
+  EXPECT_EQ(q.get_broadcasts(2, 1400, 10).messages.size(), 2u);  // both sent once, re-queued
+  EXPECT_TRUE(log.finished.empty());
+  q.queue(named("a2", "a", "second a", &log));
+  EXPECT_EQ(log.finished, std::vector<std::string>{"a1"});
+  EXPECT_EQ(q.num_queued(), 2u);
+  EXPECT_EQ(q.get_broadcasts(2, 1400, 10).messages.size(), 2u);  // b1 reaches its limit
+  EXPECT_EQ(log.finished, (std::vector<std::string>{"a1", "b1"}));
+  q.queue(named("b2", "b", "second b", &log));
+  EXPECT_EQ(q.num_queued(), 2u);
+  EXPECT_EQ(log.finished.size(), 2u);  // b2 replaced nothing
+  q.queue(named("a3", "a", "third a", &log));
+  EXPECT_EQ(log.finished, (std::vector<std::string>{"a1", "b1", "a2"}));
+}
+
 TEST(Queue, ZeroRetransmitLimitSendsOnce) {
   // num_nodes 0 → limit 0; Go still sends it once (transmits + 1 ≥ 0) and finishes it.
   TransmitLimitedQueue q(4);
