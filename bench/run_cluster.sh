@@ -15,8 +15,8 @@
 # N alive, wait until every node's broadcast queue is empty, measure CPU and RSS over WINDOW,
 # then kill one node (detection time) and let one leave (leave time). A size a side failed at
 # (did not join or converge within DEADLINE) is not tried again for that side at larger N.
-# The scale ceiling: per side, N doubles from CEIL_FROM; each N must hold HOLD seconds with no
-# suspicion and no death.
+# The scale ceiling: per side, N doubles from the largest sweep size that side passed (at least
+# CEIL_FROM); each N must hold HOLD seconds with no suspicion and no death.
 #
 # Settings (environment):
 #   SIZES=32,128,256,512,1024,2048   sweep sizes          REPS=3  repetitions per point
@@ -24,9 +24,11 @@
 #   WORKLOAD_SIZES=32,128,256  sizes that also run the message workload (WINDOW s per path)
 #   DEADLINE=180  seconds for join, convergence, drain, detection
 #   HOLD=120  CEIL_FROM=256  CEIL_MAX=8192  the scale-ceiling phase (CEILING=0 skips it)
+#   JOIN=seed  seed: node i joins node 0; random: a random earlier node (both programs)
 #   IMPLS="ours real c"   BUILD_DIR=build-bench   OUT_DIR=$BUILD_DIR/bench/cluster-results
 #   REUSE=1  redraw tables and plots from OUT_DIR       NO_DOC=1  print only
 #   PREBUILT=1  use BUILD_DIR as it is (no cmake)       STRICT=1  exit 1 unless every run said ok
+#   CEILING_ONLY=1  keep OUT_DIR's sweep and programs; run (again) only the scale-ceiling phase
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,37 +49,46 @@ CEIL_FROM=${CEIL_FROM:-256}
 CEIL_MAX=${CEIL_MAX:-8192}
 CEILING=${CEILING:-1}
 IMPLS=${IMPLS:-ours real c}
+JOIN=${JOIN:-seed}
+[[ $JOIN == seed || $JOIN == random ]] || { echo "run_cluster.sh: JOIN must be seed or random" >&2; exit 2; }
 BUILD=${BUILD_DIR:-$ROOT/build-bench}
 OUT=${OUT_DIR:-$BUILD/bench/cluster-results}
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 
 if [[ -z "${REUSE:-}" ]]; then
-  if [[ -z "${PREBUILT:-}" ]]; then
-    echo "== building libmemberlist and c_cluster (Release) in $BUILD" >&2
-    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DML_BUILD_GO=OFF -DML_BUILD_JAVA=OFF \
-      -DML_BUILD_TESTS=OFF >/dev/null
-    targets=(memberlist)
-    [[ " $IMPLS " == *" c "* ]] && targets+=(c_cluster)
-    cmake --build "$BUILD" --target "${targets[@]}" >&2
+  if [[ -n "${CEILING_ONLY:-}" ]]; then
+    [[ -s "$OUT/results.tsv" ]] || { echo "run_cluster.sh: CEILING_ONLY needs a sweep in $OUT" >&2; exit 1; }
+    : >"$OUT/ceiling.tsv"
+    sed -i '/^load_after\t\|^elapsed_s\t/d' "$OUT/run.txt"
+    printf 'ceiling_run\t%s, HOLD=%s CEIL_MAX=%s\n' "$(date -u '+%H:%M UTC')" "$HOLD" "$CEIL_MAX" >>"$OUT/run.txt"
+  else
+    if [[ -z "${PREBUILT:-}" ]]; then
+      echo "== building libmemberlist and c_cluster (Release) in $BUILD" >&2
+      cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DML_BUILD_GO=OFF -DML_BUILD_JAVA=OFF \
+        -DML_BUILD_TESTS=OFF >/dev/null
+      targets=(memberlist)
+      [[ " $IMPLS " == *" c "* ]] && targets+=(c_cluster)
+      cmake --build "$BUILD" --target "${targets[@]}" >&2
+    fi
+    mkdir -p "$OUT/bin" "$OUT/logs"
+    echo "== building the scenario twice (ours: go.mod, real: go.real.mod)" >&2
+    (cd "$ROOT/bench/cluster" &&
+      export GOTOOLCHAIN=local GOFLAGS=-mod=readonly CGO_ENABLED=1 PKG_CONFIG_PATH="$BUILD/pkgconfig" &&
+      "$GO" build -o "$OUT/bin/ours" ./scenario &&
+      "$GO" build -modfile=go.real.mod -o "$OUT/bin/real" ./scenario)
+    [[ " $IMPLS " == *" c "* ]] && cp "$BUILD/bench/c_cluster" "$OUT/bin/c"
+    : >"$OUT/results.tsv"
+    : >"$OUT/msgs.tsv"
+    : >"$OUT/ceiling.tsv"
+    {
+      printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+      printf 'machine\t%s, %s cores, %s GiB\n' "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" "$(nproc)" \
+        "$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)"
+      printf 'load_before\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+      printf 'settings\tSIZES=%s REPS=%s REPS_LARGE=%s WINDOW=%s WORKLOAD_SIZES=%s DEADLINE=%s HOLD=%s JOIN=%s quick=%s\n' \
+        "$SIZES" "$REPS" "$REPS_LARGE" "$WINDOW" "$WORKLOAD_SIZES" "$DEADLINE" "$HOLD" "$JOIN" "$QUICK"
+    } >"$OUT/run.txt"
   fi
-  mkdir -p "$OUT/bin" "$OUT/logs"
-  echo "== building the scenario twice (ours: go.mod, real: go.real.mod)" >&2
-  (cd "$ROOT/bench/cluster" &&
-    export GOTOOLCHAIN=local GOFLAGS=-mod=readonly CGO_ENABLED=1 PKG_CONFIG_PATH="$BUILD/pkgconfig" &&
-    "$GO" build -o "$OUT/bin/ours" ./scenario &&
-    "$GO" build -modfile=go.real.mod -o "$OUT/bin/real" ./scenario)
-  [[ " $IMPLS " == *" c "* ]] && cp "$BUILD/bench/c_cluster" "$OUT/bin/c"
-  : >"$OUT/results.tsv"
-  : >"$OUT/msgs.tsv"
-  : >"$OUT/ceiling.tsv"
-  {
-    printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
-    printf 'machine\t%s, %s cores, %s GiB\n' "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" "$(nproc)" \
-      "$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)"
-    printf 'load_before\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-    printf 'settings\tSIZES=%s REPS=%s REPS_LARGE=%s WINDOW=%s WORKLOAD_SIZES=%s DEADLINE=%s HOLD=%s quick=%s\n' \
-      "$SIZES" "$REPS" "$REPS_LARGE" "$WINDOW" "$WORKLOAD_SIZES" "$DEADLINE" "$HOLD" "$QUICK"
-  } >"$OUT/run.txt"
 
   ulimit -n 65536 2>/dev/null || true
   net=30
@@ -89,9 +100,9 @@ if [[ -z "${REUSE:-}" ]]; then
     local limit=$((DEADLINE * 5 + WINDOW * 4 + ${HOLD_NOW:-0} + 120))
     local args
     if [[ $impl == c ]]; then
-      args=(--nodes "$n" --rep "$rep" --net "$net" --window "$WINDOW" --deadline "$DEADLINE" --header "$@")
+      args=(--nodes "$n" --rep "$rep" --net "$net" --window "$WINDOW" --deadline "$DEADLINE" --join "$JOIN" --header "$@")
     else
-      args=(-impl "$impl" -n "$n" -rep "$rep" -net "$net" -window "${WINDOW}s" -deadline "${DEADLINE}s" -header)
+      args=(-impl "$impl" -n "$n" -rep "$rep" -net "$net" -window "${WINDOW}s" -deadline "${DEADLINE}s" -join "$JOIN" -header)
       for a in "$@"; do case $a in --hold) args+=(-hold) ;; --workload) args+=(-workload) ;; *) args+=("${a}s") ;; esac; done
     fi
     out=$(timeout -k 10 "$limit" "$OUT/bin/$impl" "${args[@]}" 2>"$log") || {
@@ -116,6 +127,7 @@ if [[ -z "${REUSE:-}" ]]; then
   IFS=, read -r -a wsizes <<<"$WORKLOAD_SIZES"
   read -r -a impls <<<"$IMPLS"
   total=0
+  [[ -n "${CEILING_ONLY:-}" ]] && sizes=()
   for n in "${sizes[@]}"; do total=$((total + (n > 256 ? REPS_LARGE : REPS) * ${#impls[@]})); done
   done_runs=0
   started=$(date +%s)
@@ -146,11 +158,22 @@ if [[ -z "${REUSE:-}" ]]; then
   if ((CEILING)); then
     echo "== scale ceiling: each N holds ${HOLD} s with no suspicion and no death" >&2
     for impl in "${impls[@]}"; do
-      n=$CEIL_FROM
+      # start at the largest sweep size this side passed (at least CEIL_FROM): the sizes below it
+      # are known to converge, so the hold time goes where the ceiling is
+      n=$(awk -F'\t' -v impl="$impl" -v from="$CEIL_FROM" '/^impl\t/ { next }
+        $1 == impl && $NF == "ok" && $2 + 0 > from + 0 { from = $2 } END { print from }' "$OUT/results.tsv")
+      start=$n down=0
       while ((n <= CEIL_MAX)); do
         echo "== ceiling $impl n=$n ($(($(date +%s) - started)) s elapsed)" >&2
-        HOLD_NOW=$HOLD TARGET_TSV=ceiling.tsv run_point "$impl" "$n" 1 --hold "$HOLD" || break
-        n=$((n * 2))
+        if HOLD_NOW=$HOLD TARGET_TSV=ceiling.tsv run_point "$impl" "$n" 1 --hold "$HOLD"; then
+          ((down)) && break # coming down from a size that failed: this one is the answer
+          n=$((n * 2))
+        elif ((n == start || down)) && ((n / 2 >= 32)); then
+          down=1 # passed the sweep's short window but not the hold: halve until one holds
+          n=$((n / 2))
+        else
+          break
+        fi
       done
     done
   fi

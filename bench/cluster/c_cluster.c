@@ -498,6 +498,20 @@ static void fmt_s(char *buf, size_t size, double v) {
     snprintf(buf, size, "%.3f", v);
 }
 
+/* Stops node `victim` (graceful: leave first) and returns the seconds until every survivor saw it
+ * go (a LEAVE event), or -1 past the deadline. */
+static double time_departure(node_t *nodes, int n, int victim, int graceful, double deadline) {
+  const char *what = graceful ? "leave" : "detect";
+  double t, s;
+  STORE(graceful ? &g_leave_target : &g_detect_target, victim);
+  progress("%s: %s %s", what, nodes[victim].name, graceful ? "leaves" : "stops without a leave");
+  t = now_s();
+  stop_node(nodes, victim, graceful);
+  s = wait_flag(nodes, n, graceful ? offsetof(node_t, saw_leave) : offsetof(node_t, saw_detect), t, deadline, what);
+  if (s >= 0) progress("%s seen by all survivors in %.3f s", what, s);
+  return s;
+}
+
 int main(int argc, char **argv) {
   double runtimes_d = 1, retries_d = 0, nodes_d = 0, window = 30, deadline = 120, hold = 0, rep_d = 1, net_d = 30, port_d = 7946;
   int n, rep, net, port, retries, header = 0, workload = 0, random_join = 0;
@@ -772,29 +786,11 @@ int main(int argc, char **argv) {
       if (s >= 0) progress("after the workload, broadcast queues drained in %.3f s", s);
     }
 
-    /* ---- detect: the last node stops without leaving ---- */
-    {
-      double t;
-      STORE(&g_detect_target, n - 1);
-      progress("detect: stopping %s without a leave", nodes[n - 1].name);
-      t = now_s();
-      stop_node(nodes, n - 1, 0);
-      detect_s = wait_flag(nodes, n, offsetof(node_t, saw_detect), t, deadline, "detect");
-      if (detect_s < 0 && strcmp(status, "ok") == 0) status = "nodetect";
-      if (detect_s >= 0) progress("detected by all survivors in %.3f s", detect_s);
-    }
-
-    /* ---- leave: the second-to-last node leaves ---- */
-    {
-      double t;
-      STORE(&g_leave_target, n - 2);
-      progress("leave: %s leaves", nodes[n - 2].name);
-      t = now_s();
-      stop_node(nodes, n - 2, 1);
-      leave_s = wait_flag(nodes, n, offsetof(node_t, saw_leave), t, deadline, "leave");
-      if (leave_s < 0 && strcmp(status, "ok") == 0) status = "noleave";
-      if (leave_s >= 0) progress("leave seen by all survivors in %.3f s", leave_s);
-    }
+    /* ---- detect: the last node stops without leaving; leave: the second-to-last leaves ---- */
+    detect_s = time_departure(nodes, n, n - 1, 0, deadline);
+    if (detect_s < 0 && strcmp(status, "ok") == 0) status = "nodetect";
+    leave_s = time_departure(nodes, n, n - 2, 1, deadline);
+    if (leave_s < 0 && strcmp(status, "ok") == 0) status = "noleave";
   }
 
   /* ---- report ---- */

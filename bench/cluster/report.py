@@ -262,7 +262,8 @@ def targets(res):
 def machine(res):
     r = res.run
     return (f"Run {r.get('date', '?')} on {r.get('machine', '?')}; load average before {r.get('load_before', '?')}, "
-            f"after {r.get('load_after', '?')}; {r.get('elapsed_s', '?')} s in all. Settings: `{r.get('settings', '?')}`.")
+            f"after {r.get('load_after', '?')}; {r.get('elapsed_s', '?')} s in all. Settings: `{r.get('settings', '?')}`"
+            + (f"; the ceiling phase was run again at {r['ceiling_run']}." if "ceiling_run" in r else "."))
 
 
 def plot(res, pngdir):
@@ -315,7 +316,8 @@ def main():
     res = Results(a.out)
     if not res.idle:
         sys.exit(f"report.py: no results in {a.out}")
-    hold = next((p.split("=")[1] for p in res.run.get("settings", "").split() if p.startswith("HOLD=")), "?")
+    settings = res.run.get("ceiling_run", "").replace(",", " ") + " " + res.run.get("settings", "")
+    hold = next((p.split("=")[1] for p in settings.split() if p.startswith("HOLD=")), "?")
     sections = {
         "cluster-machine": machine(res),
         "cluster-headline": headline(res),
