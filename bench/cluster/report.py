@@ -98,6 +98,7 @@ class Results:
         if not bad:
             return ""
         counts = {}
+        bad = ["not tried" if b == "skipped" else b for b in bad]
         for b in bad:
             counts[b] = counts.get(b, 0) + 1
         return ", ".join(f"{k} {v}/{len(rs)}" for k, v in sorted(counts.items()))
@@ -232,10 +233,13 @@ def targets(res):
             fig += " (did not fail: a lower bound)"
         add(f"scale ceiling ≥ {goal}× memberlist's ({LABEL[impl]})", fig,
             (mine / real_ceiling >= goal) if mine and real_ceiling else None)
-    cj = [r for r in res.rows("ours", 1024) if num(r.get("join_s")) is not None and num(r.get("create_s")) is not None]
+    rs = res.rows("ours", 1024)
+    cj = [r for r in rs if r.get("status") != "nojoin" and num(r.get("join_s")) is not None and num(r.get("create_s")) is not None]
     if cj:
         t = statistics.median(num(r["create_s"]) + num(r["join_s"]) for r in cj)
         add("create+join of 1,024 nodes ≤ 10 s (Go package)", f"{t:.1f} s", t <= 10)
+    elif rs:
+        add("create+join of 1,024 nodes ≤ 10 s (Go package)", f"did not finish joining within the deadline ({res.outcome('ours', 1024)})", False)
     slower = []
     for n in res.sizes:
         for col in ("converge_s", "detect_s", "leave_s"):
