@@ -15,13 +15,13 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
   // echo (each node re-gossips every alive it learns), so this is most of the receive cost.
   if (!dg.alive && !about_self) {
     const state::Member *r = members.find(a.node);
-    const auto same_bytes = [](const wire::OptBytes &held, const wire::OptSmallBytes &in) {
-      const size_t n = held ? held->size() : 0;
-      return n == (in ? in->size() : 0) && (n == 0 || std::equal(held->begin(), held->end(), in->begin()));
+    const auto same_bytes = [](ByteView held, const wire::OptSmallBytes &in) {
+      const size_t n = held.size();
+      return n == (in ? in->size() : 0) && (n == 0 || std::equal(held.begin(), held.end(), in->begin()));
     };
     const bool vsn_ok = a.vsn && a.vsn->size() >= 6 && (*a.vsn)[0] != 0 && (*a.vsn)[1] != 0 &&
                         (*a.vsn)[0] <= (*a.vsn)[1];
-    if (r && vsn_ok && a.incarnation <= r->incarnation && r->port == a.port && same_bytes(r->addr, a.addr) &&
+    if (r && vsn_ok && a.incarnation <= r->incarnation && r->port == a.port && same_bytes(r->addr(), a.addr) &&
         !(a.incarnation == kMaxIncarnation && r->incarnation == kMaxIncarnation &&
           (r->state == NodeState::Suspect || r->state == NodeState::Dead))) {
       return;
@@ -77,22 +77,21 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
       });
       return;
     }
-    state::Member rec;
-    rec.name = a.node;
-    rec.addr = a.addr;
+    state::Member rec(a.node);
+    rec.set_addr_opt(a.addr);
     rec.port = a.port;
-    rec.meta = a.meta;
+    rec.set_meta_opt(a.meta);
     rec.state = NodeState::Dead;
     rec.incarnation = 0;
     rec.state_change = now;
     if (vsn_in.size() > 5) std::copy_n(vsn_in.begin(), 6, rec.vsn.begin());
     r = &members.insert(std::move(rec), rng).first;
-  } else if (bytes(r->addr) != addr || r->port != a.port) {
+  } else if (bytes(r->addr()) != addr || r->port != a.port) {
     // CIDRsAllowed: a known node may not move to an address outside them.
     if (!ip_allowed(addr)) {
       // memberlist's arguments are in this (odd) order; kept so the line reads the same.
       log(LogLevel::Warn, [&] {
-        return "Rejected IP update from " + a.node + " to " + go_ip(bytes(r->addr)) + " for node " + go_ip(addr) +
+        return "Rejected IP update from " + a.node + " to " + go_ip(bytes(r->addr())) + " for node " + go_ip(addr) +
                ": " + go_ip(addr) + " is not allowed";
       });
       return;
@@ -102,13 +101,13 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
     // nodes claim one name.
     if (r->state == NodeState::Left || (r->state == NodeState::Dead && can_reclaim)) {
       log(LogLevel::Info, [&] {
-        return "Updating address for left or failed node " + r->name + " from " + go_ip(bytes(r->addr)) + ":" +
+        return "Updating address for left or failed node " + r->name_str() + " from " + go_ip(bytes(r->addr())) + ":" +
                std::to_string(r->port) + " to " + go_ip(addr) + ":" + std::to_string(a.port);
       });
       updates_node = true;
     } else {
       log(LogLevel::Error, [&] {
-        return "Conflicting address for " + r->name + ". Mine: " + go_ip(bytes(r->addr)) + ":" +
+        return "Conflicting address for " + r->name_str() + ". Mine: " + go_ip(bytes(r->addr())) + ":" +
                std::to_string(r->port) + " Theirs: " + go_ip(addr) + ":" + std::to_string(a.port) +
                " Old state: " + std::to_string(static_cast<int64_t>(r->state));
       });
@@ -120,7 +119,7 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
       return;
     }
   }
-  const bool is_local = r->name == cfg.name;
+  const bool is_local = r->name() == cfg.name;
   // Beyond memberlist, the ceiling tie rule: an alive needs a strictly greater incarnation than
   // what we hold, which no alive has once a suspect/dead at 0xFFFFFFFF is held. Such an
   // accusation would evict the node for good (memberlist #358), so at the ceiling an alive
@@ -137,15 +136,15 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
   if (a.incarnation < r->incarnation && is_local) return;
   suspicions.erase(a.node);
   const NodeState old_state = r->state;
-  const Bytes old_meta = bytes(r->meta);
+  const Bytes old_meta = bytes(r->meta());
   if (!bootstrap && is_local) {
     const Bytes ours(r->vsn.begin(), r->vsn.end());
     // Our own current alive coming back to us: nothing differs, so nothing to refute.
-    if (a.incarnation == r->incarnation && meta == bytes(r->meta) && vsn_in == ours) return;
+    if (a.incarnation == r->incarnation && meta == bytes(r->meta()) && vsn_in == ours) return;
     refute(*r, a.incarnation);
     log(LogLevel::Warn, [&] {
       return "Refuting an alive message for '" + a.node + "' (" + go_ip(addr) + ":" + std::to_string(a.port) +
-             ") meta:(" + go_bytes(meta) + " VS " + go_bytes(bytes(r->meta)) + "), vsn:(" + go_bytes(vsn_in) +
+             ") meta:(" + go_bytes(meta) + " VS " + go_bytes(bytes(r->meta())) + "), vsn:(" + go_bytes(vsn_in) +
              " VS " + go_bytes(ours) + ")";
     });
   } else {
@@ -153,8 +152,8 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
     broadcast(a.node, wire::encode(a), std::move(notify));
     if (vsn_in.size() >= 6) std::copy_n(vsn_in.begin(), 6, r->vsn.begin());
     r->incarnation = a.incarnation;
-    r->meta = a.meta;
-    r->addr = a.addr;
+    r->set_meta_opt(a.meta);
+    r->set_addr_opt(a.addr);
     r->port = a.port;
     if (r->state != NodeState::Alive) {
       r->state = NodeState::Alive;
@@ -164,7 +163,7 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
   if (dg.events) {
     if (dead_or_left(old_state)) {
       dg.events->notify_join(to_member(*r));
-    } else if (old_meta != bytes(r->meta)) {
+    } else if (old_meta != bytes(r->meta())) {
       dg.events->notify_update(to_member(*r));
     }
   }
@@ -183,7 +182,7 @@ void Node::Impl::suspect_node(Time now, const wire::Suspect &s) {
   }
   // Only an alive node can become suspect: dead and left stay as they are.
   if (r->state != NodeState::Alive) return;
-  if (r->name == cfg.name) {
+  if (r->name() == cfg.name) {
     log(LogLevel::Warn, [&] { return "Refuting a suspect message (from: " + s.from + ")"; });
     refute(*r, s.incarnation);
     return;
@@ -232,10 +231,10 @@ void Node::Impl::declare_failed(Time now, const state::Member &r, const FinalChe
   // memberlist's degraded.timeout: fewer independent confirmations than expected.
   if (check.k > 0 && check.confirmations < check.k) ++m.degraded_timeout;
   log(LogLevel::Info, [&] {
-    return "Marking " + r.name + " as failed, suspect timeout reached (" + std::to_string(check.confirmations) +
+    return "Marking " + r.name_str() + " as failed, suspect timeout reached (" + std::to_string(check.confirmations) +
            " peer confirmations)";
   });
-  dead_node(now, wire::Dead{r.incarnation, r.name, cfg.name});
+  dead_node(now, wire::Dead{r.incarnation, r.name_str(), cfg.name});
 }
 
 bool Node::Impl::is_final_check(const std::string &name) const {
@@ -273,7 +272,7 @@ void Node::Impl::final_check_answered(Time now, const std::string &name) {
 void Node::Impl::stale_accusation(const Endpoint &from) {
   const state::Member *me = members.find(cfg.name);
   if (!me || from.ip.empty()) return;  // not started, or no address to answer to
-  wire::Alive a{me->incarnation, me->name, me->addr, me->port, me->meta, Bytes(me->vsn.begin(), me->vsn.end())};
+  wire::Alive a{me->incarnation, me->name_str(), me->addr_opt(), me->port, me->meta_opt(), Bytes(me->vsn.begin(), me->vsn.end())};
   // Best effort, as the gossip it stands in for: a failure is not worth a line of its own.
   (void)send_msg(from, wire::encode(a));
 }
@@ -285,7 +284,7 @@ void Node::Impl::dead_node(Time now, const wire::Dead &d, std::function<void()> 
   suspicions.erase(d.node);
   // Already dead or left: nothing changes, and re-broadcasting would only echo it.
   if (dead_or_left(r->state)) return;
-  if (r->name == cfg.name) {
+  if (r->name() == cfg.name) {
     if (!leaving) {
       log(LogLevel::Warn, [&] { return "Refuting a dead message (from: " + d.from + ")"; });
       refute(*r, d.incarnation);
@@ -309,7 +308,7 @@ void Node::Impl::refute(state::Member &me, uint32_t accused) {
   me.incarnation = inc;
   ++m.refutes;
   if (cfg.lifeguard) awareness.apply_delta(1);
-  wire::Alive a{inc, me.name, me.addr, me.port, me.meta, Bytes(me.vsn.begin(), me.vsn.end())};
+  wire::Alive a{inc, me.name_str(), me.addr_opt(), me.port, me.meta_opt(), Bytes(me.vsn.begin(), me.vsn.end())};
   // memberlist queues this under the address string, not the name (WIRE.md §6.2 refute).
   broadcast(to_string(endpoint_of(me)), wire::encode(a));
 }

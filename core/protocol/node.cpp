@@ -31,10 +31,10 @@ constexpr size_t kMaxRequestsPerPacket = 4;
 
 Member Node::Impl::to_member(const state::Member &r) const {
   Member mb;
-  mb.name = r.name;
-  mb.addr = bytes(r.addr);
+  mb.name = r.name();
+  mb.addr = bytes(r.addr());
   mb.port = r.port;
-  mb.meta = bytes(r.meta);
+  mb.meta = bytes(r.meta());
   mb.vsn = r.vsn;
   mb.state = r.state;
   mb.incarnation = r.incarnation;
@@ -131,7 +131,7 @@ void Node::Impl::tick(Time now) {
 bool Node::Impl::any_alive() const {
   bool any = false;
   for_each_member([&](const state::Member &r) {
-    if (r.name != cfg.name && !dead_or_left(r.state)) any = true;
+    if (r.name() != cfg.name && !dead_or_left(r.state)) any = true;
   });
   return any;
 }

@@ -49,6 +49,7 @@ inline constexpr uint32_t kMaxIncarnation = 0xFFFFFFFF;  // incarnations are uin
 inline bool dead_or_left(NodeState s) { return s == NodeState::Dead || s == NodeState::Left; }
 
 // memberlist compares byte slices with bytes.Equal: nil equals empty.
+inline Bytes bytes(ByteView b) { return Bytes(b.begin(), b.end()); }
 inline const Bytes &bytes(const wire::OptBytes &b) {
   static const Bytes empty;
   return b ? *b : empty;
@@ -239,7 +240,7 @@ struct Node::Impl {
 
   Member to_member(const state::Member &r) const;
 
-  Endpoint endpoint_of(const state::Member &r) const { return Endpoint{bytes(r.addr), r.port, r.name}; }
+  Endpoint endpoint_of(const state::Member &r) const { return Endpoint{bytes(r.addr()), r.port, r.name_str()}; }
 
   OpId new_op() { return next_op++; }
   void done(OpId op, wire::Status st, int contacted = 0, Duration rtt = {});

@@ -20,7 +20,7 @@ void Node::Impl::start_probe(Time now) {
   }
   auto step = members.next_probe(now, cfg.gossip_to_the_dead_time, rng);
   for (const auto &gone : step.reaped) {
-    suspicions.erase(gone.name);
+    suspicions.erase(gone.name_str());
     if (gone.state == NodeState::Dead && cfg.reconnect_interval > 0s) {
       if (failed.size() == kMaxFailed) failed.pop_front();
       failed.push_back(Failed{endpoint_of(gone), gone.state_change});
@@ -36,21 +36,21 @@ void Node::Impl::start_probe_of(Time now, const state::Member &t) {
   if (interval > cfg.probe_interval) ++m.degraded_probe;
   Probe p;
   p.seq = ++sequence;
-  p.target = target->name;
+  p.target = target->name_str();
   p.sent = now;
   // memberlist's ack handler expires after the (scaled) interval, which ends the direct wait
   // early when probe_timeout is longer.
   p.direct_deadline = now + std::min(cfg.probe_timeout, interval);
   p.end = now + interval;
   const Endpoint to = endpoint_of(*target);
-  const Bytes ping = wire::encode(make_ping(p.seq, target->name));
+  const Bytes ping = wire::encode(make_ping(p.seq, target->name_str()));
   // A failed send is logged and the probe runs its course, as if the datagram were lost.
   if (target->state == NodeState::Alive || !cfg.lifeguard) {
     if (auto st = send_msg(to, ping); !st) {
       log(LogLevel::Error, [&] { return "Failed to send UDP ping: " + st.error().message; });
     }
   } else {  // buddy system: tell the suspect it is suspected so it can refute at once
-    const wire::Suspect s{target->incarnation, target->name, cfg.name};
+    const wire::Suspect s{target->incarnation, target->name_str(), cfg.name};
     const std::vector<Bytes> parts{ping, wire::encode(s)};
     if (auto st = send_raw(to, *wire::make_compound(parts)); !st) {
       log(LogLevel::Error, [&] {
@@ -68,12 +68,14 @@ void Node::Impl::probe_indirect(Time now) {
   log(LogLevel::Debug, [&] { return "Failed UDP ping: " + p.target + " (timeout reached)"; });
   const state::Member *target = members.find(p.target);
   if (!target) return;
-  const std::string target_name = target->name;
+  const std::string target_name = target->name_str();
   const auto relays_picked = members.k_random_members(
       static_cast<size_t>(cfg.indirect_checks), rng, [&](const state::Member &r) {
-        return r.name == cfg.name || r.name == target_name || r.state != NodeState::Alive;
+        return r.name() == cfg.name || r.name() == target_name || r.state != NodeState::Alive;
       });
-  wire::IndirectPingReq ind{p.seq, target->addr, target->port, target->name, false, self.ip, self.port, cfg.name};
+  wire::OptBytes target_addr;
+  if (target->has_addr()) target_addr = bytes(target->addr());
+  wire::IndirectPingReq ind{p.seq, std::move(target_addr), target->port, target->name_str(), false, self.ip, self.port, cfg.name};
   for (const state::Member *relay : relays_picked) {
     ind.nack = relay->vsn[1] >= 4;
     p.expected_nacks += ind.nack;
@@ -84,7 +86,7 @@ void Node::Impl::probe_indirect(Time now) {
   const bool no_tcp = cfg.disable_tcp_pings || (dg.tcp_pings && dg.tcp_pings->disable_tcp_pings_for(target_name));
   target = members.find(target_name);  // the policy is user code: look the target up again
   if (!no_tcp && target && target->vsn[1] >= 3) {
-    const Bytes ping = wire::encode(make_ping(p.seq, target->name));
+    const Bytes ping = wire::encode(make_ping(p.seq, target->name_str()));
     p.tcp = open_stream(now, endpoint_of(*target), ping, true, p.end - now,
                         OutStream{StreamKind::TcpPing, 0, p.seq, endpoint_of(*target)});
   }
@@ -122,8 +124,8 @@ void Node::Impl::probe_failed(Time now) {
   }
   const state::Member *r = members.find(p.target);
   if (!r) return;
-  log(LogLevel::Info, [&] { return "Suspect " + r->name + " has failed, no acks received"; });
-  suspect_node(now, wire::Suspect{r->incarnation, r->name, cfg.name});
+  log(LogLevel::Info, [&] { return "Suspect " + r->name_str() + " has failed, no acks received"; });
+  suspect_node(now, wire::Suspect{r->incarnation, r->name_str(), cfg.name});
 }
 
 }  // namespace memberlist::protocol

@@ -7,7 +7,7 @@ Bytes Node::Impl::local_state(bool join) {
   wire::PushPull pp;
   pp.join = join;
   for_each_member([&](const state::Member &r) {
-    pp.nodes.push_back(wire::PushNodeState{r.name, r.addr, r.port, r.meta, r.incarnation,
+    pp.nodes.push_back(wire::PushNodeState{r.name_str(), r.addr_opt(), r.port, r.meta_opt(), r.incarnation,
                                            static_cast<int64_t>(r.state), Bytes(r.vsn.begin(), r.vsn.end())});
   });
   if (dg.delegate) pp.user_state = dg.delegate->local_state(join);
@@ -51,9 +51,9 @@ std::optional<std::string> Node::Impl::verify_protocol(const std::vector<wire::P
   for_each_member([&](const state::Member &r) {
     if (bad) return;
     if (r.vsn[2] < maxpmin || r.vsn[2] > minpmax) {
-      bad = "node '" + r.name + "' protocol version (" + std::to_string(r.vsn[2]) + ") is incompatible";
+      bad = "node '" + r.name_str() + "' protocol version (" + std::to_string(r.vsn[2]) + ") is incompatible";
     } else if (r.vsn[5] < maxdmin || r.vsn[5] > mindmax) {
-      bad = "node '" + r.name + "' delegate protocol version (" + std::to_string(r.vsn[5]) + ") is incompatible";
+      bad = "node '" + r.name_str() + "' delegate protocol version (" + std::to_string(r.vsn[5]) + ") is incompatible";
     }
   });
   return bad;
@@ -102,7 +102,7 @@ std::optional<std::string> Node::Impl::merge_remote(Time now, const wire::PushPu
 
 void Node::Impl::push_pull_with_random(Time now) {
   const auto picked = members.k_random_members(1, rng, [&](const state::Member &r) {
-    return r.name == cfg.name || r.state != NodeState::Alive;
+    return r.name() == cfg.name || r.state != NodeState::Alive;
   });
   if (picked.empty()) return;
   ++m.push_pull_count;

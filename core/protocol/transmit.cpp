@@ -125,7 +125,7 @@ void Node::Impl::gossip(Time now) {
   ++m.gossip_count;
   const auto targets = members.k_random_members(
       static_cast<size_t>(cfg.gossip_nodes), rng, [&](const state::Member &r) {
-        if (r.name == cfg.name) return true;
+        if (r.name() == cfg.name) return true;
         if (r.state == NodeState::Alive || r.state == NodeState::Suspect) return false;
         if (r.state == NodeState::Dead) return now - r.state_change > cfg.gossip_to_the_dead_time;
         return true;  // Left

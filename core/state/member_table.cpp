@@ -2,6 +2,8 @@
 #include "state/member_table.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <functional>
 
 namespace memberlist::state {
 
@@ -15,35 +17,235 @@ const char *node_state_name(NodeState s) noexcept {
   return "unknown";
 }
 
+namespace {
+std::uint32_t hash_name(std::string_view name) noexcept {
+  return static_cast<std::uint32_t>(std::hash<std::string_view>{}(name));
+}
+}  // namespace
+
+Member::Member(std::string_view name) : hash_(hash_name(name)) {
+  rebuild(name, {}, {});
+}
+
+Member::Member(const Member &o)
+    : state_change(o.state_change), incarnation(o.incarnation), port(o.port), vsn(o.vsn), state(o.state),
+      flags_(o.flags_), hash_(o.hash_) {
+  rebuild(o.name(), o.addr(), o.meta());
+}
+
+Member::Member(Member &&o) noexcept
+    : state_change(o.state_change), incarnation(o.incarnation), port(o.port), vsn(o.vsn), state(o.state),
+      addr_len_(o.addr_len_), flags_(o.flags_), hash_(o.hash_), name_len_(o.name_len_),
+      meta_len_(o.meta_len_) {
+  std::memcpy(buf_, o.buf_, kInline);  // the inline bytes or the heap pointer: either way ours now
+  o.name_len_ = o.meta_len_ = 0;
+  o.addr_len_ = 0;
+  o.flags_ = 0;
+  o.hash_ = hash_name({});
+}
+
+Member &Member::operator=(const Member &o) {
+  if (this != &o) {
+    Member copy(o);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+Member &Member::operator=(Member &&o) noexcept {
+  if (this != &o) {
+    release();
+    state_change = o.state_change;
+    incarnation = o.incarnation;
+    port = o.port;
+    vsn = o.vsn;
+    state = o.state;
+    addr_len_ = o.addr_len_;
+    flags_ = o.flags_;
+    hash_ = o.hash_;
+    name_len_ = o.name_len_;
+    meta_len_ = o.meta_len_;
+    std::memcpy(buf_, o.buf_, kInline);
+    o.name_len_ = o.meta_len_ = 0;
+    o.addr_len_ = 0;
+    o.flags_ = 0;
+    o.hash_ = hash_name({});
+  }
+  return *this;
+}
+
+char *Member::heap() const noexcept {
+  char *p;
+  std::memcpy(&p, buf_, sizeof p);
+  return p;
+}
+
+void Member::release() noexcept {
+  if (on_heap()) delete[] heap();
+  name_len_ = meta_len_ = 0;
+  addr_len_ = 0;
+}
+
+void Member::rebuild(std::string_view name, wire::ByteView addr, wire::ByteView meta) {
+  if (addr.size() > 255) addr = addr.first(255);
+  const std::size_t n = name.size() + addr.size() + meta.size();
+  char *dst;
+  char *fresh = nullptr;
+  char tmp[kInline];
+  if (n > kInline) {
+    fresh = new char[n];
+    dst = fresh;
+  } else {
+    dst = tmp;  // the sources may be our own inline bytes
+  }
+  std::memcpy(dst, name.data(), name.size());
+  if (!addr.empty()) std::memcpy(dst + name.size(), addr.data(), addr.size());
+  if (!meta.empty()) std::memcpy(dst + name.size() + addr.size(), meta.data(), meta.size());
+  release();
+  name_len_ = static_cast<std::uint32_t>(name.size());
+  addr_len_ = static_cast<std::uint8_t>(addr.size());
+  meta_len_ = static_cast<std::uint32_t>(meta.size());
+  if (fresh != nullptr) {
+    std::memcpy(buf_, &fresh, sizeof fresh);
+  } else {
+    std::memcpy(buf_, tmp, n);
+  }
+}
+
+wire::OptSmallBytes Member::addr_opt() const {
+  if (!has_addr()) return std::nullopt;
+  const auto a = addr();
+  return wire::SmallBytes(a.begin(), a.end());
+}
+
+wire::OptBytes Member::meta_opt() const {
+  if (!has_meta()) return std::nullopt;
+  const auto m = meta();
+  return wire::Bytes(m.begin(), m.end());
+}
+
+void Member::set_addr(std::optional<wire::ByteView> a) {
+  const wire::ByteView v = a ? *a : wire::ByteView{};
+  if (has_addr() == a.has_value() && v.size() == addr_len_ && std::equal(v.begin(), v.end(), addr().begin())) return;
+  rebuild(name(), v, meta());
+  flags_ = static_cast<std::uint8_t>(a ? flags_ | kHasAddr : flags_ & ~kHasAddr);
+}
+
+void Member::set_meta(std::optional<wire::ByteView> m) {
+  const wire::ByteView v = m ? *m : wire::ByteView{};
+  if (has_meta() == m.has_value() && v.size() == meta_len_ && std::equal(v.begin(), v.end(), meta().begin())) return;
+  rebuild(name(), addr(), v);
+  flags_ = static_cast<std::uint8_t>(m ? flags_ | kHasMeta : flags_ & ~kHasMeta);
+}
+
 void Member::set_vsn(wire::ByteView v) noexcept {
   if (v.size() > 5) std::copy_n(v.begin(), vsn.size(), vsn.begin());
 }
 
+Member *NameIndex::find(std::string_view name, std::uint32_t hash) const noexcept {
+  if (slots_.empty()) return nullptr;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    Member *m = slots_[i];
+    if (m == nullptr) return nullptr;
+    if (m->name_hash() == hash && m->name() == name) return m;
+  }
+}
+
+void NameIndex::grow() {
+  std::vector<Member *> old = std::move(slots_);
+  slots_.assign(old.empty() ? 16 : old.size() * 2, nullptr);
+  const std::size_t mask = slots_.size() - 1;
+  for (Member *m : old) {
+    if (m == nullptr) continue;
+    std::size_t i = m->name_hash() & mask;
+    while (slots_[i] != nullptr) i = (i + 1) & mask;
+    slots_[i] = m;
+  }
+}
+
+void NameIndex::insert(Member *m) {
+  if ((count_ + 1) * 4 > slots_.size() * 3) grow();
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = m->name_hash() & mask;
+  while (slots_[i] != nullptr) i = (i + 1) & mask;
+  slots_[i] = m;
+  ++count_;
+}
+
+void NameIndex::erase(const Member *m) noexcept {
+  if (slots_.empty()) return;
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = m->name_hash() & mask;
+  while (slots_[i] != m) {
+    if (slots_[i] == nullptr) return;
+    i = (i + 1) & mask;
+  }
+  // Backward shift: move each later entry of the run into the hole unless its home slot lies
+  // cyclically after the hole (then it is already as close to home as it can be).
+  for (std::size_t k = (i + 1) & mask; slots_[k] != nullptr; k = (k + 1) & mask) {
+    const std::size_t home = slots_[k]->name_hash() & mask;
+    const bool stays = i <= k ? (i < home && home <= k) : (i < home || home <= k);
+    if (stays) continue;
+    slots_[i] = slots_[k];
+    i = k;
+  }
+  slots_[i] = nullptr;
+  --count_;
+}
+
+Member *MemberSlab::acquire(Member &&m) {
+  if (!free_.empty()) {
+    Member *slot = free_.back();
+    free_.pop_back();
+    *slot = std::move(m);
+    return slot;
+  }
+  if (chunks_.empty() || last_used_ == last_size_) {
+    // 8, 16, 32, then 64 records per chunk: a small table stays small and the unused tail of
+    // the last chunk is under 4 KiB at any size.
+    const std::size_t size = chunks_.empty() ? 8 : std::min<std::size_t>(last_size_ * 2, 64);
+    chunks_.push_back(std::make_unique<Member[]>(size));
+    last_size_ = size;
+    last_used_ = 0;
+  }
+  Member *slot = &chunks_.back()[last_used_++];
+  *slot = std::move(m);
+  return slot;
+}
+
+void MemberSlab::release(Member *m) noexcept {
+  *m = Member();
+  try {
+    free_.push_back(m);
+  } catch (...) {
+    // Out of memory for the free list: the slot is lost until the table goes (nothing dangles).
+  }
+}
+
 Member *MemberTable::find(std::string_view name) noexcept {
-  auto it = by_name_.find(name);
-  return it == by_name_.end() ? nullptr : it->second;
+  return by_name_.find(name, hash_name(name));
 }
 
 const Member *MemberTable::find(std::string_view name) const noexcept {
-  auto it = by_name_.find(name);
-  return it == by_name_.end() ? nullptr : it->second;
+  return by_name_.find(name, hash_name(name));
 }
 
 std::pair<Member &, bool> MemberTable::insert(Member m, Rng &rng) {
-  if (Member *existing = find(m.name)) return {*existing, false};
-  auto owned = std::make_unique<Member>(std::move(m));
-  Member &ref = *owned;
-  by_name_.emplace(ref.name, &ref);
-  const std::size_t n = list_.size();
-  const std::size_t offset = random_offset(n, rng);
+  if (Member *existing = find(m.name())) return {*existing, false};
+  if (list_.size() == list_.capacity()) list_.reserve(std::max<std::size_t>(8, list_.capacity() * 2));
+  Member *ref = slab_.acquire(std::move(m));
   try {
-    list_.push_back(std::move(owned));
+    by_name_.insert(ref);
   } catch (...) {
-    by_name_.erase(ref.name);
+    slab_.release(ref);
     throw;
   }
+  const std::size_t n = list_.size();
+  const std::size_t offset = random_offset(n, rng);
+  list_.push_back(ref);
   std::swap(list_[offset], list_[n]);
-  return {ref, true};
+  return {*ref, true};
 }
 
 std::size_t MemberTable::num_members() const noexcept {
@@ -74,8 +276,9 @@ std::vector<Member> MemberTable::reap_and_shuffle(TimePoint now,
   std::vector<Member> removed;
   removed.reserve(list_.size() - end);
   for (std::size_t i = end; i < list_.size(); ++i) {
-    by_name_.erase(list_[i]->name);
+    by_name_.erase(list_[i]);
     removed.push_back(std::move(*list_[i]));
+    slab_.release(list_[i]);
   }
   list_.resize(end);
   shuffle(rng);
@@ -83,7 +286,7 @@ std::vector<Member> MemberTable::reap_and_shuffle(TimePoint now,
 }
 
 void MemberTable::shuffle(Rng &rng) {
-  state::shuffle(std::span<std::unique_ptr<Member>>(list_), rng);
+  state::shuffle(std::span<Member *>(list_), rng);
 }
 
 MemberTable::ProbeStep MemberTable::next_probe(TimePoint now,
@@ -101,9 +304,9 @@ MemberTable::ProbeStep MemberTable::next_probe(TimePoint now,
       ++considered;
       continue;
     }
-    Member *m = list_[probe_index_].get();
+    Member *m = list_[probe_index_];
     ++probe_index_;
-    if (m->name == local_name_ || m->dead_or_left()) {
+    if (m->name() == local_name_ || m->dead_or_left()) {
       ++considered;
       continue;
     }
@@ -116,9 +319,9 @@ std::vector<Member *> MemberTable::k_random_members(std::size_t k, Rng &rng,
                                                     std::initializer_list<NodeState> states,
                                                     std::initializer_list<std::string_view> skip) {
   return k_random_members(k, rng, [&](const Member &m) {
-    if (m.name == local_name_) return true;
+    if (m.name() == local_name_) return true;
     if (std::find(states.begin(), states.end(), m.state) == states.end()) return true;
-    return std::find(skip.begin(), skip.end(), std::string_view(m.name)) != skip.end();
+    return std::find(skip.begin(), skip.end(), m.name()) != skip.end();
   });
 }
 

@@ -4,8 +4,8 @@
 // and reshuffles on wrap-around (probe, resetNodes, moveDeadNodes), kRandomNodes, NumMembers and
 // the node-count estimate. WIRE.md §6.2, §6.3, §6.7.
 //
-// Plain data: the alive/suspect/dead rules live in core/protocol. Records are heap-allocated, so
-// a Member& / Member* stays valid until that member is reaped (or the table is destroyed).
+// Plain data: the alive/suspect/dead rules live in core/protocol. Records live in slots that never
+// move, so a Member& / Member* stays valid until that member is reaped (or the table is destroyed).
 #pragma once
 
 #include <array>
@@ -20,7 +20,6 @@
 #include <type_traits>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -35,19 +34,59 @@ using TimePoint = std::chrono::steady_clock::time_point;
 
 const char *node_state_name(NodeState s) noexcept;
 
-// Go's nodeState (Node + Incarnation + State + StateChange). Once stored in a MemberTable, every
-// field but `name` may be changed in place.
-struct Member {
-  std::string name;
-  wire::OptBytes addr;   // 4 or 16 bytes, verbatim as received (compared byte-wise)
+// Go's nodeState (Node + Incarnation + State + StateChange), in 64 bytes: every node holds one of
+// these for every other node, so at 10,000 nodes the table is 10^8 of them. The name, address and
+// metadata share one buffer, inside the record when they fit (kInline bytes: a 24-character name
+// with an IPv4 address), else in one heap block. Once stored in a MemberTable, every field but
+// the name may be changed in place (address and metadata through their setters).
+class Member {
+ public:
+  static constexpr std::size_t kInline = 28;
+
+  Member() noexcept : Member(std::string_view{}) {}
+  explicit Member(std::string_view name);
+  Member(const Member &o);
+  Member(Member &&o) noexcept;
+  Member &operator=(const Member &o);
+  Member &operator=(Member &&o) noexcept;
+  ~Member() { release(); }
+
+  std::string_view name() const noexcept { return {data(), name_len_}; }
+  std::string name_str() const { return std::string(name()); }
+  // std::hash of the name (truncated), cached for the table's index.
+  std::uint32_t name_hash() const noexcept { return hash_; }
+
+  // Addr and Meta, verbatim; has_*() false for a Go nil slice (an empty view either way).
+  wire::ByteView addr() const noexcept { return {bytes() + name_len_, addr_len_}; }
+  bool has_addr() const noexcept { return (flags_ & kHasAddr) != 0; }
+  wire::ByteView meta() const noexcept { return {bytes() + name_len_ + addr_len_, meta_len_}; }
+  bool has_meta() const noexcept { return (flags_ & kHasMeta) != 0; }
+  wire::OptSmallBytes addr_opt() const;
+  wire::OptBytes meta_opt() const;
+  // An address longer than 255 bytes is cut to 255 (the wire layer refuses such packets first).
+  void set_addr(std::optional<wire::ByteView> a);
+  void set_meta(std::optional<wire::ByteView> m);
+  template <class Opt>
+  void set_addr_opt(const Opt &a) {
+    set_addr(a ? std::optional<wire::ByteView>(wire::ByteView(a->data(), a->size())) : std::nullopt);
+  }
+  template <class Opt>
+  void set_meta_opt(const Opt &m) {
+    set_meta(m ? std::optional<wire::ByteView>(wire::ByteView(m->data(), m->size())) : std::nullopt);
+  }
+
+  TimePoint state_change{};
+  std::uint32_t incarnation = 0;
   std::uint16_t port = 0;
-  wire::OptBytes meta;
   // pmin pmax pcur dmin dmax dcur; zero until an alive with ≥ 6 Vsn bytes was seen.
   std::array<std::uint8_t, 6> vsn{};
-  std::uint32_t incarnation = 0;
   NodeState state = NodeState::Dead;  // memberlist creates entries Dead, then applies the alive
-  TimePoint state_change{};
 
+ private:
+  std::uint8_t addr_len_ = 0;
+  std::uint8_t flags_ = 0;
+
+ public:
   bool dead_or_left() const noexcept {
     return state == NodeState::Dead || state == NodeState::Left;
   }
@@ -64,12 +103,29 @@ struct Member {
     state = s;
     state_change = now;
   }
+
+ private:
+  static constexpr std::uint8_t kHasAddr = 1, kHasMeta = 2;
+  std::size_t total() const noexcept { return std::size_t{name_len_} + addr_len_ + meta_len_; }
+  bool on_heap() const noexcept { return total() > kInline; }
+  char *heap() const noexcept;
+  const char *data() const noexcept { return on_heap() ? heap() : buf_; }
+  const std::uint8_t *bytes() const noexcept { return reinterpret_cast<const std::uint8_t *>(data()); }
+  // Replaces the buffer with name + addr + meta (any may alias the current buffer).
+  void rebuild(std::string_view name, wire::ByteView addr, wire::ByteView meta);
+  void release() noexcept;
+
+  std::uint32_t hash_ = 0;
+  std::uint32_t name_len_ = 0;
+  std::uint32_t meta_len_ = 0;
+  char buf_[kInline]{};  // the bytes, or (when on_heap()) a char* to them, unaligned
 };
+static_assert(sizeof(Member) == 64, "a member entry is one cache line");
 
 // A view of the table's members in probe-list order (invalidated by insert and reaping).
 template <class M>
 class MemberRange {
-  using List = std::vector<std::unique_ptr<Member>>;
+  using List = std::vector<Member *>;
 
  public:
   class iterator {
@@ -83,7 +139,7 @@ class MemberRange {
     iterator() = default;
     explicit iterator(List::const_iterator it) : it_(it) {}
     reference operator*() const { return **it_; }
-    pointer operator->() const { return it_->get(); }
+    pointer operator->() const { return *it_; }
     iterator &operator++() { ++it_; return *this; }
     iterator operator++(int) { auto old = *this; ++it_; return old; }
     iterator &operator--() { --it_; return *this; }
@@ -112,8 +168,45 @@ class MemberRange {
   const List *list_;
 };
 
+// An open-addressing set of Member* keyed by name (linear probing, backward-shift deletion, load
+// at most 3/4): about 11 bytes per member where a std::unordered_map node with its own copy of
+// the name cost about 100.
+class NameIndex {
+ public:
+  Member *find(std::string_view name, std::uint32_t hash) const noexcept;
+  // m's name must not be present.
+  void insert(Member *m);
+  // Removes exactly this record (by address); no-op when absent.
+  void erase(const Member *m) noexcept;
+  std::size_t size() const noexcept { return count_; }
+
+ private:
+  void grow();
+  std::vector<Member *> slots_;
+  std::size_t count_ = 0;
+};
+
+// Where a table's records live: fixed slots in chunks that never move (so a Member* stays valid),
+// reused through a free list, without a heap header per record.
+class MemberSlab {
+ public:
+  MemberSlab() = default;
+  MemberSlab(const MemberSlab &) = delete;
+  MemberSlab &operator=(const MemberSlab &) = delete;
+  MemberSlab(MemberSlab &&) noexcept = default;
+  MemberSlab &operator=(MemberSlab &&) noexcept = default;
+  Member *acquire(Member &&m);
+  void release(Member *m) noexcept;
+
+ private:
+  std::vector<std::unique_ptr<Member[]>> chunks_;
+  std::size_t last_used_ = 0;  // slots handed out from the last chunk
+  std::size_t last_size_ = 0;
+  std::vector<Member *> free_;
+};
+
 class MemberTable {
-  using List = std::vector<std::unique_ptr<Member>>;
+  using List = std::vector<Member *>;
 
  public:
   // local_name: our own node name (Config.Name), skipped by the probe walk.
@@ -184,7 +277,7 @@ class MemberTable {
         k, list_.size(), [&](std::size_t i) -> bool { return exclude(std::as_const(*list_[i])); },
         rng);
     out.reserve(idx.size());
-    for (std::size_t i : idx) out.push_back(list_[i].get());
+    for (std::size_t i : idx) out.push_back(list_[i]);
     return out;
   }
   // Convenience: members in one of the listed states, never ourselves, and none of `skip`.
@@ -193,20 +286,10 @@ class MemberTable {
                                          std::initializer_list<std::string_view> skip = {});
 
  private:
-  // Deliberately not noexcept: libstdc++ then stores each node's hash code, so a lookup walks
-  // its bucket comparing stored codes. With a noexcept hash it rehashes every node it passes
-  // (to find the bucket's end), a cache miss and a string hash each: in a 512-node process
-  // that was ~15% of every loop's CPU, gossip decoding alive messages.
-  struct NameHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-
   std::string local_name_;
+  MemberSlab slab_;
   List list_;
-  std::unordered_map<std::string, Member *, NameHash, std::equal_to<>> by_name_;
+  NameIndex by_name_;
   std::size_t probe_index_ = 0;
 };
 

@@ -31,8 +31,9 @@ enum class MsgType : uint8_t {
 
 const char *msg_type_name(uint8_t t) noexcept;
 
-// Node states as Go's NodeStateType (an int on the wire).
-enum class NodeState : int64_t { Alive = 0, Suspect = 1, Dead = 2, Left = 3 };
+// Node states as Go's NodeStateType (an int on the wire, PushNodeState::state; converted with a
+// clamp to 0..3). One byte here: it sits in every member entry.
+enum class NodeState : uint8_t { Alive = 0, Suspect = 1, Dead = 2, Left = 3 };
 
 // How a Go `int` field is written. Both Go decoders accept both forms (WIRE.md §3.2).
 enum class IntStyle : uint8_t {

@@ -19,9 +19,9 @@ using namespace std::chrono_literals;
 const TimePoint kNow = TimePoint(1000h);
 
 Member member(std::string name, NodeState st = NodeState::Alive, TimePoint changed = kNow) {
-  Member m;
-  m.name = std::move(name);
-  m.addr = wire::Bytes{127, 0, 0, 1};
+  Member m(name);
+  const wire::Bytes lo{127, 0, 0, 1};
+  m.set_addr(wire::ByteView(lo));
   m.port = 7946;
   m.state = st;
   m.state_change = changed;
@@ -30,7 +30,7 @@ Member member(std::string name, NodeState st = NodeState::Alive, TimePoint chang
 
 std::vector<std::string> names(const MemberTable &t) {
   std::vector<std::string> out;
-  for (const Member &m : t.members()) out.push_back(m.name);
+  for (const Member &m : t.members()) out.push_back(m.name_str());
   return out;
 }
 
@@ -69,12 +69,14 @@ TEST(MemberTable, AddressesKeptVerbatim) {
   MemberTable t("self");
   Rng rng(1);
   Member m = member("v6");
-  m.addr = wire::Bytes{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1};
-  m.meta = wire::Bytes{};
+  const wire::Bytes v6{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1};
+  m.set_addr(wire::ByteView(v6));
+  m.set_meta(wire::ByteView{});
   t.insert(std::move(m), rng);
-  EXPECT_EQ(t.find("v6")->addr->size(), 16u);
-  EXPECT_TRUE(t.find("v6")->meta.has_value());
-  EXPECT_TRUE(t.find("v6")->meta->empty());
+  EXPECT_EQ(t.find("v6")->addr().size(), 16u);
+  EXPECT_TRUE(std::equal(v6.begin(), v6.end(), t.find("v6")->addr().begin()));
+  EXPECT_TRUE(t.find("v6")->has_meta());
+  EXPECT_TRUE(t.find("v6")->meta().empty());
 }
 
 TEST(MemberTable, Vsn) {
@@ -170,11 +172,11 @@ TEST(MemberTable, ReapGoMoveDeadNodes) {
   EXPECT_EQ(t.size(), 5u);
   EXPECT_EQ(t.estimated_nodes(), 5u);
   std::set<std::string> gone;
-  for (const auto &m : removed) gone.insert(m.name);
+  for (const auto &m : removed) gone.insert(m.name_str());
   EXPECT_EQ(gone, (std::set<std::string>{"n0", "n4", "n6", "n8"}));
   for (const auto &n : gone) EXPECT_FALSE(t.contains(n));
   std::set<std::string> left;
-  for (const Member &m : t.members()) left.insert(m.name);
+  for (const Member &m : t.members()) left.insert(m.name_str());
   EXPECT_EQ(left, (std::set<std::string>{"n1", "n2", "n3", "n5", "n7"}));
   EXPECT_EQ(t.count(NodeState::Alive), 3u);
   EXPECT_EQ(t.find("n2"), keep);  // records do not move in memory
@@ -190,7 +192,7 @@ TEST(MemberTable, ReapBoundaryIsStrict) {
   t.insert(member("suspect", NodeState::Suspect, kNow - 1h), rng);
   const auto removed = t.reap_and_shuffle(kNow, 15s, rng);
   ASSERT_EQ(removed.size(), 1u);
-  EXPECT_EQ(removed[0].name, "over");
+  EXPECT_EQ(removed[0].name_str(), "over");
   EXPECT_EQ(names(t).size(), 2u);
 }
 
@@ -206,7 +208,7 @@ TEST(MemberTable, ShuffleChangesOrderKeepsLookups) {
   EXPECT_EQ(std::set<std::string>(before.begin(), before.end()),
             std::set<std::string>(after.begin(), after.end()));
   EXPECT_EQ(t.find("n7"), p);
-  for (std::size_t i = 0; i < t.size(); ++i) EXPECT_EQ(t.find(t.at(i).name), &t.at(i));
+  for (std::size_t i = 0; i < t.size(); ++i) EXPECT_EQ(t.find(t.at(i).name()), &t.at(i));
 }
 
 TEST(MemberTable, ProbeWalkRoundRobinSkipsSelfAndDead) {
@@ -221,13 +223,13 @@ TEST(MemberTable, ProbeWalkRoundRobinSkipsSelfAndDead) {
   // The first pass follows list order; every probe-able node once per pass.
   std::vector<std::string> expected;
   for (const Member &m : t.members()) {
-    if (m.name != "self" && !m.dead_or_left()) expected.push_back(m.name);
+    if (m.name_str() != "self" && !m.dead_or_left()) expected.push_back(m.name_str());
   }
   std::vector<std::string> got;
   for (std::size_t i = 0; i < expected.size(); ++i) {
     auto step = t.next_probe(kNow, 30s, rng);
     ASSERT_NE(step.target, nullptr);
-    got.push_back(step.target->name);
+    got.push_back(step.target->name_str());
   }
   EXPECT_EQ(got, expected);
   // Later passes (delimited by wrap-arounds, each reshuffling): every pass probes a, b and c
@@ -241,7 +243,7 @@ TEST(MemberTable, ProbeWalkRoundRobinSkipsSelfAndDead) {
       pass.clear();
       ++complete;
     }
-    if (step.target != nullptr) pass.insert(step.target->name);
+    if (step.target != nullptr) pass.insert(step.target->name_str());
   }
   EXPECT_GT(complete, 40);
   EXPECT_EQ(t.size(), 6u);  // nothing old enough to reap
@@ -259,14 +261,14 @@ TEST(MemberTable, ProbeWrapReaps) {
   for (int i = 0; i < 4 && !wrapped; ++i) {
     auto step = t.next_probe(kNow, 30s, rng);
     if (step.target != nullptr) {
-      EXPECT_EQ(step.target->name, "a");
+      EXPECT_EQ(step.target->name_str(), "a");
     }
     wrapped = step.wrapped;
     reaped = std::move(step.reaped);
   }
   ASSERT_TRUE(wrapped);
   ASSERT_EQ(reaped.size(), 1u);
-  EXPECT_EQ(reaped[0].name, "dead");
+  EXPECT_EQ(reaped[0].name_str(), "dead");
   EXPECT_FALSE(t.contains("dead"));
   EXPECT_EQ(t.size(), 2u);
 }
@@ -285,7 +287,7 @@ TEST(MemberTable, ProbeTickCanMissLikeMemberlist) {
   ASSERT_EQ(names(t), want);
   auto step = t.next_probe(kNow, 30s, rng);
   ASSERT_NE(step.target, nullptr);
-  EXPECT_EQ(step.target->name, "a");
+  EXPECT_EQ(step.target->name_str(), "a");
   step = t.next_probe(kNow, 30s, rng);
   EXPECT_EQ(step.target, nullptr);
   EXPECT_TRUE(step.wrapped);
@@ -294,7 +296,7 @@ TEST(MemberTable, ProbeTickCanMissLikeMemberlist) {
   EXPECT_EQ(t.probe_index(), 0u);
   step = t.next_probe(kNow, 30s, rng);  // the next tick finds "a" again
   ASSERT_NE(step.target, nullptr);
-  EXPECT_EQ(step.target->name, "a");
+  EXPECT_EQ(step.target->name_str(), "a");
 }
 
 TEST(MemberTable, ProbeNothingToProbe) {
@@ -345,7 +347,7 @@ TEST(MemberTable, KRandomMembers) {
     t.insert(member("n" + std::to_string(i), st, i < 16 ? kNow - 5s : kNow - 1min), rng);
   }
   auto gossip_excluded = [&](const Member &m) {
-    if (m.name == t.local_name()) return true;
+    if (m.name_str() == t.local_name()) return true;
     switch (m.state) {
       case NodeState::Alive:
       case NodeState::Suspect: return false;
@@ -358,7 +360,7 @@ TEST(MemberTable, KRandomMembers) {
     ASSERT_EQ(picks.size(), 3u);
     std::set<Member *> uniq(picks.begin(), picks.end());
     EXPECT_EQ(uniq.size(), 3u);
-    for (Member *m : picks) EXPECT_FALSE(gossip_excluded(*m)) << m->name;
+    for (Member *m : picks) EXPECT_FALSE(gossip_excluded(*m)) << m->name_str();
   }
   // Convenience form: Alive only, minus a named target (indirect probe relays).
   for (int round = 0; round < 100; ++round) {
@@ -366,9 +368,9 @@ TEST(MemberTable, KRandomMembers) {
     ASSERT_EQ(picks.size(), 3u);
     for (Member *m : picks) {
       EXPECT_EQ(m->state, NodeState::Alive);
-      EXPECT_NE(m->name, "self");
-      EXPECT_NE(m->name, "n0");
-      EXPECT_NE(m->name, "n4");
+      EXPECT_NE(m->name_str(), "self");
+      EXPECT_NE(m->name_str(), "n0");
+      EXPECT_NE(m->name_str(), "n4");
     }
   }
   // Small table: exhaustive. Only "a" qualifies.
@@ -378,7 +380,7 @@ TEST(MemberTable, KRandomMembers) {
   s.insert(member("b", NodeState::Dead), rng);
   auto picks = s.k_random_members(3, rng, {NodeState::Alive});
   ASSERT_EQ(picks.size(), 1u);
-  EXPECT_EQ(picks[0]->name, "a");
+  EXPECT_EQ(picks[0]->name_str(), "a");
   EXPECT_TRUE(s.k_random_members(0, rng, {NodeState::Alive}).empty());
 }
 
@@ -395,7 +397,7 @@ TEST(MemberTable, SeedReproducesEverything) {
     std::vector<std::string> order;
     for (int i = 0; i < 120; ++i) {
       auto step = t.next_probe(kNow, 30s, rng);
-      order.push_back(step.target ? step.target->name : "-");
+      order.push_back(step.target ? step.target->name_str() : "-");
     }
     return order;
   };
@@ -417,6 +419,79 @@ TEST(MemberTable, MembersRange) {
   auto r = ct.members();
   EXPECT_EQ(&r.begin()[2], &ct.at(2));
   EXPECT_EQ(r.end() - r.begin(), 5);
+}
+
+// The compact record: name, address and metadata share one buffer, inline or on the heap, and
+// every transition between the two keeps all three intact (including a nil vs an empty slice).
+TEST(Member, InlineAndHeapBuffersKeepEveryField) {
+  const std::string long_name(300, 'n');
+  for (const std::string &name : {std::string("a"), std::string("node-0123456789"), long_name}) {
+    Member m(name);
+    EXPECT_EQ(m.name(), name);
+    EXPECT_FALSE(m.has_addr());
+    EXPECT_FALSE(m.has_meta());
+    const wire::Bytes v4{10, 0, 0, 7}, v6(16, 0xab), big_meta(512, 'm'), small_meta{'x'};
+    m.set_addr(wire::ByteView(v4));
+    m.set_meta(wire::ByteView(small_meta));
+    EXPECT_EQ(m.name(), name);
+    EXPECT_TRUE(std::ranges::equal(m.addr(), v4));
+    EXPECT_TRUE(std::ranges::equal(m.meta(), small_meta));
+    m.set_meta(wire::ByteView(big_meta));  // inline -> heap
+    m.set_addr(wire::ByteView(v6));
+    EXPECT_EQ(m.name(), name);
+    EXPECT_TRUE(std::ranges::equal(m.addr(), v6));
+    EXPECT_TRUE(std::ranges::equal(m.meta(), big_meta));
+    m.set_meta(m.meta().first(3));  // aliasing its own buffer, heap -> (maybe) inline
+    EXPECT_TRUE(std::ranges::equal(m.meta(), wire::Bytes{'m', 'm', 'm'}));
+    m.set_meta(wire::ByteView{});
+    EXPECT_TRUE(m.has_meta());
+    EXPECT_TRUE(m.meta().empty());
+    EXPECT_EQ(m.meta_opt(), wire::OptBytes(wire::Bytes{}));
+    m.set_meta(std::nullopt);
+    EXPECT_FALSE(m.has_meta());
+    EXPECT_EQ(m.meta_opt(), std::nullopt);
+    m.incarnation = 9;
+    Member copy(m);
+    EXPECT_EQ(copy.name(), name);
+    EXPECT_EQ(copy.name_hash(), m.name_hash());
+    EXPECT_TRUE(std::ranges::equal(copy.addr(), v6));
+    EXPECT_EQ(copy.incarnation, 9u);
+    Member moved(std::move(m));
+    EXPECT_EQ(moved.name(), name);
+    EXPECT_TRUE(std::ranges::equal(moved.addr(), v6));
+    EXPECT_TRUE(m.name().empty());  // NOLINT(bugprone-use-after-move): moved-from is empty
+    copy = moved;
+    moved = Member("other");
+    EXPECT_EQ(copy.name(), name);
+    EXPECT_EQ(moved.name(), "other");
+  }
+}
+
+// The open-addressing index against a reference map, through inserts, lookups, reaps (which
+// erase with backward shifts) and slot reuse, at sizes that force several rehashes.
+TEST(MemberTable, IndexMatchesReferenceThroughChurn) {
+  MemberTable t("self");
+  Rng rng(99);
+  std::set<std::string> ref;
+  const TimePoint old = kNow - 1h;
+  for (int round = 0; round < 6; ++round) {
+    for (int i = 0; i < 700; ++i) {
+      const std::string name = "r" + std::to_string(round) + "-" + std::to_string(i);
+      // Every third one is dead long ago, so the next reap removes it.
+      const bool doomed = i % 3 == 0;
+      t.insert(member(name, doomed ? NodeState::Dead : NodeState::Alive, doomed ? old : kNow), rng);
+      if (!doomed) ref.insert(name);
+    }
+    t.reap_and_shuffle(kNow, 30s, rng);
+    ASSERT_EQ(t.size(), ref.size());
+    for (const auto &name : ref) {
+      const Member *m = t.find(name);
+      ASSERT_NE(m, nullptr) << name;
+      EXPECT_EQ(m->name(), name);
+    }
+    EXPECT_EQ(t.find("r" + std::to_string(round) + "-0"), nullptr);
+    for (std::size_t i = 0; i < t.size(); ++i) EXPECT_EQ(t.find(t.at(i).name()), &t.at(i));
+  }
 }
 
 TEST(MemberTable, MovableTable) {
