@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -10,13 +11,23 @@
 
 namespace memberlist::state {
 
+MemberlistBroadcast::MemberlistBroadcast(std::string_view node, wire::ByteView msg,
+                                         std::function<void()> on_finished)
+    : buf_(std::make_unique_for_overwrite<std::uint8_t[]>(msg.size() + node.size())),
+      msg_len_(static_cast<std::uint32_t>(msg.size())),
+      node_len_(static_cast<std::uint32_t>(node.size())),
+      on_finished_(on_finished ? std::make_unique<std::function<void()>>(std::move(on_finished)) : nullptr) {
+  if (!msg.empty()) std::memcpy(buf_.get(), msg.data(), msg.size());
+  if (!node.empty()) std::memcpy(buf_.get() + msg.size(), node.data(), node.size());
+}
+
 void MemberlistBroadcast::finished() noexcept {
-  if (on_finished_) on_finished_();
+  if (on_finished_ && *on_finished_) (*on_finished_)();
 }
 
 bool MemberlistBroadcast::invalidates(const Broadcast &other) const {
   const auto *mb = dynamic_cast<const MemberlistBroadcast *>(&other);
-  return mb != nullptr && mb->node_ == node_;
+  return mb != nullptr && mb->node() == node();
 }
 
 std::int64_t TransmitLimitedQueue::next_id() noexcept {
@@ -33,17 +44,16 @@ void TransmitLimitedQueue::idle_check() noexcept {
 }
 
 std::unique_ptr<Broadcast> TransmitLimitedQueue::take(Set::iterator it) {
-  if (!it->name.empty()) names_.erase(it->name);
+  if (it->indexed) names_.erase(it->name());
   auto node = items_.extract(it);
   return std::move(node.value().b);
 }
 
 void TransmitLimitedQueue::insert(Item item) {
-  const bool named = !item.name.empty();
   auto [pos, inserted] = items_.insert(std::move(item));
   assert(inserted && "queue ids are unique");
   (void)inserted;
-  if (named) names_.insert_or_assign(pos->name, pos);
+  if (pos->indexed) names_.insert_or_assign(pos->name(), pos);
 }
 
 void TransmitLimitedQueue::finish_all(std::vector<std::unique_ptr<Broadcast>> &done) noexcept {
@@ -56,19 +66,21 @@ void TransmitLimitedQueue::finish_all(std::vector<std::unique_ptr<Broadcast>> &d
 void TransmitLimitedQueue::queue(std::unique_ptr<Broadcast> b, int initial_transmits) {
   if (!b) return;
 
-  Item item{Key{initial_transmits, static_cast<std::int64_t>(b->message().size()), 0},
-            Kind::Plain, std::string(), nullptr};
-  if (auto name = b->name()) {
+  Item item{Key{0, initial_transmits, static_cast<std::uint32_t>(b->message().size())}, Kind::Plain, false,
+            nullptr};
+  std::string_view name;
+  if (auto n = b->name()) {
     item.kind = Kind::Named;
-    item.name.assign(name->data(), name->size());
+    name = *n;
+    item.indexed = !name.empty();
   } else if (b->unique()) {
     item.kind = Kind::Unique;
   }
 
   // Collect what this broadcast replaces before touching the queue (invalidates() may throw).
   std::vector<Set::iterator> victims;
-  if (!item.name.empty()) {
-    if (auto found = names_.find(std::string_view(item.name)); found != names_.end()) {
+  if (item.indexed) {
+    if (auto found = names_.find(name); found != names_.end()) {
       victims.push_back(found->second);
     }
   } else if (item.kind != Kind::Unique) {
@@ -108,7 +120,8 @@ std::vector<TransmitLimitedQueue::Set::const_iterator> TransmitLimitedQueue::sel
     if (free <= 0) break;
 
     // First entry of this tier no longer than `free`: sizes descend within a tier.
-    auto it = items_.lower_bound(Key{tier, free, kMax});
+    auto it = items_.lower_bound(
+        Key{kMax, tier, static_cast<std::uint32_t>(std::min<std::int64_t>(free, std::numeric_limits<std::uint32_t>::max()))});
     // Everything from that point up to the last pick in this tier is already taken.
     if (last != items_.end() && it != items_.end() && !Less::less(last->key, it->key)) {
       it = std::next(last);
@@ -157,7 +170,7 @@ std::int64_t TransmitLimitedQueue::append_broadcasts(std::int64_t overhead, std:
   for (auto it : chosen) {
     const wire::ByteView msg = it->b->message();
     out.emplace_back(msg.begin(), msg.end());
-    NameSlot slot = it->name.empty() ? names_.end() : names_.find(it->name);
+    NameSlot slot = it->indexed ? names_.find(it->name()) : names_.end();
     auto node = items_.extract(it);
     if (node.value().key.transmits + 1 >= transmit_limit) {
       if (slot != names_.end()) names_.erase(slot);
@@ -205,7 +218,7 @@ std::vector<TransmitLimitedQueue::Entry> TransmitLimitedQueue::ordered_view() co
   std::vector<Entry> out;
   out.reserve(items_.size());
   for (const auto &item : items_) {
-    out.push_back(Entry{item.key.transmits, item.key.msg_len, item.key.id, item.b.get()});
+    out.push_back(Entry{item.key.transmits, static_cast<std::int64_t>(item.key.msg_len), item.key.id, item.b.get()});
   }
   return out;
 }

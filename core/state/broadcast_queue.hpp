@@ -55,7 +55,8 @@ class Broadcast {
 
   // A value makes this a NamedBroadcast: queuing it replaces the queued broadcast of that name
   // (invalidates() is then not consulted). An empty name is allowed and, as in Go, behaves like a
-  // plain broadcast when queued but is still skipped by other plain broadcasts' scans.
+  // plain broadcast when queued but is still skipped by other plain broadcasts' scans. The queue
+  // indexes the view itself: it must stay valid and unchanged while the broadcast is queued.
   virtual std::optional<std::string_view> name() const { return std::nullopt; }
 
   // UniqueBroadcast: never invalidates and is never invalidated. name() takes precedence.
@@ -64,23 +65,27 @@ class Broadcast {
 
 // memberlist's own broadcast (memberlistBroadcast): a message about one node, named by it, with
 // an optional callback when it is finished (memberlist's notify channel, e.g. for Leave).
+// A joining cluster queues one per member on every node (N^2 in all), so it is 32 bytes plus one
+// exact-size buffer holding the message and the node's name; the rare callback is boxed.
 class MemberlistBroadcast final : public Broadcast {
  public:
-  MemberlistBroadcast(std::string node, wire::Bytes msg, std::function<void()> on_finished = {})
-      : node_(std::move(node)), msg_(std::move(msg)), on_finished_(std::move(on_finished)) {}
+  MemberlistBroadcast(std::string_view node, wire::ByteView msg, std::function<void()> on_finished = {});
 
-  wire::ByteView message() const override { return msg_; }
+  wire::ByteView message() const override { return {buf_.get(), msg_len_}; }
   void finished() noexcept override;
   // Any MemberlistBroadcast about the same node.
   bool invalidates(const Broadcast &other) const override;
-  std::optional<std::string_view> name() const override { return std::string_view(node_); }
+  std::optional<std::string_view> name() const override { return node(); }
 
-  const std::string &node() const noexcept { return node_; }
+  std::string_view node() const noexcept {
+    return {reinterpret_cast<const char *>(buf_.get()) + msg_len_, node_len_};
+  }
 
  private:
-  std::string node_;
-  wire::Bytes msg_;
-  std::function<void()> on_finished_;
+  std::unique_ptr<std::uint8_t[]> buf_;  // message, then node name
+  std::uint32_t msg_len_;
+  std::uint32_t node_len_;
+  std::unique_ptr<std::function<void()>> on_finished_;
 };
 
 class TransmitLimitedQueue {
@@ -141,16 +146,18 @@ class TransmitLimitedQueue {
 
  private:
   struct Key {
-    int transmits;
-    std::int64_t msg_len;
     std::int64_t id;
+    std::int32_t transmits;
+    std::uint32_t msg_len;  // messages are bounded far below 4 GiB (a packet or a stream frame)
   };
   enum class Kind : std::uint8_t { Plain, Named, Unique };
+  // 32 bytes: the name, when there is one, is read from the broadcast (names_ keys view it).
   struct Item {
     Key key;
     Kind kind;
-    std::string name;  // only for Named with a non-empty name
+    bool indexed;  // Named with a non-empty name: present in names_
     std::unique_ptr<Broadcast> b;
+    std::string_view name() const { return indexed ? *b->name() : std::string_view{}; }
   };
   struct Less {
     using is_transparent = void;
@@ -187,7 +194,7 @@ class TransmitLimitedQueue {
 
   int mult_;
   Set items_;
-  std::unordered_map<std::string, Set::iterator, NameHash, std::equal_to<>> names_;
+  std::unordered_map<std::string_view, Set::iterator, NameHash> names_;
   std::int64_t id_gen_ = 0;
 };
 

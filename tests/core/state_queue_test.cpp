@@ -79,7 +79,7 @@ std::unique_ptr<TestBroadcast> unique(std::string id, std::string msg, Log *log,
 }
 
 std::string node_of(const TransmitLimitedQueue::Entry &e) {
-  return dynamic_cast<const MemberlistBroadcast *>(e.broadcast)->node();
+  return std::string(dynamic_cast<const MemberlistBroadcast *>(e.broadcast)->node());
 }
 std::string id_of(const TransmitLimitedQueue::Entry &e) {
   return dynamic_cast<const TestBroadcast *>(e.broadcast)->id();
