@@ -17,6 +17,22 @@ install(TARGETS memberlist EXPORT memberlistTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES ${ML_STATIC_LIB} DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)  # cmake/MlStatic.cmake
+# `cmake --install --strip` (and CPack's CPACK_STRIP_FILES) strip the libraries and programs
+# installed with install(TARGETS); the archive's debug sections go the same way.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(_ml_static_dest "${CMAKE_INSTALL_LIBDIR}/libmemberlist.a")
+else()
+  set(_ml_static_dest "\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/libmemberlist.a")
+endif()
+install(CODE "
+  if(CMAKE_INSTALL_DO_STRIP)
+    execute_process(COMMAND \"${CMAKE_STRIP}\" --strip-debug \"\$ENV{DESTDIR}${_ml_static_dest}\"
+                    RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR \"strip --strip-debug libmemberlist.a failed\")
+    endif()
+  endif()
+" COMPONENT dev)
 install(FILES ${PROJECT_SOURCE_DIR}/capi/include/memberlist/memberlist.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/memberlist COMPONENT dev)
 install(FILES ${PROJECT_SOURCE_DIR}/bindings/cpp/memberlist.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
