@@ -47,8 +47,10 @@ install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/c-api.m
         DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT dev)
 install(FILES ${PROJECT_SOURCE_DIR}/examples/ml_example.c DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT dev)
 
+set(ML_STATIC_LINK_LIBS "uv;crypto;z;stdc++;m;pthread")  # as ML_PC_LIBS_PRIVATE below
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/memberlistConfig.cmake.in
-  ${CMAKE_BINARY_DIR}/cmake/memberlistConfig.cmake INSTALL_DESTINATION ${ML_CMAKE_INSTALL_DIR})
+  ${CMAKE_BINARY_DIR}/cmake/memberlistConfig.cmake INSTALL_DESTINATION ${ML_CMAKE_INSTALL_DIR}
+  PATH_VARS CMAKE_INSTALL_LIBDIR CMAKE_INSTALL_INCLUDEDIR)
 # 0.x: a minor version may break the API, so only the same major.minor is compatible.
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/cmake/memberlistConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
@@ -67,7 +69,8 @@ else()
   set(ML_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
 set(ML_PC_PREFIX "@ML_INSTALL_PREFIX@")  # filled in at install time, for the real prefix
-# What libmemberlist.a needs besides itself (the shared library records it as DT_NEEDED).
+# What libmemberlist.a needs besides itself (the shared library records it as DT_NEEDED); the same
+# list as ML_STATIC_LINK_LIBS of the CMake package.
 set(ML_PC_LIBS_PRIVATE "-luv -lcrypto -lz -lstdc++ -lm -lpthread")
 # The prefix is known only at install time (`cmake --install --prefix`, CPack's /usr): install(CODE)
 # fills it in, into a file of its own per install (installs may run concurrently), and installs

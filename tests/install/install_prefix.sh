@@ -6,7 +6,8 @@
 #      loads libmemberlist.so.0 from the prefix;
 #   3. consumer.c, linked statically with `pkg-config --libs memberlist-static`, runs and needs no
 #      libmemberlist.so at all; `pkg-config --static --libs memberlist` lists the same libraries;
-#   4. the installed ml_example starts without LD_LIBRARY_PATH (its rpath is relative).
+#   4. consumer.c, through find_package(memberlist) and memberlist::memberlist_static, runs;
+#   5. the installed ml_example starts without LD_LIBRARY_PATH (its rpath is relative).
 # Usage: install_prefix.sh <build dir> <C compiler>
 set -euo pipefail
 build=$1
@@ -72,7 +73,16 @@ for l in -luv -lcrypto -lz -lstdc++ -lpthread -lm; do
   grep -q -- " $l " <<< " $(pkg-config --libs memberlist-static) " || fail "memberlist-static.pc lacks $l"
 done
 
-# 4. The installed example: no arguments prints its usage and exits 2 (127 if it cannot load).
+# 4. The CMake package's static target.
+cmake -S "$here/cmake-consumer" -B "$tmp/cmake-consumer" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" \
+  > "$tmp/cmake-consumer.log" 2>&1 && cmake --build "$tmp/cmake-consumer" >> "$tmp/cmake-consumer.log" 2>&1 \
+  || { cat "$tmp/cmake-consumer.log"; fail "find_package(memberlist) with memberlist::memberlist_static"; }
+if readelf -d "$tmp/cmake-consumer/consumer_static" | grep -q 'NEEDED.*libmemberlist'; then
+  fail "memberlist::memberlist_static links libmemberlist.so"
+fi
+check_run cmake-static "$tmp/cmake-consumer/consumer_static"
+
+# 5. The installed example: no arguments prints its usage and exits 2 (127 if it cannot load).
 rc=0
 "$prefix/bin/ml_example" > /dev/null 2> "$tmp/example.err" || rc=$?
 [ "$rc" = 2 ] && grep -q '^usage:' "$tmp/example.err" || fail "ml_example exited $rc: $(cat "$tmp/example.err")"
