@@ -1,10 +1,11 @@
 # Installation of libmemberlist: the shared and the static library, the C header, the C++
 # wrapper, pkg-config files (memberlist: the shared library, Libs.private for --static;
 # memberlist-static: libmemberlist.a with the system libraries shared), a CMake package
-# (memberlist::memberlist), the C example ml_example and the user documentation.
+# (memberlist::memberlist, memberlist::memberlist_static), the C example ml_example and the user
+# documentation.
 # Install components (the Debian packages of cmake/MlPackage.cmake follow them): "runtime" is
-# libmemberlist.so.0; "dev" is everything else. Also writes a pkg-config file for the build
-# tree, ${CMAKE_BINARY_DIR}/pkgconfig/memberlist.pc, so that Go (`#cgo pkg-config: memberlist`,
+# libmemberlist.so.0; "dev" is everything else. Also writes pkg-config files for the build
+# tree, ${CMAKE_BINARY_DIR}/pkgconfig/memberlist{,-static}.pc, so that Go (`#cgo pkg-config: memberlist`,
 # PKG_CONFIG_PATH=<build>/pkgconfig) and other consumers can use an uninstalled build.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
