@@ -15,6 +15,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ml-deb.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# (Checks read a command's whole output before grep -q: on a pipe, grep -q's early exit can kill
+# the writer with SIGPIPE, which pipefail reports as a failure.)
 fail() { echo "install.deb: FAIL: $*" >&2; exit 1; }
 unset LD_LIBRARY_PATH
 
@@ -43,8 +45,8 @@ done
 if grep -q 'libmemberlist\.so\.' "$tmp/dev.list"; then fail "libmemberlist-dev also holds the runtime library"; fi
 [ "$(dpkg-deb -f "$runtime" Package)" = libmemberlist0 ] || fail "runtime package name"
 [ "$(dpkg-deb -f "$dev" Package)" = libmemberlist-dev ] || fail "dev package name"
-dpkg-deb -f "$runtime" Depends | grep -q 'libuv1' || fail "libmemberlist0 does not depend on libuv1: $(dpkg-deb -f "$runtime" Depends)"
-dpkg-deb -f "$dev" Depends | grep -q "libmemberlist0 (= $version-" \
+grep -q 'libuv1' <<< "$(dpkg-deb -f "$runtime" Depends)" || fail "libmemberlist0 does not depend on libuv1: $(dpkg-deb -f "$runtime" Depends)"
+grep -qF "libmemberlist0 (= $version-" <<< "$(dpkg-deb -f "$dev" Depends)" \
   || fail "libmemberlist-dev does not depend on libmemberlist0 $version: $(dpkg-deb -f "$dev" Depends)"
 
 # 2. Unpacked into a scratch root, used from there.
@@ -67,13 +69,13 @@ check_run() {
 # shellcheck disable=SC2046  # pkg-config's flags are meant to be split
 "$cc" -std=c99 -Wall -Wextra -pedantic -Werror "$here/consumer.c" -o "$tmp/consumer-shared" \
   $(pc --cflags --libs memberlist) -Wl,-rpath,"$libdir"
-ldd "$tmp/consumer-shared" | grep -q "libmemberlist.so.0 => $libdir/libmemberlist.so.0" \
+grep -qF "libmemberlist.so.0 => $libdir/libmemberlist.so.0 " <<< "$(ldd "$tmp/consumer-shared")" \
   || fail "consumer-shared does not load the unpacked library: $(ldd "$tmp/consumer-shared" | grep memberlist)"
 check_run deb-shared "$tmp/consumer-shared"
 # shellcheck disable=SC2046
 "$cc" -std=c99 -Wall -Wextra -pedantic -Werror "$here/consumer.c" -o "$tmp/consumer-static" \
   $(pc --cflags --libs memberlist-static)
-if readelf -d "$tmp/consumer-static" | grep -q 'NEEDED.*libmemberlist'; then
+if grep -q 'NEEDED.*libmemberlist' <<< "$(readelf -d "$tmp/consumer-static")"; then
   fail "consumer-static still needs libmemberlist.so"
 fi
 check_run deb-static "$tmp/consumer-static"

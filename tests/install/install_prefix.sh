@@ -17,6 +17,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ml-install.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
+# (Checks read a command's whole output before grep -q: on a pipe, grep -q's early exit can kill
+# the writer with SIGPIPE, which pipefail reports as a failure.)
 fail() { echo "install.prefix: FAIL: $*" >&2; exit 1; }
 unset LD_LIBRARY_PATH
 
@@ -56,7 +58,7 @@ check_run() {  # check_run <label> <program>: runs it and checks what it printed
 # shellcheck disable=SC2046  # pkg-config's flags are meant to be split
 "$cc" -std=c99 -Wall -Wextra -pedantic -Werror "$here/consumer.c" -o "$tmp/consumer-shared" \
   $(pkg-config --cflags --libs memberlist) -Wl,-rpath,"$libdir"
-ldd "$tmp/consumer-shared" | grep -q "libmemberlist.so.0 => $libdir/libmemberlist.so.0" \
+grep -qF "libmemberlist.so.0 => $libdir/libmemberlist.so.0 " <<< "$(ldd "$tmp/consumer-shared")" \
   || fail "consumer-shared does not load the prefix's library: $(ldd "$tmp/consumer-shared" | grep memberlist)"
 check_run shared "$tmp/consumer-shared"
 
@@ -64,7 +66,7 @@ check_run shared "$tmp/consumer-shared"
 # shellcheck disable=SC2046
 "$cc" -std=c99 -Wall -Wextra -pedantic -Werror "$here/consumer.c" -o "$tmp/consumer-static" \
   $(pkg-config --cflags --libs memberlist-static)
-if readelf -d "$tmp/consumer-static" | grep -q 'NEEDED.*libmemberlist'; then
+if grep -q 'NEEDED.*libmemberlist' <<< "$(readelf -d "$tmp/consumer-static")"; then
   fail "consumer-static still needs libmemberlist.so"
 fi
 check_run static "$tmp/consumer-static"
@@ -77,7 +79,7 @@ done
 cmake -S "$here/cmake-consumer" -B "$tmp/cmake-consumer" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" \
   > "$tmp/cmake-consumer.log" 2>&1 && cmake --build "$tmp/cmake-consumer" >> "$tmp/cmake-consumer.log" 2>&1 \
   || { cat "$tmp/cmake-consumer.log"; fail "find_package(memberlist) with memberlist::memberlist_static"; }
-if readelf -d "$tmp/cmake-consumer/consumer_static" | grep -q 'NEEDED.*libmemberlist'; then
+if grep -q 'NEEDED.*libmemberlist' <<< "$(readelf -d "$tmp/cmake-consumer/consumer_static")"; then
   fail "memberlist::memberlist_static links libmemberlist.so"
 fi
 check_run cmake-static "$tmp/cmake-consumer/consumer_static"
