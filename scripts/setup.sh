@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake ninja-build pkg-config git libgtest-dev
   libuv1-dev libmsgpack-cxx-dev libcmocka-dev libssl-dev zlib1g-dev
   clang libclang-rt-14-dev llvm
-  swig valgrind python3 gnuplot-nox
+  swig valgrind python3 gnuplot-nox dpkg-dev
   iproute2 nftables
 )
 

@@ -16,9 +16,10 @@ export PATH="$PATH:/usr/local/go/bin"
 
 bash "$root/scripts/setup.sh"
 
+# Every part on, and a missing tool is a configure error rather than a part quietly skipped.
 configure_and_build() {
   local dir=$1; shift
-  cmake -S "$root" -B "$dir" -G Ninja "$@" > "$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; return 1; }
+  cmake -S "$root" -B "$dir" -G Ninja -DML_REQUIRE_ALL=ON -DML_BUILD_TESTS=ON "$@" > "$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; return 1; }
   cmake --build "$dir" -j "$jobs"
 }
 
@@ -40,6 +41,6 @@ if [ "${ML_TEST_TSAN:-1}" != 0 ]; then
 fi
 
 echo "== full suite"
-configure_and_build "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+configure_and_build "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DML_BUILD_GO=ON -DML_BUILD_JAVA=ON -DML_BUILD_BENCH=ON
 ctest --test-dir "$root/build" --output-on-failure -j "$jobs" || status=1
 exit $status
