@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <stdexcept>
 
 namespace memberlist::state {
 
@@ -142,34 +143,44 @@ void Member::set_vsn(wire::ByteView v) noexcept {
   if (v.size() > 5) std::copy_n(v.begin(), vsn.size(), vsn.begin());
 }
 
+std::uint64_t NameIndex::pack(Member *m) {
+  const auto p = reinterpret_cast<std::uintptr_t>(m);
+  if ((p & ~kPtrMask) != 0) throw std::logic_error("member record above the 48-bit address space");
+  return p | tag(m->name_hash());
+}
+
 Member *NameIndex::find(std::string_view name, std::uint32_t hash) const noexcept {
   if (slots_.empty()) return nullptr;
   const std::size_t mask = slots_.size() - 1;
+  const std::uint64_t t = tag(hash);
   for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
-    Member *m = slots_[i];
-    if (m == nullptr) return nullptr;
+    const std::uint64_t s = slots_[i];
+    if (s == 0) return nullptr;
+    if ((s & ~kPtrMask) != t) continue;
+    Member *m = ptr(s);
     if (m->name_hash() == hash && m->name() == name) return m;
   }
 }
 
-void NameIndex::grow() {
-  std::vector<Member *> old = std::move(slots_);
-  slots_.assign(old.empty() ? 16 : old.size() * 2, nullptr);
+void NameIndex::place(std::uint64_t slot) {
   const std::size_t mask = slots_.size() - 1;
-  for (Member *m : old) {
-    if (m == nullptr) continue;
-    std::size_t i = m->name_hash() & mask;
-    while (slots_[i] != nullptr) i = (i + 1) & mask;
-    slots_[i] = m;
+  std::size_t i = ptr(slot)->name_hash() & mask;
+  while (slots_[i] != 0) i = (i + 1) & mask;
+  slots_[i] = slot;
+}
+
+void NameIndex::grow() {
+  std::vector<std::uint64_t> old = std::move(slots_);
+  slots_.assign(old.empty() ? 16 : old.size() * 2, 0);
+  for (std::uint64_t s : old) {
+    if (s != 0) place(s);
   }
 }
 
 void NameIndex::insert(Member *m) {
+  const std::uint64_t slot = pack(m);
   if ((count_ + 1) * 4 > slots_.size() * 3) grow();
-  const std::size_t mask = slots_.size() - 1;
-  std::size_t i = m->name_hash() & mask;
-  while (slots_[i] != nullptr) i = (i + 1) & mask;
-  slots_[i] = m;
+  place(slot);
   ++count_;
 }
 
@@ -177,20 +188,20 @@ void NameIndex::erase(const Member *m) noexcept {
   if (slots_.empty()) return;
   const std::size_t mask = slots_.size() - 1;
   std::size_t i = m->name_hash() & mask;
-  while (slots_[i] != m) {
-    if (slots_[i] == nullptr) return;
+  while (ptr(slots_[i]) != m) {
+    if (slots_[i] == 0) return;
     i = (i + 1) & mask;
   }
   // Backward shift: move each later entry of the run into the hole unless its home slot lies
   // cyclically after the hole (then it is already as close to home as it can be).
-  for (std::size_t k = (i + 1) & mask; slots_[k] != nullptr; k = (k + 1) & mask) {
-    const std::size_t home = slots_[k]->name_hash() & mask;
+  for (std::size_t k = (i + 1) & mask; slots_[k] != 0; k = (k + 1) & mask) {
+    const std::size_t home = ptr(slots_[k])->name_hash() & mask;
     const bool stays = i <= k ? (i < home && home <= k) : (i < home || home <= k);
     if (stays) continue;
     slots_[i] = slots_[k];
     i = k;
   }
-  slots_[i] = nullptr;
+  slots_[i] = 0;
   --count_;
 }
 

@@ -170,7 +170,9 @@ class MemberRange {
 
 // An open-addressing set of Member* keyed by name (linear probing, backward-shift deletion, load
 // at most 3/4): about 11 bytes per member where a std::unordered_map node with its own copy of
-// the name cost about 100.
+// the name cost about 100. Each slot is one word: the pointer in the low 48 bits (x86-64 and
+// AArch64 user space) and 16 more bits of the name's hash above it, so a probe touches a record
+// only when those bits match.
 class NameIndex {
  public:
   Member *find(std::string_view name, std::uint32_t hash) const noexcept;
@@ -181,8 +183,14 @@ class NameIndex {
   std::size_t size() const noexcept { return count_; }
 
  private:
+  static constexpr unsigned kTagShift = 48;
+  static constexpr std::uint64_t kPtrMask = (std::uint64_t{1} << kTagShift) - 1;
+  static std::uint64_t tag(std::uint32_t hash) noexcept { return std::uint64_t{hash >> 16} << kTagShift; }
+  static Member *ptr(std::uint64_t slot) noexcept { return reinterpret_cast<Member *>(slot & kPtrMask); }
+  static std::uint64_t pack(Member *m);
+  void place(std::uint64_t slot);
   void grow();
-  std::vector<Member *> slots_;
+  std::vector<std::uint64_t> slots_;  // 0: empty
   std::size_t count_ = 0;
 };
 

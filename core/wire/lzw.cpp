@@ -133,9 +133,18 @@ Bytes lzw_compress(ByteView in) {
 
 Result<Bytes> lzw_decompress(ByteView in, size_t max_out) {
   constexpr uint16_t kInvalid = 0xffff;
-  std::array<uint16_t, 1u << kMaxWidth> prefix{};
-  std::array<uint8_t, 1u << kMaxWidth> suffix{};
-  std::array<uint8_t, 1u << kMaxWidth> stack{};  // one expansion, written back to front
+  // The thread's tables, reused: zeroing 16 KB per call cost more than a gossip packet's decode.
+  // No entry is read before this call writes it: a code below hi names an entry written since
+  // the last CLEAR, and hi itself is only read after the table froze, when it was written.
+  struct Tables {
+    std::array<uint16_t, 1u << kMaxWidth> prefix{};
+    std::array<uint8_t, 1u << kMaxWidth> suffix{};
+    std::array<uint8_t, 1u << kMaxWidth> stack{};  // one expansion, written back to front
+  };
+  static thread_local Tables tables;
+  auto &prefix = tables.prefix;
+  auto &suffix = tables.suffix;
+  auto &stack = tables.stack;
   // Expansions are copied into `out` at `len` (grown by doubling, never past max_out) rather
   // than appended with vector::insert: a gossip packet is a few hundred short expansions.
   Bytes out(std::min<size_t>(in.size() * 3, max_out));
