@@ -43,8 +43,14 @@ void TransmitLimitedQueue::idle_check() noexcept {
   if (items_.empty()) id_gen_ = 0;
 }
 
+namespace {
+std::uint32_t hash_name(std::string_view name) noexcept {
+  return static_cast<std::uint32_t>(std::hash<std::string_view>{}(name));
+}
+}  // namespace
+
 std::unique_ptr<Broadcast> TransmitLimitedQueue::take(Set::iterator it) {
-  if (it->indexed) names_.erase(it->name());
+  if (it->indexed) names_.erase(it->hash, [it](Set::const_iterator v) noexcept { return v == it; });
   auto node = items_.extract(it);
   return std::move(node.value().b);
 }
@@ -53,7 +59,7 @@ void TransmitLimitedQueue::insert(Item item) {
   auto [pos, inserted] = items_.insert(std::move(item));
   assert(inserted && "queue ids are unique");
   (void)inserted;
-  if (pos->indexed) names_.insert_or_assign(pos->name(), pos);
+  if (pos->indexed) names_.insert(pos, pos->hash);
 }
 
 void TransmitLimitedQueue::finish_all(std::vector<std::unique_ptr<Broadcast>> &done) noexcept {
@@ -67,12 +73,13 @@ void TransmitLimitedQueue::queue(std::unique_ptr<Broadcast> b, int initial_trans
   if (!b) return;
 
   Item item{Key{0, initial_transmits, static_cast<std::uint32_t>(b->message().size())}, Kind::Plain, false,
-            nullptr};
+            0, nullptr};
   std::string_view name;
   if (auto n = b->name()) {
     item.kind = Kind::Named;
     name = *n;
     item.indexed = !name.empty();
+    item.hash = hash_name(name);
   } else if (b->unique()) {
     item.kind = Kind::Unique;
   }
@@ -80,8 +87,8 @@ void TransmitLimitedQueue::queue(std::unique_ptr<Broadcast> b, int initial_trans
   // Collect what this broadcast replaces before touching the queue (invalidates() may throw).
   std::vector<Set::iterator> victims;
   if (item.indexed) {
-    if (auto found = names_.find(name); found != names_.end()) {
-      victims.push_back(found->second);
+    if (const auto *found = names_.find(item.hash, [&](Set::const_iterator v) { return v->name() == name; })) {
+      victims.push_back(*found);
     }
   } else if (item.kind != Kind::Unique) {
     for (auto it = items_.begin(); it != items_.end(); ++it) {
@@ -163,27 +170,37 @@ std::int64_t TransmitLimitedQueue::append_broadcasts(std::int64_t overhead, std:
 
   out.reserve(out.size() + chosen.size());
   // A re-queued named entry keeps its names_ slot, repointed after the re-insert: one lookup per
-  // message instead of an erase and an insert (a hash, a free and a malloc each), per transmit.
-  using NameSlot = decltype(names_)::iterator;
-  std::vector<std::pair<Set::node_type, NameSlot>> again;
+  // message instead of an erase and an insert (a hash each), per transmit. Finished entries leave
+  // the index first, since removing a slot moves others; the slots of re-queued ones are found
+  // after that, and stay put while their nodes are out of the set.
   std::vector<std::unique_ptr<Broadcast>> done;
-  for (auto it : chosen) {
+  std::vector<bool> finishing(chosen.size());
+  for (std::size_t k = 0; k < chosen.size(); ++k) {
+    const auto it = chosen[k];
     const wire::ByteView msg = it->b->message();
     out.emplace_back(msg.begin(), msg.end());
-    NameSlot slot = it->indexed ? names_.find(it->name()) : names_.end();
-    auto node = items_.extract(it);
-    if (node.value().key.transmits + 1 >= transmit_limit) {
-      if (slot != names_.end()) names_.erase(slot);
-      done.push_back(std::move(node.value().b));
-    } else {
-      ++node.value().key.transmits;
-      again.emplace_back(std::move(node), slot);
+    finishing[k] = it->key.transmits + 1 >= transmit_limit;
+    if (finishing[k] && it->indexed) {
+      names_.erase(it->hash, [it](Set::const_iterator v) noexcept { return v == it; });
     }
+  }
+  std::vector<std::pair<Set::node_type, Set::const_iterator *>> again;
+  for (std::size_t k = 0; k < chosen.size(); ++k) {
+    const auto it = chosen[k];
+    if (finishing[k]) {
+      done.push_back(std::move(items_.extract(it).value().b));
+      continue;
+    }
+    Set::const_iterator *slot =
+        it->indexed ? names_.find(it->hash, [it](Set::const_iterator v) noexcept { return v == it; }) : nullptr;
+    auto node = items_.extract(it);
+    ++node.value().key.transmits;
+    again.emplace_back(std::move(node), slot);
   }
   for (auto &[node, slot] : again) {
     auto res = items_.insert(std::move(node));
     assert(res.inserted && "queue ids are unique");
-    if (slot != names_.end()) slot->second = res.position;
+    if (slot != nullptr) *slot = res.position;
   }
   idle_check();
   finish_all(done);

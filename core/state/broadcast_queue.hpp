@@ -29,9 +29,9 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "state/open_index.hpp"
 #include "wire/bytes.hpp"
 
 namespace memberlist::state {
@@ -151,11 +151,12 @@ class TransmitLimitedQueue {
     std::uint32_t msg_len;  // messages are bounded far below 4 GiB (a packet or a stream frame)
   };
   enum class Kind : std::uint8_t { Plain, Named, Unique };
-  // 32 bytes: the name, when there is one, is read from the broadcast (names_ keys view it).
+  // 32 bytes: the name, when there is one, is read from the broadcast.
   struct Item {
     Key key;
     Kind kind;
-    bool indexed;  // Named with a non-empty name: present in names_
+    bool indexed;        // Named with a non-empty name: present in names_
+    std::uint32_t hash;  // of the name, when indexed
     std::unique_ptr<Broadcast> b;
     std::string_view name() const { return indexed ? *b->name() : std::string_view{}; }
   };
@@ -170,17 +171,10 @@ class TransmitLimitedQueue {
     bool operator()(const Item &a, const Key &b) const noexcept { return less(a.key, b); }
     bool operator()(const Key &a, const Item &b) const noexcept { return less(a, b.key); }
   };
-  // Deliberately not noexcept: libstdc++ then stores each node's hash code, so a lookup walks
-  // its bucket comparing stored codes. With a noexcept hash it rehashes every node it passes
-  // (to find the bucket's end), a cache miss and a string hash each: in a 512-node process
-  // that was ~15% of every loop's CPU, gossip decoding alive messages.
-  struct NameHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
   using Set = std::set<Item, Less>;
+  struct ItemHashOf {
+    std::uint32_t operator()(Set::const_iterator it) const noexcept { return it->hash; }
+  };
 
   // The entries get_broadcasts would take, in order, and the bytes they cost. No mutation.
   std::vector<Set::const_iterator> select(std::int64_t overhead, std::int64_t limit,
@@ -194,7 +188,7 @@ class TransmitLimitedQueue {
 
   int mult_;
   Set items_;
-  std::unordered_map<std::string_view, Set::iterator, NameHash> names_;
+  OpenIndex<Set::const_iterator, ItemHashOf> names_;  // the indexed entries, by name
   std::int64_t id_gen_ = 0;
 };
 

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
-#include <stdexcept>
 
 namespace memberlist::state {
 
@@ -143,68 +142,6 @@ void Member::set_vsn(wire::ByteView v) noexcept {
   if (v.size() > 5) std::copy_n(v.begin(), vsn.size(), vsn.begin());
 }
 
-std::uint64_t NameIndex::pack(Member *m) {
-  const auto p = reinterpret_cast<std::uintptr_t>(m);
-  if ((p & ~kPtrMask) != 0) throw std::logic_error("member record above the 48-bit address space");
-  return p | tag(m->name_hash());
-}
-
-Member *NameIndex::find(std::string_view name, std::uint32_t hash) const noexcept {
-  if (slots_.empty()) return nullptr;
-  const std::size_t mask = slots_.size() - 1;
-  const std::uint64_t t = tag(hash);
-  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
-    const std::uint64_t s = slots_[i];
-    if (s == 0) return nullptr;
-    if ((s & ~kPtrMask) != t) continue;
-    Member *m = ptr(s);
-    if (m->name_hash() == hash && m->name() == name) return m;
-  }
-}
-
-void NameIndex::place(std::uint64_t slot) {
-  const std::size_t mask = slots_.size() - 1;
-  std::size_t i = ptr(slot)->name_hash() & mask;
-  while (slots_[i] != 0) i = (i + 1) & mask;
-  slots_[i] = slot;
-}
-
-void NameIndex::grow() {
-  std::vector<std::uint64_t> old = std::move(slots_);
-  slots_.assign(old.empty() ? 16 : old.size() * 2, 0);
-  for (std::uint64_t s : old) {
-    if (s != 0) place(s);
-  }
-}
-
-void NameIndex::insert(Member *m) {
-  const std::uint64_t slot = pack(m);
-  if ((count_ + 1) * 4 > slots_.size() * 3) grow();
-  place(slot);
-  ++count_;
-}
-
-void NameIndex::erase(const Member *m) noexcept {
-  if (slots_.empty()) return;
-  const std::size_t mask = slots_.size() - 1;
-  std::size_t i = m->name_hash() & mask;
-  while (ptr(slots_[i]) != m) {
-    if (slots_[i] == 0) return;
-    i = (i + 1) & mask;
-  }
-  // Backward shift: move each later entry of the run into the hole unless its home slot lies
-  // cyclically after the hole (then it is already as close to home as it can be).
-  for (std::size_t k = (i + 1) & mask; slots_[k] != 0; k = (k + 1) & mask) {
-    const std::size_t home = ptr(slots_[k])->name_hash() & mask;
-    const bool stays = i <= k ? (i < home && home <= k) : (i < home || home <= k);
-    if (stays) continue;
-    slots_[i] = slots_[k];
-    i = k;
-  }
-  slots_[i] = 0;
-  --count_;
-}
-
 Member *MemberSlab::acquire(Member &&m) {
   if (!free_.empty()) {
     Member *slot = free_.back();
@@ -235,11 +172,13 @@ void MemberSlab::release(Member *m) noexcept {
 }
 
 Member *MemberTable::find(std::string_view name) noexcept {
-  return by_name_.find(name, hash_name(name));
+  return const_cast<Member *>(std::as_const(*this).find(name));
 }
 
 const Member *MemberTable::find(std::string_view name) const noexcept {
-  return by_name_.find(name, hash_name(name));
+  const std::uint32_t h = hash_name(name);
+  Member *const *m = by_name_.find(h, [&](const Member *r) noexcept { return r->name_hash() == h && r->name() == name; });
+  return m == nullptr ? nullptr : *m;
 }
 
 std::pair<Member &, bool> MemberTable::insert(Member m, Rng &rng) {
@@ -247,7 +186,7 @@ std::pair<Member &, bool> MemberTable::insert(Member m, Rng &rng) {
   if (list_.size() == list_.capacity()) list_.reserve(std::max<std::size_t>(8, list_.capacity() * 2));
   Member *ref = slab_.acquire(std::move(m));
   try {
-    by_name_.insert(ref);
+    by_name_.insert(ref, ref->name_hash());
   } catch (...) {
     slab_.release(ref);
     throw;
@@ -287,7 +226,7 @@ std::vector<Member> MemberTable::reap_and_shuffle(TimePoint now,
   std::vector<Member> removed;
   removed.reserve(list_.size() - end);
   for (std::size_t i = end; i < list_.size(); ++i) {
-    by_name_.erase(list_[i]);
+    by_name_.erase(list_[i]->name_hash(), [p = list_[i]](const Member *r) noexcept { return r == p; });
     removed.push_back(std::move(*list_[i]));
     slab_.release(list_[i]);
   }

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "state/open_index.hpp"
 #include "state/util.hpp"
 #include "wire/bytes.hpp"
 #include "wire/messages.hpp"
@@ -168,30 +169,8 @@ class MemberRange {
   const List *list_;
 };
 
-// An open-addressing set of Member* keyed by name (linear probing, backward-shift deletion, load
-// at most 3/4): about 11 bytes per member where a std::unordered_map node with its own copy of
-// the name cost about 100. Each slot is one word: the pointer in the low 48 bits (x86-64 and
-// AArch64 user space) and 16 more bits of the name's hash above it, so a probe touches a record
-// only when those bits match.
-class NameIndex {
- public:
-  Member *find(std::string_view name, std::uint32_t hash) const noexcept;
-  // m's name must not be present.
-  void insert(Member *m);
-  // Removes exactly this record (by address); no-op when absent.
-  void erase(const Member *m) noexcept;
-  std::size_t size() const noexcept { return count_; }
-
- private:
-  static constexpr unsigned kTagShift = 48;
-  static constexpr std::uint64_t kPtrMask = (std::uint64_t{1} << kTagShift) - 1;
-  static std::uint64_t tag(std::uint32_t hash) noexcept { return std::uint64_t{hash >> 16} << kTagShift; }
-  static Member *ptr(std::uint64_t slot) noexcept { return reinterpret_cast<Member *>(slot & kPtrMask); }
-  static std::uint64_t pack(Member *m);
-  void place(std::uint64_t slot);
-  void grow();
-  std::vector<std::uint64_t> slots_;  // 0: empty
-  std::size_t count_ = 0;
+struct MemberHashOf {
+  std::uint32_t operator()(const Member *m) const noexcept { return m->name_hash(); }
 };
 
 // Where a table's records live: fixed slots in chunks that never move (so a Member* stays valid),
@@ -297,7 +276,7 @@ class MemberTable {
   std::string local_name_;
   MemberSlab slab_;
   List list_;
-  NameIndex by_name_;
+  OpenIndex<Member *, MemberHashOf> by_name_;
   std::size_t probe_index_ = 0;
 };
 
