@@ -330,6 +330,12 @@ func runAgent(ctx context.Context, o agentOpts, stdout, stderr io.Writer) error 
 		defer ln.Close()
 	}
 
+	// memberlist's metrics, for GET /metrics.
+	sink := newPromSink()
+	if err := installMetrics(sink); err != nil {
+		return fmt.Errorf("metrics: %v", err)
+	}
+
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -360,7 +366,7 @@ func runAgent(ctx context.Context, o agentOpts, stdout, stderr io.Writer) error 
 	running.Store(true)
 	var srv *http.Server
 	if ln != nil {
-		h := handler(m, del, p, apiAuth{token: o.httpToken, local: ln.Addr().Network() == "unix"}, health{running: &running, threshold: o.healthMax})
+		h := handler(m, del, p, apiAuth{token: o.httpToken, local: ln.Addr().Network() == "unix"}, health{running: &running, threshold: o.healthMax}, sink)
 		srv = newHTTPServer(h, o.httpTimeout)
 		go func() { _ = srv.Serve(ln) }()
 	}
@@ -543,8 +549,13 @@ type health struct {
 	threshold int
 }
 
-func handler(m *memberlist.Memberlist, del *delegate, p *printer, auth apiAuth, hl health) http.Handler {
+func handler(m *memberlist.Memberlist, del *delegate, p *printer, auth apiAuth, hl health, sink *promSink) http.Handler {
 	mux := http.NewServeMux()
+	// Every metric memberlist emits (go-metrics), in Prometheus' text format.
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		_ = sink.write(w)
+	})
 	// 200 while the node runs and its health score is below the threshold, else 503; JSON either way.
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		score := m.GetHealthScore()
