@@ -52,6 +52,7 @@ const defaultHTTP = "127.0.0.1:7980"
 
 func newAgentCmd() *cobra.Command {
 	o := agentOpts{}
+	configPath := ""
 	host, _ := os.Hostname()
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -70,14 +71,20 @@ cluster gracefully (bounded by --leave-timeout) and exits 0; a second signal exi
   memberlist agent --name c --bind 127.0.0.1:0 --join 127.0.0.1:7946 --key "$(memberlist keygen)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if configPath != "" {
+				if err := applyConfigFile(cmd, configPath); err != nil {
+					return err
+				}
+			}
 			if o.httpToken == "" {
 				o.httpToken = os.Getenv("MEMBERLIST_HTTP_TOKEN")
 			}
-			o.httpAuto = !cmd.Flags().Changed("http")
+			o.httpAuto = !cmd.Flags().Changed("http") // neither on the command line nor in --config
 			return runAgent(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&configPath, "config", "", `JSON file of flag values, keyed by flag name ({"name": "a", "join": ["10.0.0.1:7946"], "join-timeout": "30s"}); flags on the command line win`)
 	f.StringVar(&o.name, "name", host, "node name, unique in the cluster")
 	f.StringVar(&o.bind, "bind", "0.0.0.0:7946", "gossip address host:port (UDP and TCP); port 0 picks a free port")
 	f.StringVar(&o.advertise, "advertise", "", "address host:port other members use to reach this node (default: the bind address)")
