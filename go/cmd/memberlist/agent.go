@@ -64,8 +64,9 @@ prints one line per membership change as it happens:
   2026-11-24T23:50:09.481Z leave  c 127.0.0.1:7948
 
 ("leave" is memberlist's NotifyLeave: the node left gracefully or was declared dead),
-and serves its view on --http for "memberlist members". SIGINT or SIGTERM leaves the
-cluster gracefully (bounded by --leave-timeout) and exits 0; a second signal exits at once.`,
+and serves its view on --http for "memberlist members", with GET /health (200 or 503, for
+load balancers) and GET /metrics (Prometheus). SIGINT or SIGTERM leaves the cluster
+gracefully (bounded by --leave-timeout) and exits 0; a second signal exits at once.`,
 		Example: `  memberlist agent --name a --bind 127.0.0.1:7946 --http 127.0.0.1:7980
   memberlist agent --name b --bind 127.0.0.1:7947 --join 127.0.0.1:7946 --http unix:/tmp/b.sock
   memberlist agent --name c --bind 127.0.0.1:0 --join 127.0.0.1:7946 --key "$(memberlist keygen)"`,
