@@ -243,6 +243,7 @@ func TestHealthAndMemberStates(t *testing.T) {
 		}
 	}
 
+	t0 := time.Now()
 	// c leaves gracefully.
 	c.signalAndWait(syscall.SIGINT, 15*time.Second)
 	waitCond(t, "a to see c go", 15*time.Second, func() (bool, string) {
@@ -253,6 +254,7 @@ func TestHealthAndMemberStates(t *testing.T) {
 		return len(v.Members) == 2 && stateIn(v, "c") == "left", fmt.Sprintf("%+v", v)
 	})
 
+	t.Logf("%v: c left", time.Since(t0))
 	// b stops answering.
 	if err := syscall.Kill(b.cmd.Process.Pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -269,6 +271,7 @@ func TestHealthAndMemberStates(t *testing.T) {
 		h := getHealth(t, aHTTP)
 		return h.code == http.StatusServiceUnavailable && h.Status == "degraded" && *h.Score >= 1, fmt.Sprintf("%d %+v score %d", h.code, h, *h.Score)
 	})
+	t.Logf("%v: /health 503", time.Since(t0))
 	waitCond(t, "a to see b dead", 30*time.Second, func() (bool, string) {
 		v := getView(t, aHTTP)
 		if onRealMemberlist() {
@@ -287,9 +290,12 @@ func TestHealthAndMemberStates(t *testing.T) {
 			t.Errorf("members: want rows b dead, c left and the count:\n%s", out)
 		}
 	}
+	t.Logf("%v: b dead", time.Since(t0))
 	resume()
 	b.signalAndWait(syscall.SIGINT, 15*time.Second)
+	t.Logf("%v: b stopped", time.Since(t0))
 	a.signalAndWait(syscall.SIGINT, 15*time.Second)
+	t.Logf("%v: a stopped", time.Since(t0))
 }
 
 // syncBuffer is a bytes.Buffer safe for the agent's stderr copier and the test.
