@@ -125,7 +125,7 @@ func (s *promSink) SetGaugeWithLabels(key []string, val float32, labels []metric
 	defer s.mu.Unlock()
 	s.series(key, "gauge", labels).value = float64(val)
 }
-func (s *promSink) EmitKey(key []string, val float32)    { s.SetGauge(key, val) }
+func (s *promSink) EmitKey(key []string, val float32)     { s.SetGauge(key, val) }
 func (s *promSink) IncrCounter(key []string, val float32) { s.IncrCounterWithLabels(key, val, nil) }
 func (s *promSink) IncrCounterWithLabels(key []string, val float32, labels []metrics.Label) {
 	s.mu.Lock()
