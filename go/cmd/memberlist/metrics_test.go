@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	metrics "github.com/hashicorp/go-metrics"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -124,4 +125,48 @@ func TestMetrics(t *testing.T) {
 	})
 	b.signalAndWait(syscall.SIGINT, 15*time.Second)
 	a.signalAndWait(syscall.SIGINT, 15*time.Second)
+}
+
+// TestPromSinkExposition: odd go-metrics keys and label values still give valid exposition
+// (sanitized names, escaped values, one TYPE per family even when a counter, a gauge and a
+// sample share a key), as Prometheus' parser reads it.
+func TestPromSinkExposition(t *testing.T) {
+	s := newPromSink()
+	s.IncrCounterWithLabels([]string{"memberlist", "udp.sent"}, 2, []metrics.Label{{Name: "peer-name", Value: "a \"b\"\n\\c"}})
+	s.IncrCounterWithLabels([]string{"memberlist", "udp.sent"}, 3, []metrics.Label{{Name: "peer-name", Value: "a \"b\"\n\\c"}})
+	s.SetGauge([]string{"9lives", "x-y"}, 1.5)
+	s.AddSample([]string{"shared"}, 4)
+	s.AddSample([]string{"shared"}, 6)
+	s.SetGauge([]string{"shared"}, 7)
+	s.IncrCounter([]string{"shared"}, 1)
+	var b strings.Builder
+	if err := s.write(&b); err != nil {
+		t.Fatal(err)
+	}
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatalf("not valid exposition: %v\n%s", err, b.String())
+	}
+	want := map[string]dto.MetricType{
+		"memberlist_udp_sent_total": dto.MetricType_COUNTER,
+		"_9lives_x_y":               dto.MetricType_GAUGE,
+		"shared":                    dto.MetricType_SUMMARY,
+		"shared_gauge":              dto.MetricType_GAUGE,
+		"shared_total":              dto.MetricType_COUNTER,
+	}
+	if len(fams) != len(want) {
+		t.Errorf("families %v, want %v\n%s", len(fams), want, b.String())
+	}
+	for n, typ := range want {
+		if fams[n] == nil || fams[n].GetType() != typ {
+			t.Errorf("%s: want a %v family\n%s", n, typ, b.String())
+		}
+	}
+	if v, ok := value(fams, "memberlist_udp_sent_total", map[string]string{"peer_name": "a \"b\"\n\\c"}); !ok || v != 5 {
+		t.Errorf("counter with an escaped label: %v %v\n%s", v, ok, b.String())
+	}
+	if f := fams["shared"]; f != nil && f.GetMetric()[0].GetSummary().GetSampleSum() != 10 {
+		t.Errorf("summary sum: %v", f.GetMetric()[0].GetSummary())
+	}
 }
