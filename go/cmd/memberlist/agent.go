@@ -577,7 +577,11 @@ func handler(m *memberlist.Memberlist, del *delegate, p *printer, auth apiAuth, 
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(code)
-		_ = json.NewEncoder(w).Encode(map[string]any{"status": status, "health_score": score, "threshold": hl.threshold})
+		_ = json.NewEncoder(w).Encode(struct {
+			Status      string `json:"status"`
+			HealthScore int    `json:"health_score"`
+			Threshold   int    `json:"threshold"`
+		}{status, score, hl.threshold})
 	})
 	mux.HandleFunc("GET /v1/members", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

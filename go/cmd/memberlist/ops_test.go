@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -169,8 +170,15 @@ func getHealth(t *testing.T, base string) healthAnswer {
 	}
 	defer resp.Body.Close()
 	var h healthAnswer
-	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
 		t.Fatalf("GET /health: %v", err)
+	}
+	if err := json.Unmarshal(body, &h); err != nil {
+		t.Fatalf("GET /health: %v: %q", err, body)
+	}
+	if !regexp.MustCompile(`^\{"status":"[a-z]+","health_score":\d+,`).Match(body) {
+		t.Errorf("GET /health: %q does not start with status and health_score", body)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("GET /health: Content-Type %q", ct)
