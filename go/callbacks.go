@@ -30,6 +30,7 @@ type callbackState struct {
 	logger    *log.Logger
 	forwarder *eventForwarder  // for a *ChannelEventDelegate, else nil
 	transport *transportBridge // for a custom Config.Transport, else nil
+	departed  departedNodes    // nodes that left or died, for MembersWithState
 
 	// hb carries happens-before edges across the C library, which Go's memory model (and the
 	// race detector) cannot see: API calls release before calling into C and acquire after;
@@ -148,6 +149,12 @@ func mlgoEvent(h C.uintptr_t, ev C.int, member *C.ml_member_t) {
 	defer cb.release()
 	defer recoverCallback(cb, "EventDelegate")
 	node := nodeFromC(member, false)
+	switch ev {
+	case C.ML_EVENT_LEAVE:
+		cb.departed.add(node, NodeStateType(C.ml_member_state(member)))
+	case C.ML_EVENT_JOIN:
+		cb.departed.remove(node.Name)
+	}
 	if cb.forwarder != nil {
 		cb.forwarder.push(NodeEvent{Event: NodeEventType(ev), Node: node})
 		return

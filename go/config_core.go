@@ -26,7 +26,7 @@ func coreConfigKeys() []string {
 func corePreset(preset int) (map[string]string, error) {
 	var cfg *C.ml_config_t
 	if rc := C.ml_config_create(&cfg, C.ml_preset_t(preset)); rc != C.ML_OK {
-		return nil, &cErr{op: "ml_config_create", code: int(rc), text: C.GoString(C.ml_err_string(rc))}
+		return nil, &cErr{op: "memberlist: config preset", code: int(rc), text: C.GoString(C.ml_err_string(rc))}
 	}
 	defer C.ml_config_destroy(cfg)
 	out := map[string]string{}
@@ -36,7 +36,7 @@ func corePreset(preset int) (map[string]string, error) {
 		rc := C.ml_config_get(cfg, ck, &buf[0], C.size_t(len(buf)), nil)
 		C.free(unsafe.Pointer(ck))
 		if rc != C.ML_OK {
-			return nil, &cErr{op: "ml_config_get " + k, code: int(rc), text: C.GoString(C.ml_err_string(rc))}
+			return nil, &cErr{op: "memberlist: config key " + k, code: int(rc), text: C.GoString(C.ml_err_string(rc))}
 		}
 		out[k] = C.GoString(&buf[0])
 	}

@@ -146,7 +146,8 @@ total=${#order[@]}
 view() {
   local n=$1
   if [ "$n" != c-1 ]; then
-    "$ours" members --agent "unix:$tmp/$n.sock" --json 2>/dev/null | grep -c '"name":' || true
+    # live members only: "departed" lists the dead and left ones, with those states
+    "$ours" members --agent "unix:$tmp/$n.sock" --json 2>/dev/null | grep -Ec '"state": "(alive|suspect)"' || true
   else
     awk '$1 == "JOIN" || $1 == "UPDATE" { live[$2] = 1 } $1 == "LEAVE" { delete live[$2] }
          END { n = 0; for (k in live) n++; if (!("c-1" in live)) n++; print n }' "$tmp/c-1.log"

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -41,10 +42,17 @@ type agentOpts struct {
 	retransmit   int
 	verbose      bool
 	leaveTimeout time.Duration
+	logFormat    string
+	healthMax    int
+	httpAuto     bool // --http not given: fall back to a free port when the default is taken
 }
+
+// defaultHTTP is where the agent serves its API unless told otherwise, and where "members" looks.
+const defaultHTTP = "127.0.0.1:7980"
 
 func newAgentCmd() *cobra.Command {
 	o := agentOpts{}
+	configPath := ""
 	host, _ := os.Hostname()
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -56,20 +64,28 @@ prints one line per membership change as it happens:
   2026-11-24T23:50:09.481Z leave  c 127.0.0.1:7948
 
 ("leave" is memberlist's NotifyLeave: the node left gracefully or was declared dead),
-and serves its view on --http for "memberlist members". SIGINT or SIGTERM leaves the
-cluster gracefully (bounded by --leave-timeout) and exits 0; a second signal exits at once.`,
+and serves its view on --http for "memberlist members", with GET /health (200 or 503, for
+load balancers) and GET /metrics (Prometheus). SIGINT or SIGTERM leaves the cluster
+gracefully (bounded by --leave-timeout) and exits 0; a second signal exits at once.`,
 		Example: `  memberlist agent --name a --bind 127.0.0.1:7946 --http 127.0.0.1:7980
   memberlist agent --name b --bind 127.0.0.1:7947 --join 127.0.0.1:7946 --http unix:/tmp/b.sock
   memberlist agent --name c --bind 127.0.0.1:0 --join 127.0.0.1:7946 --key "$(memberlist keygen)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if configPath != "" {
+				if err := applyConfigFile(cmd, configPath); err != nil {
+					return err
+				}
+			}
 			if o.httpToken == "" {
 				o.httpToken = os.Getenv("MEMBERLIST_HTTP_TOKEN")
 			}
+			o.httpAuto = !cmd.Flags().Changed("http") // neither on the command line nor in --config
 			return runAgent(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&configPath, "config", "", `JSON file of flag values, keyed by flag name ({"name": "a", "join": ["10.0.0.1:7946"], "join-timeout": "30s"}); flags on the command line win`)
 	f.StringVar(&o.name, "name", host, "node name, unique in the cluster")
 	f.StringVar(&o.bind, "bind", "0.0.0.0:7946", "gossip address host:port (UDP and TCP); port 0 picks a free port")
 	f.StringVar(&o.advertise, "advertise", "", "address host:port other members use to reach this node (default: the bind address)")
@@ -78,7 +94,7 @@ cluster gracefully (bounded by --leave-timeout) and exits 0; a second signal exi
 	f.StringArrayVar(&o.keys, "key", nil, "base64 AES key (16, 24 or 32 bytes) to encrypt gossip; repeat for a keyring, the first is primary")
 	f.StringVar(&o.label, "label", "", "cluster label: traffic carrying another label is dropped")
 	f.StringVar(&o.profile, "profile", "lan", "timing profile: lan, wan or local")
-	f.StringVar(&o.httpAddr, "http", "127.0.0.1:7980", `serve the HTTP API on this address: host:port (reads open, writes need --http-token), or unix:/path for a unix socket (mode 0600); "" disables`)
+	f.StringVar(&o.httpAddr, "http", defaultHTTP, `serve the HTTP API on this address: host:port (reads open, writes need --http-token), or unix:/path for a unix socket (mode 0600); "" disables. Not given and `+defaultHTTP+` taken (another agent): a free port, printed at start`)
 	// No default value from the environment here: --help would print the token.
 	f.StringVar(&o.httpToken, "http-token", "", "bearer token that PUT /v1/meta must send (Authorization: Bearer ...); required for writes over TCP; default $MEMBERLIST_HTTP_TOKEN (prefer the variable: flags show in ps)")
 	f.DurationVar(&o.httpTimeout, "http-header-timeout", defaultHeaderTimeout, "how long an HTTP client may take to send its request headers")
@@ -88,6 +104,8 @@ cluster gracefully (bounded by --leave-timeout) and exits 0; a second signal exi
 	f.IntVar(&o.retransmit, "retransmit-mult", 0, "how many times each broadcast is retransmitted, times log(N+1) (0: the profile's)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print memberlist's own log on stderr")
 	f.DurationVar(&o.leaveTimeout, "leave-timeout", 5*time.Second, "how long to wait for the leave to propagate on SIGINT/SIGTERM")
+	f.StringVar(&o.logFormat, "log-format", "text", "text, or json: one JSON object per line (stdout, and memberlist's log on stderr with --verbose)")
+	f.IntVar(&o.healthMax, "health-threshold", defaultHealthThreshold, "GET /health answers 503 once memberlist's health score reaches this (0 is healthy, 7 the worst)")
 	_ = cmd.RegisterFlagCompletionFunc("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"lan\tLAN timings (DefaultLANConfig)", "wan\tWAN timings (DefaultWANConfig)", "local\tloopback timings (DefaultLocalConfig)"}, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -115,10 +133,16 @@ func buildConfig(o agentOpts) (*memberlist.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := needIP(host, o.bind, "--bind"); err != nil {
+		return nil, err
+	}
 	c.BindAddr, c.BindPort, c.AdvertisePort = host, port, port
 	if o.advertise != "" {
 		h, p, err := splitHostPort(o.advertise, "--advertise")
 		if err != nil {
+			return nil, err
+		}
+		if err := needIP(h, o.advertise, "--advertise"); err != nil {
 			return nil, err
 		}
 		c.AdvertiseAddr, c.AdvertisePort = h, p
@@ -146,10 +170,20 @@ func buildConfig(o agentOpts) (*memberlist.Config, error) {
 	if o.retransmit > 0 {
 		c.RetransmitMult = o.retransmit
 	}
+	if o.healthMax < 1 {
+		return nil, fmt.Errorf("--health-threshold must be at least 1, not %d", o.healthMax)
+	}
+	for _, j := range o.join {
+		if err := checkJoinAddr(j); err != nil {
+			return nil, err
+		}
+	}
 	if len(o.meta) > memberlist.MetaMaxSize {
 		return nil, fmt.Errorf("--meta is %d bytes, at most %d allowed", len(o.meta), memberlist.MetaMaxSize)
 	}
-	if o.verbose {
+	if o.verbose && o.logFormat == "json" {
+		c.Logger = log.New(&jsonLogWriter{h: newJSONHandler(os.Stderr)}, "", 0)
+	} else if o.verbose {
 		c.LogOutput = os.Stderr
 	} else {
 		c.LogOutput = io.Discard
@@ -160,32 +194,20 @@ func buildConfig(o agentOpts) (*memberlist.Config, error) {
 func splitHostPort(s, flag string) (string, int, error) {
 	h, p, err := net.SplitHostPort(s)
 	if err != nil {
-		return "", 0, fmt.Errorf("%s %q: %v", flag, s, err)
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			return "", 0, fmt.Errorf("%s %q: invalid address: %s (want host:port)", flag, s, ae.Err)
+		}
+		return "", 0, fmt.Errorf("%s %q: invalid address (want host:port)", flag, s)
 	}
 	port, err := strconv.Atoi(p)
 	if err != nil || port < 0 || port > 65535 {
-		return "", 0, fmt.Errorf("%s %q: bad port", flag, s)
+		return "", 0, fmt.Errorf("%s %q: invalid port %q (want 0 to 65535)", flag, s, p)
 	}
 	if h == "" {
 		h = "0.0.0.0"
 	}
 	return h, port, nil
-}
-
-// printer writes timestamped lines; safe for concurrent use.
-type printer struct {
-	mu  sync.Mutex
-	out io.Writer
-}
-
-func (p *printer) printf(format string, args ...any) { p.at(time.Now(), format, args...) }
-
-// at prints a line stamped with the given time.
-func (p *printer) at(t time.Time, format string, args ...any) {
-	line := t.UTC().Format("2006-01-02T15:04:05.000Z") + " " + fmt.Sprintf(format, args...) + "\n"
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	io.WriteString(p.out, line)
 }
 
 // events implements memberlist.EventDelegate without ever blocking the caller (memberlist
@@ -230,10 +252,12 @@ func (e *events) run(ctx context.Context, p *printer) {
 		e.mu.Unlock()
 		for _, ev := range q {
 			// The name and address came from the network; meta is already quoted by %q.
+			attrs := []slog.Attr{slog.String("node", ev.name), slog.String("addr", ev.addr)}
 			if ev.meta != "" {
-				p.at(ev.at, "%-6s %s %s meta=%q", ev.kind, printable(ev.name), printable(ev.addr), ev.meta)
+				attrs = append(attrs, slog.String("meta", ev.meta))
+				p.at(ev.at, ev.kind, fmt.Sprintf("%s %s meta=%q", printable(ev.name), printable(ev.addr), ev.meta), attrs...)
 			} else {
-				p.at(ev.at, "%-6s %s %s", ev.kind, printable(ev.name), printable(ev.addr))
+				p.at(ev.at, ev.kind, fmt.Sprintf("%s %s", printable(ev.name), printable(ev.addr)), attrs...)
 			}
 		}
 	}
@@ -280,20 +304,44 @@ func runAgent(ctx context.Context, o agentOpts, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	p := &printer{out: stdout}
+	p, err := newPrinter(stdout, o.logFormat)
+	if err != nil {
+		return err
+	}
 	ev := newEvents()
 	del := &delegate{meta: []byte(o.meta)}
 	conf.Events = ev
 	conf.Delegate = del
 
 	// Listen for HTTP before joining so a bad --http fails fast.
+	// Not given, the default address may be another agent's on this host: then any free port,
+	// said on the line after the start line.
 	var ln net.Listener
+	httpNote := ""
 	if o.httpAddr != "" {
 		ln, err = listen(o.httpAddr)
+		if err != nil && o.httpAuto && errors.Is(err, syscall.EADDRINUSE) {
+			if ln, err = listen("127.0.0.1:0"); err == nil {
+				httpNote = fmt.Sprintf("%s is taken (another agent?): serving on %s; memberlist members --agent %s", o.httpAddr, describe(ln), describe(ln))
+			}
+		}
 		if err != nil {
-			return fmt.Errorf("--http: %v", err)
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return fmt.Errorf("--http %s: address already in use; is another agent running on this host? give this one another --http address (127.0.0.1:0 picks a free port) or --http \"\" to serve none", o.httpAddr)
+			}
+			var oe *net.OpError
+			if errors.As(err, &oe) && oe.Err != nil {
+				err = oe.Err
+			}
+			return fmt.Errorf("--http %s: %v", o.httpAddr, err)
 		}
 		defer ln.Close()
+	}
+
+	// memberlist's metrics, for GET /metrics.
+	sink := newPromSink()
+	if err := installMetrics(sink); err != nil {
+		return fmt.Errorf("metrics: %v", err)
 	}
 
 	sigs := make(chan os.Signal, 2)
@@ -302,7 +350,7 @@ func runAgent(ctx context.Context, o agentOpts, stdout, stderr io.Writer) error 
 
 	m, err := memberlist.Create(conf)
 	if err != nil {
-		return fmt.Errorf("create: %v", err)
+		return createErrorText(o.bind, err)
 	}
 	evCtx, stopEvents := context.WithCancel(context.Background())
 	evDone := make(chan struct{})
@@ -314,11 +362,20 @@ func runAgent(ctx context.Context, o agentOpts, stdout, stderr io.Writer) error 
 	if ln != nil {
 		httpDesc = describe(ln)
 	}
-	p.printf("agent  %s gossip=%s http=%s profile=%s encrypted=%t label=%q", self.Name, self.Address(), httpDesc, o.profile, conf.EncryptionEnabled(), o.label)
+	p.line("agent", fmt.Sprintf("%s gossip=%s http=%s profile=%s encrypted=%t label=%q", self.Name, self.Address(), httpDesc, o.profile, conf.EncryptionEnabled(), o.label),
+		slog.String("node", self.Name), slog.String("gossip", self.Address()), slog.String("http", httpDesc),
+		slog.String("profile", o.profile), slog.Bool("encrypted", conf.EncryptionEnabled()), slog.String("label", o.label))
+	if httpNote != "" {
+		p.line("http", httpNote, slog.String("http", describe(ln)))
+	}
 
+	// running is what GET /health reports besides the health score: false once leaving.
+	var running atomic.Bool
+	running.Store(true)
 	var srv *http.Server
 	if ln != nil {
-		srv = newHTTPServer(handler(m, del, p, apiAuth{token: o.httpToken, local: ln.Addr().Network() == "unix"}), o.httpTimeout)
+		h := handler(m, del, p, apiAuth{token: o.httpToken, local: ln.Addr().Network() == "unix"}, health{running: &running, threshold: o.healthMax}, sink)
+		srv = newHTTPServer(h, o.httpTimeout)
 		go func() { _ = srv.Serve(ln) }()
 	}
 
@@ -338,10 +395,11 @@ func runAgent(ctx context.Context, o agentOpts, stdout, stderr io.Writer) error 
 	case <-ctx.Done():
 	}
 	if sig != nil {
-		p.printf("signal %v: leaving (timeout %v)", sig, o.leaveTimeout)
+		p.line("signal", fmt.Sprintf("%v: leaving (timeout %v)", sig, o.leaveTimeout), slog.String("signal", sig.String()))
 	} else {
-		p.printf("stopping: leaving (timeout %v)", o.leaveTimeout)
+		p.line("stop", fmt.Sprintf("leaving (timeout %v)", o.leaveTimeout))
 	}
+	running.Store(false)
 	go func() { // a second signal: give up on a clean leave
 		if s, ok := <-sigs; ok {
 			fmt.Fprintf(stderr, "signal %v again: exiting now\n", s)
@@ -358,9 +416,9 @@ func runAgent(ctx context.Context, o agentOpts, stdout, stderr io.Writer) error 
 	stopEvents() // print what the leave produced before the final line
 	<-evDone
 	if leaveErr != nil {
-		p.printf("left   %s (leave: %v)", self.Name, leaveErr)
+		p.line("left", fmt.Sprintf("%s (leave: %v)", self.Name, leaveErr), slog.String("node", self.Name), slog.String("error", leaveErr.Error()))
 	} else {
-		p.printf("left   %s", self.Name)
+		p.line("left", self.Name, slog.String("node", self.Name))
 	}
 	return nil
 }
@@ -370,13 +428,21 @@ func join(m *memberlist.Memberlist, addrs []string, timeout time.Duration, sigs 
 	for {
 		n, err := m.Join(addrs)
 		if err == nil || n > 0 {
-			p.printf("joined %d node(s) via %s", n, strings.Join(addrs, ","))
+			p.line("joined", fmt.Sprintf("%d node(s) via %s", n, strings.Join(addrs, ",")), slog.Int("nodes", n), slog.String("via", strings.Join(addrs, ",")))
 			return nil
 		}
 		if !time.Now().Before(deadline) {
-			return fmt.Errorf("join %s: %v", strings.Join(addrs, ","), err)
+			hint := ""
+			if timeout == 0 && strings.Contains(err.Error(), "connection refused") {
+				hint = " (no agent there yet? --join-timeout 30s keeps retrying)"
+			}
+			text := joinErrorText(err)
+			if len(addrs) == 1 {
+				text = strings.TrimPrefix(text, addrs[0]+": ")
+			}
+			return fmt.Errorf("cannot join %s: %s%s", strings.Join(addrs, ","), text, hint)
 		}
-		p.printf("join   failed, retrying: %v", err)
+		p.line("join", "failed, retrying: "+joinErrorText(err), slog.String("error", joinErrorText(err)))
 		select {
 		case s := <-sigs:
 			sigs <- s // let the main loop see it
@@ -479,8 +545,44 @@ func (a apiAuth) allowWrite(w http.ResponseWriter, r *http.Request) bool {
 // maxSendBody bounds POST /v1/send (a reliable message travels over TCP; 64 KiB is plenty for tests).
 const maxSendBody = 64 << 10
 
-func handler(m *memberlist.Memberlist, del *delegate, p *printer, auth apiAuth) http.Handler {
+// defaultHealthThreshold: memberlist's health score (Lifeguard's awareness) runs from 0 to 7
+// (AwarenessMaxMultiplier-1); each missed probe adds 1, each answered one takes 1 off. 4 and up
+// means this node has failed most of its recent probes: its own network or CPU is the likely
+// problem, not its peers.
+const defaultHealthThreshold = 4
+
+// health is what GET /health needs.
+type health struct {
+	running   *atomic.Bool
+	threshold int
+}
+
+func handler(m *memberlist.Memberlist, del *delegate, p *printer, auth apiAuth, hl health, sink *promSink) http.Handler {
 	mux := http.NewServeMux()
+	// Every metric memberlist emits (go-metrics), in Prometheus' text format.
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		_ = sink.write(w)
+	})
+	// 200 while the node runs and its health score is below the threshold, else 503; JSON either way.
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+		score := m.GetHealthScore()
+		status, code := "ok", http.StatusOK
+		switch {
+		case !hl.running.Load():
+			status, code = "leaving", http.StatusServiceUnavailable
+		case score >= hl.threshold:
+			status, code = "degraded", http.StatusServiceUnavailable
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(code)
+		_ = json.NewEncoder(w).Encode(struct {
+			Status      string `json:"status"`
+			HealthScore int    `json:"health_score"`
+			Threshold   int    `json:"threshold"`
+		}{status, score, hl.threshold})
+	})
 	mux.HandleFunc("GET /v1/members", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(viewOf(m))
@@ -546,7 +648,7 @@ func handler(m *memberlist.Memberlist, del *delegate, p *printer, auth apiAuth) 
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		p.printf("meta   %s set to %q", m.LocalNode().Name, b)
+		p.line("meta", fmt.Sprintf("%s set to %q", m.LocalNode().Name, b), slog.String("node", m.LocalNode().Name), slog.String("meta", string(b)))
 		w.WriteHeader(http.StatusNoContent)
 	})
 	return mux

@@ -85,7 +85,14 @@ func startAgentBin(t *testing.T, bin, name string, args ...string) *proc {
 // startAgentEnv starts an agent with extra environment variables (NAME=value).
 func startAgentEnv(t *testing.T, bin, name string, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"agent", "--name", name, "--profile", "local", "--bind", "127.0.0.1:0", "--http", "127.0.0.1:0"}, args...)...)
+	return startAgentFull(t, bin, name, env, nil, append([]string{"--http", "127.0.0.1:0"}, args...)...)
+}
+
+// startAgentFull starts an agent with the test defaults (name, local profile, any gossip port)
+// and args; stderr nil logs the agent's stderr.
+func startAgentFull(t *testing.T, bin, name string, env []string, stderr io.Writer, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"agent", "--name", name, "--profile", "local", "--bind", "127.0.0.1:0"}, args...)...)
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
 	}
@@ -94,7 +101,10 @@ func startAgentEnv(t *testing.T, bin, name string, env []string, args ...string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = &prefixWriter{t: t, prefix: name + " stderr: "}
+	cmd.Stderr = stderr
+	if stderr == nil {
+		cmd.Stderr = &prefixWriter{t: t, prefix: name + " stderr: "}
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,7 @@ and serves its view of the cluster over HTTP (TCP or a unix socket) for "memberl
 SIGINT or SIGTERM makes it leave the cluster gracefully and exit.`,
 		SilenceUsage: true,
 	}
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newAgentCmd(), newMembersCmd(), newKeygenCmd())
 	return root
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -26,9 +27,11 @@ func newMembersCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "members",
 		Short: "Print a running agent's member list",
-		Long: `Print the member list of a running agent, as that agent sees it (live and suspect
-members; dead and departed ones are gone). --wait-for N first waits until the agent
-sees exactly N members.`,
+		Long: `Print the member list of a running agent, as that agent sees it: each member's state
+(alive or suspect), then the members that left or were declared dead and have not come
+back. --wait-for N first waits until the agent sees exactly N alive or suspect members
+(and for the agent to answer). The agent is found at --agent, by default $MEMBERLIST_AGENT
+or ` + defaultHTTP + `; an agent that found that port taken prints the one it serves on.`,
 		Example: `  memberlist members --agent 127.0.0.1:7980
   memberlist members --agent unix:/tmp/b.sock --json
   memberlist members --wait-for 5 --timeout 30s`,
@@ -42,7 +45,11 @@ sees exactly N members.`,
 			for {
 				v, err := fetchView(cmd.Context(), c)
 				if err != nil {
-					return fmt.Errorf("agent %s: %v", agent, err)
+					if waitFor > 0 && time.Now().Before(deadline) && isConnErr(err) {
+						time.Sleep(100 * time.Millisecond) // the agent may be starting
+						continue
+					}
+					return agentError(agent, err)
 				}
 				if waitFor <= 0 || len(v.Members) == waitFor {
 					return printView(cmd.OutOrStdout(), v, asJSON)
@@ -57,7 +64,7 @@ sees exactly N members.`,
 	}
 	def := os.Getenv("MEMBERLIST_AGENT")
 	if def == "" {
-		def = "127.0.0.1:7980"
+		def = defaultHTTP
 	}
 	f := cmd.Flags()
 	f.StringVar(&agent, "agent", def, "the agent's --http address (host:port or unix:/path); default $MEMBERLIST_AGENT")
@@ -118,19 +125,42 @@ func printView(out io.Writer, v View, asJSON bool) error {
 		return enc.Encode(v)
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tADDRESS\tPROTOCOL\tMETA")
+	fmt.Fprintln(tw, "NAME\tADDRESS\tSTATE\tPROTOCOL\tMETA")
 	// Names, addresses and metadata came from the network (through the agent): escape what a
 	// terminal would act on, and tabs, which would shift the columns.
-	for _, m := range v.Members {
+	for _, m := range append(append([]Member(nil), v.Members...), v.Departed...) {
 		name := printable(m.Name)
 		if m.Self {
 			name += " *"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d (%d-%d)\t%s\n", name, printable(m.Addr), m.Protocol[2], m.Protocol[0], m.Protocol[1], printable(m.Meta))
+		state := m.State
+		if state == "" {
+			state = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d (%d-%d)\t%s\n", name, printable(m.Addr), printable(state), m.Protocol[2], m.Protocol[0], m.Protocol[1], printable(m.Meta))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(out, "%d members, seen by %s (health score %d)\n", len(v.Members), printable(v.Self), v.Health)
+	departed := ""
+	if len(v.Departed) > 0 {
+		departed = fmt.Sprintf("; %d left or dead", len(v.Departed))
+	}
+	_, err := fmt.Fprintf(out, "%d members, seen by %s (health score %d)%s\n", len(v.Members), printable(v.Self), v.Health, departed)
 	return err
+}
+
+// isConnErr: nothing answers at the address (yet).
+func isConnErr(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
+// agentError says which agent did not answer and what to do, without the HTTP client's wrapping.
+func agentError(agent string, err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return fmt.Errorf("no agent answers at %s (%v); start one, or give --agent the http= address an agent prints at start (or set $MEMBERLIST_AGENT)", agent, oe.Err)
+	}
+	return fmt.Errorf("agent %s: %v", agent, err)
 }
