@@ -186,18 +186,18 @@ TEST(Runtime, TimerHonoursShortIntervals) {
                   s->target = Clock::now() + 3ms;
                   s->timer.arm_at(s->target);
                 }).ok());
-  const auto start = Clock::now();
   {
     std::unique_lock<std::mutex> lk(mu);
     ASSERT_TRUE(cv.wait_for(lk, scaled(10000ms), [&] { return done; }));
   }
-  const auto took = Clock::now() - start;
   EXPECT_FALSE(s->early);
   std::sort(s->late.begin(), s->late.end());
-  const auto median = s->late[s->late.size() / 2];
-  // 50 rounds of 3 ms: ~150-200 ms; a 10 ms floor would make it >= 500 ms.
-  EXPECT_LT(took, scaled(450ms));
-  EXPECT_LT(median, scaled(3ms));
+  // A 10 ms floor (libuv's millisecond timers rounded up to a coarse tick) would make every
+  // firing at least 7 ms late. On a loaded machine some firings are late for other reasons, so
+  // this looks at the best tenth rather than the median or the total time, which CPU
+  // contention alone can push past any bound.
+  const auto best_tenth = s->late[s->late.size() / 10];
+  EXPECT_LT(best_tenth, scaled(3ms));
   EXPECT_TRUE(rt->shutdown().ok());
 }
 
