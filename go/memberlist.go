@@ -582,16 +582,7 @@ func (m *Memberlist) LocalNode() *Node {
 // Members returns every node that is not dead or left, this one included. The nodes are
 // snapshots; they must not be modified.
 func (m *Memberlist) Members() []*Node {
-	var nodes []*Node
-	err := m.withC(func(c *C.ml_memberlist_t) error {
-		var list *C.ml_members_t
-		if rc := C.ml_memberlist_members(c, &list); rc != C.ML_OK {
-			return cError("memberlist: members", rc, nil)
-		}
-		defer C.ml_members_destroy(list)
-		nodes = nodesFromC(list, false)
-		return nil
-	})
+	nodes, err := m.liveNodes(false)
 	if errors.Is(err, errShutdown) {
 		return append([]*Node(nil), m.finalMembers...)
 	}
@@ -599,6 +590,22 @@ func (m *Memberlist) Members() []*Node {
 		nodes = []*Node{}
 	}
 	return nodes
+}
+
+// liveNodes reads the members that are not dead or left from the C library, with each one's
+// State filled in when withState is set (Members leaves it at StateAlive, as memberlist does).
+func (m *Memberlist) liveNodes(withState bool) ([]*Node, error) {
+	var nodes []*Node
+	err := m.withC(func(c *C.ml_memberlist_t) error {
+		var list *C.ml_members_t
+		if rc := C.ml_memberlist_members(c, &list); rc != C.ML_OK {
+			return cError("memberlist: members", rc, nil)
+		}
+		defer C.ml_members_destroy(list)
+		nodes = nodesFromC(list, withState)
+		return nil
+	})
+	return nodes, err
 }
 
 // NumMembers returns the number of nodes that are not dead or left, this one included.

@@ -73,16 +73,7 @@ func (d *departedNodes) list() []*Node {
 // are remembered only while Config.Events is set (any EventDelegate), at most 1024 of them
 // (the oldest are forgotten first), sorted by name.
 func (m *Memberlist) MembersWithState() []*Node {
-	var nodes []*Node
-	err := m.withC(func(c *C.ml_memberlist_t) error {
-		var list *C.ml_members_t
-		if rc := C.ml_memberlist_members(c, &list); rc != C.ML_OK {
-			return cError("memberlist: members", rc, nil)
-		}
-		defer C.ml_members_destroy(list)
-		nodes = nodesFromC(list, true)
-		return nil
-	})
+	nodes, err := m.liveNodes(true)
 	if err != nil {
 		nodes = m.Members() // after Shutdown: the last members seen
 	}
