@@ -75,11 +75,15 @@ final class Bridge {
   private void failed(String where, Throwable t) {
     StringWriter sw = new StringWriter();
     t.printStackTrace(new PrintWriter(sw));
-    String text = "memberlist " + nodeName + ": " + where + " threw (the node keeps running): " + sw;
-    emitLog(LogLevel.ERROR, text, t);
+    String head = "memberlist " + nodeName + ": " + where + " threw (the node keeps running)";
+    emitLog(LogLevel.ERROR, head + ": " + sw, head, t);
   }
 
-  private void emitLog(LogLevel level, String text, Throwable t) {
+  /**
+   * To the LogListener ({@code text}, with any stack trace in it), else to System.Logger
+   * ({@code head} and the throwable apart, so the logging backend formats it).
+   */
+  private void emitLog(LogLevel level, String text, String head, Throwable t) {
     if (log != null) {
       try {
         log.log(level, text);
@@ -88,7 +92,11 @@ final class Bridge {
         LOGGER.log(System.Logger.Level.ERROR, "memberlist: the log listener threw", again);
       }
     }
-    LOGGER.log(level.toSystem(), text);
+    if (t == null) {
+      LOGGER.log(level.toSystem(), text);
+    } else {
+      LOGGER.log(level.toSystem(), head, t);
+    }
   }
 
   // ---- called from native code (see memberlist.i) ----
@@ -243,7 +251,7 @@ final class Bridge {
   void log(int level, String msg) {
     enter();
     try {
-      emitLog(LogLevel.fromNative(level), msg, null);
+      emitLog(LogLevel.fromNative(level), msg, msg, null);
     } catch (Throwable t) { // nothing may escape
     } finally {
       exit();

@@ -268,7 +268,11 @@ public final class Config {
     public Builder ping(PingListener v) { ping = v; return this; }
     /** memberlist's DisableTcpPingsForNode. */
     public Builder disableTcpPingsForNode(TcpPingPolicy v) { tcpPings = v; return this; }
-    /** The library's log lines at {@code minLevel} and above, and callback failures. */
+    /**
+     * The library's log lines at {@code minLevel} and above, and callback failures, to {@code v}.
+     * Without a listener they go to {@link System.Logger} "dev.memberlist", from the lowest level
+     * that logger has enabled when the node is created.
+     */
     public Builder log(LogListener v, LogLevel minLevel) {
       log = v;
       logLevel = Objects.requireNonNull(minLevel, "minLevel");

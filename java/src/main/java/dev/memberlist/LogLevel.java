@@ -16,6 +16,18 @@ public enum LogLevel {
     }
   }
 
+  /**
+   * The lowest level {@code logger} has enabled (ERROR when none is): what the library is asked
+   * to produce when no {@link LogListener} is set, so that enabling DEBUG for "dev.memberlist" in
+   * the logging backend is enough to get memberlist's debug lines.
+   */
+  static LogLevel lowestEnabled(System.Logger logger) {
+    for (LogLevel l : values()) {
+      if (logger.isLoggable(l.toSystem())) return l;
+    }
+    return ERROR;
+  }
+
   System.Logger.Level toSystem() {
     switch (this) {
       case DEBUG: return System.Logger.Level.DEBUG;

@@ -98,8 +98,11 @@ public final class Memberlist implements AutoCloseable {
       if (config.tcpPings != null) {
         MemberlistException.check(MemberlistNative.mljni_config_set_tcp_pings(cfg, bridge), "tcpPings");
       }
+      // Without a LogListener the lines go to System.Logger "dev.memberlist": ask the library for
+      // the levels that logger has enabled.
+      LogLevel logLevel = config.log != null ? config.logLevel : LogLevel.lowestEnabled(Bridge.LOGGER);
       MemberlistException.check(
-          MemberlistNative.mljni_config_set_log(cfg, config.logLevel.ordinal(), bridge), "log");
+          MemberlistNative.mljni_config_set_log(cfg, logLevel.ordinal(), bridge), "log");
       long[] out = new long[1];
       byte[] err = new byte[1024];
       long rt = runtime == null ? 0 : runtime.handle();
@@ -135,9 +138,19 @@ public final class Memberlist implements AutoCloseable {
     }
   }
 
+  /** "memberlist NAME: op": every error of a call says which node made it. */
+  private String where(String op) {
+    return "memberlist " + name + ": " + op;
+  }
+
+  /** How an error of a call about another node names it: op to "node". */
+  private static String quoted(String s) {
+    return s == null ? "null" : '"' + s + '"';
+  }
+
   private void call(String op, LongFunction<Integer> f) {
     withHandle(h -> {
-      MemberlistException.check(f.apply(h), op);
+      MemberlistException.check(f.apply(h), where(op));
       return null;
     });
   }
@@ -155,7 +168,8 @@ public final class Memberlist implements AutoCloseable {
     return withHandle(h -> {
       int[] contacted = new int[1];
       byte[] err = new byte[2048];
-      MemberlistException.check(MemberlistNative.ml_memberlist_join(h, addresses, contacted, err), "join", err);
+      MemberlistException.check(MemberlistNative.ml_memberlist_join(h, addresses, contacted, err),
+          where(addresses == null ? "join" : "join " + String.join(", ", addresses)), err);
       return contacted[0];
     });
   }
@@ -190,7 +204,7 @@ public final class Memberlist implements AutoCloseable {
   private List<Node> snapshot(String op, ListCall f) {
     return withHandle(h -> {
       long[] out = new long[1];
-      MemberlistException.check(f.call(h, out), op);
+      MemberlistException.check(f.call(h, out), where(op));
       try {
         return Node.listFromNative(out[0]);
       } finally {
@@ -216,17 +230,17 @@ public final class Memberlist implements AutoCloseable {
 
   /** A user message over UDP to the member called {@code node}. */
   public void sendBestEffort(String node, byte[] msg) {
-    call("sendBestEffort", h -> MemberlistNative.ml_memberlist_send_best_effort(h, node, msg));
+    call("sendBestEffort to node " + quoted(node), h -> MemberlistNative.ml_memberlist_send_best_effort(h, node, msg));
   }
 
   /** A user message over TCP to the member called {@code node}; waits until it is written. */
   public void sendReliable(String node, byte[] msg) {
-    call("sendReliable", h -> MemberlistNative.ml_memberlist_send_reliable(h, node, msg));
+    call("sendReliable to node " + quoted(node), h -> MemberlistNative.ml_memberlist_send_reliable(h, node, msg));
   }
 
   /** A best-effort user message to "host:port". */
   public void sendToAddress(String address, byte[] msg) {
-    call("sendToAddress", h -> MemberlistNative.ml_memberlist_send_to_address(h, address, msg));
+    call("sendToAddress to " + quoted(address), h -> MemberlistNative.ml_memberlist_send_to_address(h, address, msg));
   }
 
   /** Queues a user broadcast for gossip; {@code name} (may be null) replaces a queued one of that name. */
@@ -238,7 +252,8 @@ public final class Memberlist implements AutoCloseable {
   public Duration ping(String node, String address) {
     return withHandle(h -> {
       long[] rtt = new long[1];
-      MemberlistException.check(MemberlistNative.ml_memberlist_ping(h, node, address, rtt), "ping");
+      MemberlistException.check(MemberlistNative.ml_memberlist_ping(h, node, address, rtt),
+          where("ping node " + quoted(node) + " at " + quoted(address)));
       return Duration.ofNanos(rtt[0]);
     });
   }
@@ -252,7 +267,7 @@ public final class Memberlist implements AutoCloseable {
   public Map<String, Double> metrics() {
     return withHandle(h -> {
       Object[] out = new Object[1];
-      MemberlistException.check(MemberlistNative.mljni_metrics(h, out), "metrics");
+      MemberlistException.check(MemberlistNative.mljni_metrics(h, out), where("metrics"));
       Map<String, Double> m = new LinkedHashMap<>();
       for (String line : ((String) out[0]).split("\n")) {
         int tab = line.indexOf('\t');
