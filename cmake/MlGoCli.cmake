@@ -21,6 +21,21 @@ add_custom_command(
 add_custom_target(memberlist_cli ALL DEPENDS ${ML_CLI})
 
 install(PROGRAMS ${ML_CLI} DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT agent)
+# install(PROGRAMS) is not stripped by `cmake --install --strip` or CPack's CPACK_STRIP_FILES:
+# strip it here (its debug sections; Go's own symbol table for stack traces stays).
+if(IS_ABSOLUTE "${CMAKE_INSTALL_BINDIR}")
+  set(_ml_cli_dest "${CMAKE_INSTALL_BINDIR}/memberlist")
+else()
+  set(_ml_cli_dest "\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/memberlist")
+endif()
+install(CODE "
+  if(CMAKE_INSTALL_DO_STRIP)
+    execute_process(COMMAND \"${CMAKE_STRIP}\" --strip-debug \"\$ENV{DESTDIR}${_ml_cli_dest}\" RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR \"strip --strip-debug memberlist failed\")
+    endif()
+  endif()
+" COMPONENT agent)
 # The systemd unit and the sample configuration, where the unit expects them for the prefix /usr
 # (the Debian package: /lib/systemd/system/memberlist-agent.service, /etc/memberlist/agent.json),
 # and under any other prefix in <prefix>/lib/systemd/system and <prefix>/etc/memberlist (the unit
