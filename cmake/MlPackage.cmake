@@ -15,7 +15,7 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_GENERATOR DEB)
 set(CPACK_STRIP_FILES ON)  # the .so and ml_example; MlInstall.cmake strips libmemberlist.a's debug sections
 set(CPACK_COMPONENTS_ALL runtime dev)
-if(ML_BUILD_GO)
+if(TARGET memberlist_cli)
   list(APPEND CPACK_COMPONENTS_ALL agent)
 endif()
 set(CPACK_DEB_COMPONENT_INSTALL ON)
