@@ -12,6 +12,8 @@
 #     in the compiled code, but it is part of the package's cache key, so a changed header or
 #     another build tree compiles the package again instead of reusing a stale one. The standard
 #     library and the other modules stay cached (no -a).
+# -trimpath and -buildvcs=false: no build-machine paths or VCS state in the installed binary (and
+# no failure where the source is not a usable git checkout).
 # Variables: GO, SRC (go/cmd), OUT, HEADER, PKG_CONFIG_DIR (<build>/pkgconfig), BUILD_DIR.
 foreach(v GO SRC OUT HEADER PKG_CONFIG_DIR BUILD_DIR)
   if(NOT DEFINED ${v})
@@ -27,7 +29,7 @@ execute_process(
   COMMAND ${CMAKE_COMMAND} -E env
           "PATH=${_godir}:$ENV{PATH}" GOTOOLCHAIN=local GOFLAGS=-mod=readonly CGO_ENABLED=1
           "PKG_CONFIG_PATH=${PKG_CONFIG_DIR}"
-          "${GO}" build -tags memberlist_static -trimpath
+          "${GO}" build -tags memberlist_static -trimpath -buildvcs=false
           "-gcflags=github.com/hashicorp/memberlist=-D=/libmemberlist-stamp/${_stamp}"
           -o "${OUT}" ./memberlist
   WORKING_DIRECTORY "${SRC}"
