@@ -42,7 +42,7 @@ install(EXPORT memberlistTargets NAMESPACE memberlist:: DESTINATION ${ML_CMAKE_I
         FILE memberlistTargets.cmake COMPONENT dev)
 
 # The documents a user of the library reads, and the C example's source (examples/CMakeLists.txt
-# installs the program). The Go CLI `memberlist` is built by Go, not CMake (go/cmd/README.md).
+# installs the program). The Go CLI `memberlist` and its systemd unit: cmake/MlGoCli.cmake.
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/c-api.md ${PROJECT_SOURCE_DIR}/docs/config.md
               ${PROJECT_SOURCE_DIR}/docs/protocol.md ${PROJECT_SOURCE_DIR}/docs/wire-notes.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT dev)

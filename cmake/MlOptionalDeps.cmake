@@ -40,13 +40,10 @@ if(ML_BUILD_TESTS)
 endif()
 
 if(ML_BUILD_GO)
-  if(NOT ML_BUILD_TESTS)
-    # go/CMakeLists.txt registers tests only; nothing to look for.
-  else()
-    find_program(GO_EXECUTABLE go HINTS /usr/local/go/bin)
-    if(NOT GO_EXECUTABLE)
-      ml_skip_part(ML_BUILD_GO "Go toolchain (go) not found, the Go suites, the demo and the netns tests are not registered")
-    endif()
+  # The CLI (cmake/MlGoCli.cmake) is built with or without the tests.
+  find_program(GO_EXECUTABLE go HINTS /usr/local/go/bin)
+  if(NOT GO_EXECUTABLE)
+    ml_skip_part(ML_BUILD_GO "Go toolchain (go) not found, the memberlist CLI is not built and the Go suites, the demo and the netns tests are not registered")
   endif()
 endif()
 

@@ -1,7 +1,6 @@
 package memberlist
 
 /*
-#cgo pkg-config: memberlist
 #include <stdlib.h>
 #include "bridge.h"
 

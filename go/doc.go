@@ -13,7 +13,9 @@
 // (`#cgo pkg-config: memberlist`). After `cmake --install` plain pkg-config finds it (add
 // <prefix>/lib/pkgconfig to PKG_CONFIG_PATH for a non-standard prefix). Against a build tree,
 // set PKG_CONFIG_PATH=<builddir>/pkgconfig; that memberlist.pc carries an rpath to the built
-// library. CGO_ENABLED=1 is required. The package checks the library version when compiled
+// library. `go build -tags memberlist_static` links libmemberlist.a instead (pkg-config
+// memberlist-static), so the program needs no run-time path to libmemberlist. CGO_ENABLED=1 is
+// required. The package checks the library version when compiled
 // (against the header) and when loaded (ml_version); a mismatch makes Create fail.
 //
 // # Threading

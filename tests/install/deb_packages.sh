@@ -6,7 +6,12 @@
 #      docs, and depends on libmemberlist0 of the same version;
 #   2. both are unpacked (dpkg-deb -x) into a scratch root, and consumer.c is built against that
 #      tree only (its memberlist.pc with prefix redefined to <root>/usr), shared and static, and
-#      run; the unpacked ml_example starts (its rpath is relative).
+#      run; the unpacked ml_example starts (its rpath is relative);
+#   3. when the build has the CLI (ML_BUILD_GO): memberlist-agent holds /usr/bin/memberlist, the
+#      systemd unit and the conffile /etc/memberlist/agent.json, does not depend on
+#      libmemberlist0; the unit passes `systemd-analyze verify` (skipped without systemd-analyze);
+#      the unpacked memberlist needs no libmemberlist.so, prints its help, and runs an agent from
+#      the unpacked sample configuration that leaves and exits 0 on SIGTERM.
 # Usage: deb_packages.sh <build dir> <C compiler>
 set -euo pipefail
 build=$1
@@ -83,4 +88,67 @@ check_run deb-static "$tmp/consumer-static"
 rc=0
 "$root/usr/bin/ml_example" > /dev/null 2> "$tmp/example.err" || rc=$?
 [ "$rc" = 2 ] && grep -q '^usage:' "$tmp/example.err" || fail "ml_example exited $rc: $(cat "$tmp/example.err")"
-echo "install.deb: ok ($(basename "$runtime"), $(basename "$dev"))"
+
+# 3. The agent package, when the build has the CLI (CPACK_COMPONENTS_ALL lists agent).
+if ! grep -q '^set(CPACK_COMPONENTS_ALL .*agent' "$build/CPackConfig.cmake"; then
+  echo "install.deb: ok ($(basename "$runtime"), $(basename "$dev"); no memberlist-agent: ML_BUILD_GO is off)"
+  exit 0
+fi
+agent=$(find "$tmp/pkgs" -maxdepth 1 -name "memberlist-agent_${version}-*_*.deb")
+[ -f "$agent" ] || fail "no memberlist-agent package: $(ls "$tmp/pkgs")"
+dpkg-deb -c "$agent" | awk '{ print $6 }' | grep -v '/$' | sort > "$tmp/agent.list"
+expect_agent="./etc/memberlist/agent.json
+./lib/systemd/system/memberlist-agent.service
+./usr/bin/memberlist"
+[ "$(cat "$tmp/agent.list")" = "$expect_agent" ] || fail "memberlist-agent holds: $(tr '\n' ' ' < "$tmp/agent.list")"
+[ "$(dpkg-deb -f "$agent" Package)" = memberlist-agent ] || fail "agent package name"
+agent_depends=$(dpkg-deb -f "$agent" Depends)
+grep -q 'libuv1' <<< "$agent_depends" || fail "memberlist-agent does not depend on libuv1: $agent_depends"
+if grep -q 'libmemberlist' <<< "$agent_depends"; then fail "memberlist-agent depends on libmemberlist: $agent_depends"; fi
+mkdir "$tmp/agent-control"
+dpkg-deb -e "$agent" "$tmp/agent-control"
+[ "$(cat "$tmp/agent-control/conffiles" 2>/dev/null)" = /etc/memberlist/agent.json ] \
+  || fail "memberlist-agent's conffiles: $(cat "$tmp/agent-control/conffiles" 2>&1)"
+dpkg-deb -x "$agent" "$root"
+unit=$root/lib/systemd/system/memberlist-agent.service
+grep -qxF 'ExecStart=/usr/bin/memberlist agent --config /etc/memberlist/agent.json' "$unit" || fail "the unit's ExecStart"
+for line in DynamicUser=yes Restart=on-failure NoNewPrivileges=yes ProtectSystem=strict WantedBy=multi-user.target; do
+  grep -qxF "$line" "$unit" || fail "the unit lacks $line"
+done
+# systemd-analyze checks the program named by ExecStart: a copy of the unit runs the unpacked one.
+# It only warns (exit 0) about an unknown key or section, so any output is a failure.
+if command -v systemd-analyze > /dev/null; then
+  mkdir "$tmp/unit"
+  sed "s#^ExecStart=/usr/bin/memberlist #ExecStart=$root/usr/bin/memberlist #" "$unit" > "$tmp/unit/memberlist-agent.service"
+  verify_rc=0
+  verify_out=$(systemd-analyze verify --man=no "$tmp/unit/memberlist-agent.service" 2>&1) || verify_rc=$?
+  [ "$verify_rc" = 0 ] && [ -z "$verify_out" ] || fail "systemd-analyze verify (exit $verify_rc): $verify_out"
+  echo "deb-agent: systemd-analyze verify: clean"
+else
+  echo "deb-agent: systemd-analyze not found, the unit is not verified"
+fi
+cli=$root/usr/bin/memberlist
+if grep -q 'NEEDED.*libmemberlist\|RPATH\|RUNPATH' <<< "$(readelf -d "$cli")"; then
+  fail "the packaged memberlist needs libmemberlist.so or a run-time path: $(readelf -d "$cli" | grep -E 'NEEDED|PATH')"
+fi
+help=$("$cli" --help) || fail "memberlist --help exited $?"
+grep -q '^memberlist runs a cluster membership agent' <<< "$help" || fail "memberlist --help printed: $help"
+# The sample configuration, unpacked, starts an agent (gossip and HTTP on loopback, free ports):
+# its first JSON line is the "agent" event; SIGTERM makes it leave and exit 0.
+"$cli" agent --config "$root/etc/memberlist/agent.json" --name deb-agent --bind 127.0.0.1:0 --http 127.0.0.1:0 \
+  > "$tmp/agent.out" 2> "$tmp/agent.err" &
+agent_pid=$!
+for _ in $(seq 300); do  # up to 30 s for the first line, polled
+  grep -q '"event":"agent"' "$tmp/agent.out" && break
+  kill -0 "$agent_pid" 2> /dev/null || break
+  sleep 0.1
+done
+grep -q '"event":"agent"' "$tmp/agent.out" || { kill "$agent_pid" 2> /dev/null || true
+  fail "the agent from the sample configuration did not start: $(cat "$tmp/agent.out" "$tmp/agent.err")"; }
+kill -TERM "$agent_pid"
+agent_rc=0
+wait "$agent_pid" || agent_rc=$?
+[ "$agent_rc" = 0 ] || fail "the agent exited $agent_rc on SIGTERM: $(cat "$tmp/agent.out" "$tmp/agent.err")"
+grep -q '"event":"left"' "$tmp/agent.out" || fail "the agent did not report leaving: $(cat "$tmp/agent.out")"
+echo "deb-agent: $(head -1 "$tmp/agent.out")"
+echo "install.deb: ok ($(basename "$runtime"), $(basename "$dev"), $(basename "$agent"))"
