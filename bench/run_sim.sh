@@ -12,7 +12,7 @@
 #   NO_DOC=1                          print only, leave docs/bench alone
 #
 # Needs gnuplot (Debian: gnuplot-nox) for the PNG. Memory is O(N^2) (every node holds the full
-# member table), about 0.7 kB per entry at the peak: N=2000 needs ~3 GB, N=4000 ~12 GB.
+# member table), about 330 B per entry at the join peak: N=2000 needs ~1.4 GB, N=4000 ~5.5 GB.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -60,6 +60,7 @@ tables=$(awk -F'\t' '
     if (n >= 500 && v("join_cpu_s") > 0) { x = log(n); y = log(v("join_cpu_s")); sx += x; sy += y; sxx += x * x; sxy += x * y; m++ }
     if (n >= 500) { nfit = nfit (nfit == "" ? "" : ", ") n }
     ln = n; lcpu = v("join_cpu_s"); lbpe = v("bytes_per_entry")
+    if (v("queued_settled") == 0) { lset = v("heap_settled_bytes") / nn; lsetn = n }
   }
   END {
     print "### Cost\n"
@@ -74,14 +75,14 @@ tables=$(awk -F'\t' '
       k = (m * sxy - sx * sy) / (m * sxx - sx * sx)
       c0 = exp((sy - k * sx) / m)
       print "\n### Extrapolation to 10,000 and 100,000 nodes (this implementation, one process)\n"
-      printf "Join CPU fitted as %.3g s × N^%.2f (least squares over N = %s); memory as N² at the largest run'"'"'s peak bytes per entry (%.0f B).\n\n", c0, k, nfit, lbpe
-      print "| N | peak memory (RSS/N² × N²) | join CPU (power law) |"
-      print "|---:|---:|---:|"
+      printf "Join CPU fitted as %.3g s × N^%.2f (least squares over N = %s); memory as N² at the largest run'"'"'s peak bytes per entry (%.0f B) and at the settled heap bytes per entry of the largest run whose queues had drained (N = %d: %.0f B; its fixed per-node state still counts, so this is an upper bound).\n\n", c0, k, nfit, lbpe, lsetn, lset
+      print "| N | peak memory (RSS/N² × N²) | settled heap (× N²) | join CPU (power law) |"
+      print "|---:|---:|---:|---:|"
       split("10000 100000", xs, " ")
       for (j = 1; j <= 2; j++) {
         x = xs[j]
         cpu = c0 * x ^ k
-        printf "| %d | %.0f GB | %.1f CPU-hours (%.1f days) |\n", x, lbpe * x * x / 1e9, cpu / 3600, cpu / 86400
+        printf "| %d | %.0f GB | %.0f GB | %.1f CPU-hours (%.1f days) |\n", x, lbpe * x * x / 1e9, lset * x * x / 1e9, cpu / 3600, cpu / 86400
       }
     }
   }' "$OUT/results.tsv")
