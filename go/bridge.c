@@ -108,4 +108,11 @@ ml_err_t mlgo_metrics(ml_memberlist_t *ml, mlgo_metric_t *out, size_t cap, size_
   return rc;
 }
 
+ml_err_t mlgo_metric_samples(ml_memberlist_t *ml, mlgo_metric_t *out, size_t cap, size_t *n) {
+  metric_sink_t s = {out, cap, 0};
+  ml_err_t rc = ml_memberlist_metric_samples(ml, tr_metric, &s);
+  *n = s.n;
+  return rc;
+}
+
 void mlgo_call_emit(mlgo_emit_fn emit, void *ctx, const uint8_t *buf, size_t len) { emit(ctx, buf, len); }

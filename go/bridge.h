@@ -25,6 +25,8 @@ typedef struct mlgo_metric {
 /* ml_memberlist_metrics into out[0..cap) in one call (no callback into Go per value: each of
  * those costs a cgo callback); *n is the count stored. Values past cap are left out. */
 ml_err_t mlgo_metrics(ml_memberlist_t *ml, mlgo_metric_t *out, size_t cap, size_t *n);
+/* ml_memberlist_metric_samples, batched the same way. */
+ml_err_t mlgo_metric_samples(ml_memberlist_t *ml, mlgo_metric_t *out, size_t cap, size_t *n);
 
 typedef void (*mlgo_emit_fn)(void *ctx, const uint8_t *buf, size_t len);
 void mlgo_call_emit(mlgo_emit_fn emit, void *ctx, const uint8_t *buf, size_t len);

@@ -63,8 +63,10 @@
 // differences_test.go checks that each difference below still holds, where a test can.
 //
 //   - go-metrics: memberlist's counters and gauges are emitted (with Config.MetricLabels) from
-//     libmemberlist's counters once a second, aggregated, instead of at each event; its timers
-//     (memberlist.gossip, probeNode, pushPullNode) and push/pull size samples are not.
+//     libmemberlist's counters once a second, aggregated, instead of at each event. Its timers
+//     (memberlist.gossip, probeNode, pushPullNode) and the memberlist.size.local gauge are
+//     emitted once per event, with the durations libmemberlist measured, but up to a second
+//     late; memberlist.size.remote (memberlist's sample for encrypted push/pull) is not.
 //   - Config.Transport: nil, a *NetTransport (taken over: Create shuts it down and libmemberlist
 //     binds its one address and port itself, so it must have exactly one bind address), or any
 //     other Transport (MockTransport, your own), which then carries the packets and streams

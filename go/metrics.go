@@ -21,7 +21,10 @@ const metricsInterval = time.Second
 // counters: counters as deltas every metricsInterval, gauges (health score, node instances by
 // state) at the same pace, and the broadcast queue depth sampled every QueueCheckInterval.
 // memberlist emits counters at each event; here they arrive aggregated per interval. Its timers
-// (memberlist.gossip, probeNode, pushPullNode) and the push/pull size samples are not emitted.
+// (memberlist.probeNode, memberlist.gossip, memberlist.pushPullNode) and the memberlist.size.local
+// gauge are recorded per event by libmemberlist and emitted at the same pace, one per event, each
+// timer with the duration libmemberlist measured. memberlist.size.remote (a sample memberlist
+// emits only for encrypted push/pull) is not emitted.
 type metricsPump struct {
 	m      *Memberlist
 	labels []metrics.Label
@@ -60,6 +63,39 @@ func startMetrics(m *Memberlist) *metricsPump {
 func (p *metricsPump) stop() {
 	close(p.done)
 	p.wg.Wait()
+}
+
+// timerKeys are memberlist's per-event timers, by libmemberlist's sample name.
+var timerKeys = map[string][]string{
+	"memberlist.probeNode":    {"memberlist", "probeNode"},
+	"memberlist.gossip":       {"memberlist", "gossip"},
+	"memberlist.pushPullNode": {"memberlist", "pushPullNode"},
+}
+
+// emitSamples drains libmemberlist's per-event samples and emits them as memberlist does: timers
+// through MeasureSince (so a sink sees a timer, in milliseconds) and the local state size as a
+// gauge.
+func (p *metricsPump) emitSamples() {
+	var buf [256]C.mlgo_metric_t // libmemberlist keeps at most 256 between reads
+	var n C.size_t
+	if err := p.m.withC(func(c *C.ml_memberlist_t) error {
+		return cError("metric samples", C.mlgo_metric_samples(c, &buf[0], C.size_t(len(buf)), &n), nil)
+	}); err != nil {
+		return
+	}
+	now := time.Now()
+	for i := 0; i < int(n); i++ {
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&buf[i].name[0])), len(buf[i].name))
+		if z := bytes.IndexByte(b, 0); z >= 0 {
+			b = b[:z]
+		}
+		v := float64(buf[i].value)
+		if key, ok := timerKeys[string(b)]; ok {
+			metrics.MeasureSinceWithLabels(key, now.Add(-time.Duration(v*float64(time.Millisecond))), p.labels)
+		} else if string(b) == "memberlist.size.local" {
+			metrics.SetGaugeWithLabels([]string{"memberlist", "size", "local"}, float32(v), p.labels)
+		}
+	}
 }
 
 // read returns libmemberlist's counters and gauges, or nil once the node is gone. One cgo call
@@ -117,6 +153,7 @@ func (p *metricsPump) run(queueInterval time.Duration) {
 				continue
 			}
 			p.emit(v)
+			p.emitSamples()
 			if queueInterval >= metricsInterval && !now.Before(nextQueue.Add(-metricsInterval/2)) {
 				sampleQueue(v)
 				nextQueue = nextQueue.Add(queueInterval)

@@ -38,6 +38,11 @@ func TestMetrics(t *testing.T) {
 		"test.memberlist.node.instances;segment=alpha;node_state=alive", // gauge
 		"test.memberlist.health.score;segment=alpha",
 		"test.memberlist.queue.broadcasts;segment=beta",
+		// memberlist's per-event timers (a sink sees timers as samples) and the size gauge.
+		"test.memberlist.gossip;segment=alpha",
+		"test.memberlist.probeNode;segment=alpha",
+		"test.memberlist.pushPullNode;segment=beta", // m2's join
+		"test.memberlist.size.local;segment=alpha",  // m1's answer to that join
 	}
 	waitFor(t, "go-metrics from the node", func() (bool, string) {
 		var have []string
@@ -62,4 +67,15 @@ func TestMetrics(t *testing.T) {
 		}
 		return true, ""
 	})
+	// A probe lasts at most a probe period (1 s in the test config, scaled under load); the
+	// timers carry libmemberlist's measured durations in milliseconds, not zeros.
+	for _, iv := range sink.Data() {
+		iv.RLock()
+		for k, s := range iv.Samples {
+			if strings.HasPrefix(k, "test.memberlist.probeNode;") && (s.Min < 0 || s.Max > 60000 || s.Sum <= 0) {
+				t.Errorf("%s: min %v max %v sum %v ms", k, s.Min, s.Max, s.Sum)
+			}
+		}
+		iv.RUnlock()
+	}
 }

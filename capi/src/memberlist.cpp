@@ -301,6 +301,17 @@ ML_EXPORT ml_err_t ml_memberlist_ping(ml_memberlist_t *ml, const char *name, con
 
 ML_EXPORT ml_keyring_t *ml_memberlist_keyring(ml_memberlist_t *ml) { return ml == nullptr ? nullptr : &ml->keyring; }
 
+ML_EXPORT ml_err_t ml_memberlist_metric_samples(ml_memberlist_t *ml,
+                                                void (*fn)(void *ctx, const char *name, double value), void *ctx) {
+  return guard(nullptr, 0, [&]() -> ml_err_t {
+    if (ml == nullptr || fn == nullptr) return ML_ERR_INVALID_ARGUMENT;
+    auto r = ml->host->take_samples();
+    if (!r) return to_ml(r.error());
+    for (const auto &s : *r) fn(ctx, s.name, s.value);
+    return ML_OK;
+  });
+}
+
 ML_EXPORT ml_err_t ml_memberlist_metrics(ml_memberlist_t *ml, void (*fn)(void *ctx, const char *name, double value),
                                          void *ctx) {
   return guard(nullptr, 0, [&]() -> ml_err_t {

@@ -620,6 +620,11 @@ wire::Result<protocol::Metrics> NodeHost::metrics() {
   });
 }
 
+wire::Result<std::vector<protocol::MetricSample>> NodeHost::take_samples() {
+  auto impl = impl_;
+  return rt_->call([impl] { return impl->node->take_samples(); });
+}
+
 wire::Result<TransportStats> NodeHost::transport_stats() {
   auto impl = impl_;
   return rt_->call([impl] { return impl->transport->stats(); });

@@ -115,6 +115,8 @@ class NodeHost {
   wire::Result<int> health_score();
   // The node's counters; push_pull_refused also counts inbound streams the transport refused.
   wire::Result<protocol::Metrics> metrics();
+  // Drains the node's timing and size samples (protocol::Node::take_samples).
+  wire::Result<std::vector<protocol::MetricSample>> take_samples();
   wire::Result<TransportStats> transport_stats();
 
   // Idempotent. Error only when called from one of this host's own callbacks.

@@ -37,6 +37,7 @@ std::vector<std::pair<const char *, double>> metric_values(const Metrics &m) {
       {"memberlist.health.score", d(m.health_score)},
       {"memberlist.queue.broadcasts", d(m.queue_system)},
       {"memberlist.queue.user", d(m.queue_user)},
+      {"memberlist.samples.dropped", d(m.samples_dropped)},
   };
 }
 

@@ -361,6 +361,7 @@ void Node::stream_result(Time now, StreamId id, wire::Result<std::optional<wire:
   switch (os.kind) {
     case Impl::StreamKind::PushPull:
     case Impl::StreamKind::Join: {
+      s.sample("memberlist.pushPullNode", Impl::to_ms(now - os.started));
       if (!err) {
         const auto *pp = reply ? std::get_if<wire::PushPull>(reply) : nullptr;
         if (!pp) {
@@ -588,6 +589,12 @@ Metrics Node::metrics() const {
   m.queue_system = impl_->system_queue.num_queued();
   m.queue_user = impl_->user_queue.num_queued();
   return m;
+}
+
+std::vector<MetricSample> Node::take_samples() {
+  std::vector<MetricSample> out(impl_->samples.begin(), impl_->samples.end());
+  impl_->samples.clear();
+  return out;
 }
 
 const Config &Node::config() const { return impl_->cfg; }

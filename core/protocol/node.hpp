@@ -181,6 +181,15 @@ struct Metrics {
   uint64_t node_alive = 0, node_suspect = 0, node_dead = 0, node_left = 0;  // gauges, refreshed on read
   int64_t health_score = 0;
   uint64_t queue_system = 0, queue_user = 0;  // broadcast queue depths (gauges)
+  uint64_t samples_dropped = 0;  // timing/size samples not drained in time (Node::take_samples)
+};
+
+// One of memberlist's per-event metrics: the timers memberlist.probeNode, memberlist.gossip and
+// memberlist.pushPullNode (value in milliseconds, as go-metrics' MeasureSince reports), and the
+// gauge memberlist.size.local (bytes of the local state sent in a push/pull).
+struct MetricSample {
+  const char *name;
+  double value;
 };
 
 // Every counter and gauge of `m` under its exported name: the one table of metric names (the C
@@ -233,6 +242,10 @@ class Node {
   std::optional<Member> member(const std::string &name) const;
   int health_score() const;
   Metrics metrics() const;
+  // The samples recorded since the last call, oldest first. At most kMaxMetricSamples are kept
+  // between calls; older ones are dropped and counted in Metrics::samples_dropped.
+  static constexpr size_t kMaxMetricSamples = 256;
+  std::vector<MetricSample> take_samples();
   const Config &config() const;
   bool running() const;
 

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <deque>
 #include <unordered_map>
 
 #include "state/awareness.hpp"
@@ -198,6 +199,7 @@ struct Node::Impl {
     OpId op = 0;      // Join, Reliable
     uint32_t seq = 0;  // TcpPing
     Endpoint to;
+    Time started{};  // PushPull, Join: for memberlist.pushPullNode
   };
   std::map<StreamId, OutStream> out_streams;
   StreamId next_stream = 1;
@@ -219,6 +221,15 @@ struct Node::Impl {
 
   std::deque<Effect> effects;
   Metrics m;
+  std::deque<MetricSample> samples;
+  void sample(const char *name, double value) {
+    if (samples.size() >= Node::kMaxMetricSamples) {
+      samples.pop_front();
+      ++m.samples_dropped;
+    }
+    samples.push_back(MetricSample{name, value});
+  }
+  static double to_ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
   Impl(Config c, Endpoint adv, Delegates d, uint64_t seed)
       : cfg(std::move(c)),

@@ -95,6 +95,7 @@ void Node::Impl::probe_indirect(Time now) {
 void Node::Impl::probe_succeeded(Time now, const wire::AckResp *ack, bool direct) {
   Probe p = std::move(*probe);
   probe.reset();
+  sample("memberlist.probeNode", to_ms(now - p.sent));
   if (cfg.lifeguard) awareness.apply_delta(-1);
   if (!ack) {  // only the TCP fallback got through
     log(LogLevel::Warn, [&] {
@@ -112,6 +113,7 @@ void Node::Impl::probe_succeeded(Time now, const wire::AckResp *ack, bool direct
 void Node::Impl::probe_failed(Time now) {
   Probe p = std::move(*probe);
   probe.reset();
+  sample("memberlist.probeNode", to_ms(now - p.sent));
   ++m.probe_failed;
   if (cfg.lifeguard) {
     int delta = 1;

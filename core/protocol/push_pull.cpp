@@ -11,7 +11,9 @@ Bytes Node::Impl::local_state(bool join) {
                                            static_cast<int64_t>(r.state), Bytes(r.vsn.begin(), r.vsn.end())});
   });
   if (dg.delegate) pp.user_state = dg.delegate->local_state(join);
-  return wire::encode_push_pull(pp);
+  Bytes out = wire::encode_push_pull(pp);
+  sample("memberlist.size.local", static_cast<double>(out.size()));
+  return out;
 }
 
 std::optional<std::string> Node::Impl::verify_protocol(const std::vector<wire::PushNodeState> &remote) const {

@@ -96,6 +96,7 @@ wire::Result<Bytes> Node::Impl::frame_stream(ByteView msg, bool dialer) {
 
 wire::Result<StreamId> Node::Impl::open_push_pull(Time now, const Endpoint &to, bool join, OutStream what) {
   if (auto st = names_ok(to); !st) return st.error();
+  what.started = now;
   auto id = open_stream(now, to, local_state(join), true, cfg.tcp_timeout, std::move(what));
   if (!id) return make_error(Errc::Internal, "cannot frame the push/pull state");
   log(LogLevel::Debug, [&] { return "Initiating push/pull sync with: " + to.name + " " + to_string(to); });
@@ -123,6 +124,12 @@ void Node::Impl::broadcast(const std::string &node, Bytes msg, std::function<voi
 
 void Node::Impl::gossip(Time now) {
   ++m.gossip_count;
+  // memberlist.gossip times the work of one round in real time (in the simulator too).
+  struct Timer {
+    Impl &s;
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+    ~Timer() { s.sample("memberlist.gossip", to_ms(std::chrono::steady_clock::now() - t0)); }
+  } timer{*this};
   const auto targets = members.k_random_members(
       static_cast<size_t>(cfg.gossip_nodes), rng, [&](const state::Member &r) {
         if (r.name() == cfg.name) return true;

@@ -77,6 +77,32 @@ static void on_metric(void *ctx, const char *name, double value) {
   if (strcmp(name, "memberlist.udp.sent") == 0) ADD(*(int *)ctx, 1);
 }
 
+/* Per-event samples: [0] gossip timers, [1] probe timers, [2] local state sizes, [3] others or
+ * out-of-range values. */
+static void on_sample(void *ctx, const char *name, double value) {
+  int *seen = (int *)ctx;
+  if (strcmp(name, "memberlist.gossip") == 0 && value >= 0) {
+    seen[0]++;
+  } else if (strcmp(name, "memberlist.probeNode") == 0 && value >= 0 && value < 60000) {
+    seen[1]++;
+  } else if (strcmp(name, "memberlist.size.local") == 0 && value > 0) {
+    seen[2]++;
+  } else if (strcmp(name, "memberlist.pushPullNode") != 0) {
+    seen[3]++;
+  }
+}
+
+typedef struct sample_poll {
+  ml_memberlist_t *ml;
+  int seen[4];
+} sample_poll_t;
+/* Drains a's samples into the tally; done when gossip, probe and size samples have all come. */
+static int samples_complete(void *arg) {
+  sample_poll_t *p = (sample_poll_t *)arg;
+  if (ml_memberlist_metric_samples(p->ml, on_sample, p->seen) != ML_OK) return 0;
+  return p->seen[0] > 0 && p->seen[1] > 0 && p->seen[2] > 0;
+}
+
 static ml_config_t *delegate_config(node_t *n, int index, extra_t *x) {
   static const ml_ping_delegate_t ping = {on_ack_payload, on_ping_complete};
   static const ml_delegate_t delegate = {NULL, on_extra_msg, on_get_broadcasts, on_local_state, on_merge_remote};
@@ -146,6 +172,12 @@ static void test_delegates(void **state) {
 
   assert_int_equal(ml_memberlist_metrics(a.ml, on_metric, &udp), ML_OK);
   assert_int_equal(udp, 1);
+  {
+    /* a answered b's joins (its local state went out), and gossips and probes b periodically. */
+    sample_poll_t poll = {a.ml, {0, 0, 0, 0}};
+    assert_true(wait_until(samples_complete, &poll, 10000));
+    assert_int_equal(poll.seen[3], 0);
+  }
   assert_true(ml_memberlist_health_score(a.ml) >= 0);
 
   /* b stops without leaving: a's probes of b get no direct ack, and a's TCP-ping policy is asked

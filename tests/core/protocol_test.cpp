@@ -140,6 +140,26 @@ TEST(Node, AnswersPingsWhereTheyAsk) {
   EXPECT_EQ(s.sent().size(), 1u);
 }
 
+// memberlist's per-event metrics (MeasureSince timers) are recorded as samples the runtime drains;
+// undrained, the node keeps the newest kMaxMetricSamples and counts the rest as dropped.
+TEST(Node, MetricSamplesAreTimedBoundedAndCounted) {
+  Solo s;
+  (void)s.node.take_samples();
+  for (int i = 0; i < 2000; ++i) {  // 400 s: 2,000 gossip rounds at the LAN preset's 200 ms
+    s.now += 200ms;
+    s.node.tick(s.now);
+    (void)s.node.take_effects();
+  }
+  const auto samples = s.node.take_samples();
+  ASSERT_EQ(samples.size(), protocol::Node::kMaxMetricSamples);
+  for (const auto &x : samples) {
+    EXPECT_STREQ(x.name, "memberlist.gossip");  // alone: nobody to probe or push/pull with
+    EXPECT_GE(x.value, 0.0);
+  }
+  EXPECT_GE(s.node.metrics().samples_dropped, 2000u - protocol::Node::kMaxMetricSamples - 10);
+  EXPECT_TRUE(s.node.take_samples().empty());
+}
+
 TEST(Node, RequireNodeNamesRefusesAnonymousReplies) {
   Config c = named(Config::lan());
   c.require_node_names = true;

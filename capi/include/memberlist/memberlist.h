@@ -375,6 +375,17 @@ ml_keyring_t *ml_memberlist_keyring(ml_memberlist_t *ml);
 ml_err_t ml_memberlist_metrics(ml_memberlist_t *ml, void (*fn)(void *ctx, const char *name, double value),
                                void *ctx);
 
+/* memberlist's per-event metrics, recorded since the last call and drained by this one, oldest
+ * first: the timers "memberlist.probeNode" (one probe, from the ping to the ack or the end of the
+ * probe period), "memberlist.gossip" (one gossip round's work) and "memberlist.pushPullNode" (a
+ * push/pull this node started, until the reply is merged or fails), in milliseconds; and
+ * "memberlist.size.local" (bytes of the local state sent in a push/pull, memberlist's gauge).
+ * At most 256 are kept between calls; older ones are dropped and counted by
+ * "memberlist.samples.dropped" in ml_memberlist_metrics. One reader should drain them (the Go
+ * package does, once a second). Calls fn synchronously, before returning. */
+ml_err_t ml_memberlist_metric_samples(ml_memberlist_t *ml,
+                                      void (*fn)(void *ctx, const char *name, double value), void *ctx);
+
 #ifdef __cplusplus
 }
 #endif
