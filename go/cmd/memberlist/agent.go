@@ -44,7 +44,8 @@ type agentOpts struct {
 	leaveTimeout time.Duration
 	logFormat    string
 	healthMax    int
-	httpAuto     bool // --http not given: fall back to a free port when the default is taken
+	settings     []string // --set key=value, docs/config.md keys
+	httpAuto     bool     // --http not given: fall back to a free port when the default is taken
 }
 
 // defaultHTTP is where the agent serves its API unless told otherwise, and where "members" looks.
@@ -105,6 +106,7 @@ gracefully (bounded by --leave-timeout) and exits 0; a second signal exits at on
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print memberlist's own log on stderr")
 	f.DurationVar(&o.leaveTimeout, "leave-timeout", 5*time.Second, "how long to wait for the leave to propagate on SIGINT/SIGTERM")
 	f.StringVar(&o.logFormat, "log-format", "text", "text, or json: one JSON object per line (stdout, and memberlist's log on stderr with --verbose)")
+	f.StringArrayVar(&o.settings, "set", nil, "any memberlist setting of docs/config.md as key=value, e.g. --set probe_interval=2s (repeatable; in --config: an object \"memberlist\": {\"probe_interval\": \"2s\"})")
 	f.IntVar(&o.healthMax, "health-threshold", defaultHealthThreshold, "GET /health answers 503 once memberlist's health score reaches this (0 is healthy, 7 the worst)")
 	_ = cmd.RegisterFlagCompletionFunc("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"lan\tLAN timings (DefaultLANConfig)", "wan\tWAN timings (DefaultWANConfig)", "local\tloopback timings (DefaultLocalConfig)"}, cobra.ShellCompDirectiveNoFileComp
@@ -180,6 +182,9 @@ func buildConfig(o agentOpts) (*memberlist.Config, error) {
 	}
 	if len(o.meta) > memberlist.MetaMaxSize {
 		return nil, fmt.Errorf("--meta is %d bytes, at most %d allowed", len(o.meta), memberlist.MetaMaxSize)
+	}
+	if err := applySettings(c, o.settings); err != nil {
+		return nil, err
 	}
 	if o.verbose && o.logFormat == "json" {
 		c.Logger = log.New(&jsonLogWriter{h: newJSONHandler(os.Stderr)}, "", 0)

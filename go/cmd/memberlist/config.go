@@ -36,6 +36,12 @@ func applyConfigFile(cmd *cobra.Command, path string) error {
 	}
 	sort.Strings(keys)
 	for _, key := range keys {
+		if key == "memberlist" {
+			if err := applyConfigSettings(fs, raw[key]); err != nil {
+				return fmt.Errorf("--config %s: key %q: %v", path, key, err)
+			}
+			continue
+		}
 		name := strings.ReplaceAll(key, "_", "-")
 		f := fs.Lookup(name)
 		if f == nil || name == "config" || name == "help" {
@@ -59,6 +65,41 @@ func applyConfigFile(cmd *cobra.Command, path string) error {
 		}
 	}
 	return nil
+}
+
+// applyConfigSettings turns the file's "memberlist" object ({"probe_interval": "2s",
+// "gossip_nodes": 4}) into --set values, placed before any --set of the command line so those
+// win. Values are JSON strings, numbers or booleans; checked when the config is built.
+func applyConfigSettings(fs *pflag.FlagSet, msg json.RawMessage) error {
+	var obj map[string]any
+	d := json.NewDecoder(bytes.NewReader(msg))
+	d.UseNumber()
+	if err := d.Decode(&obj); err != nil {
+		return fmt.Errorf("want an object of docs/config.md keys: %v", err)
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var file []string
+	for _, k := range keys {
+		switch x := obj[k].(type) {
+		case string:
+			file = append(file, k+"="+x)
+		case json.Number:
+			file = append(file, k+"="+x.String())
+		case bool:
+			file = append(file, k+"="+strconv.FormatBool(x))
+		default:
+			return fmt.Errorf("%s: want a string, number or boolean", k)
+		}
+	}
+	sv, ok := fs.Lookup("set").Value.(pflag.SliceValue)
+	if !ok {
+		return fmt.Errorf("no --set flag")
+	}
+	return sv.Replace(append(file, sv.GetSlice()...))
 }
 
 // configValues turns one JSON value into the strings pflag parses, one per Set call.
