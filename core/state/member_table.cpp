@@ -98,7 +98,7 @@ void Member::rebuild(std::string_view name, wire::ByteView addr, wire::ByteView 
   } else {
     dst = tmp;  // the sources may be our own inline bytes
   }
-  std::memcpy(dst, name.data(), name.size());
+  if (!name.empty()) std::memcpy(dst, name.data(), name.size());
   if (!addr.empty()) std::memcpy(dst + name.size(), addr.data(), addr.size());
   if (!meta.empty()) std::memcpy(dst + name.size() + addr.size(), meta.data(), meta.size());
   release();

@@ -51,6 +51,7 @@ static const any_fn all_functions[] = {
     (any_fn)ml_memberlist_local,
     (any_fn)ml_memberlist_members,
     (any_fn)ml_memberlist_metrics,
+    (any_fn)ml_memberlist_metric_samples,
     (any_fn)ml_memberlist_num_members,
     (any_fn)ml_memberlist_ping,
     (any_fn)ml_memberlist_queue_broadcast,
