@@ -198,13 +198,7 @@ var startRe = `agent +(\S+) gossip=(\S+) http=(\S+)`
 
 func runCLI(t *testing.T, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, binPath, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("memberlist %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return runCLIEnv(t, nil, args...)
 }
 
 func TestAgentsMembersAndLeave(t *testing.T) {
@@ -287,8 +281,7 @@ func TestSendAndStats(t *testing.T) {
 	if c := post("/v1/send/nobody"); c != http.StatusNotFound {
 		t.Fatalf("send to an unknown member: status %d, want 404", c)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitCond(t, "b's stats to show 2 messages of 10 bytes", 10*time.Second, func() (bool, string) {
 		resp, err := http.Get("http://" + bm[3] + "/v1/stats")
 		if err != nil {
 			t.Fatal(err)
@@ -302,14 +295,8 @@ func TestSendAndStats(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Msgs == 2 && st.Bytes == 10 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("b's stats: %+v, want 2 messages of 10 bytes", st)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return st.Msgs == 2 && st.Bytes == 10, fmt.Sprintf("%+v", st)
+	})
 }
 
 // TestMixedAgents: the CLI on this build's package and the same CLI on hashicorp/memberlist,

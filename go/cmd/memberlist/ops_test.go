@@ -27,11 +27,7 @@ func onRealMemberlist() bool { return os.Getenv("ML_GO_MODFILE") != "" }
 // runFail runs the CLI, which must fail, and returns its combined output.
 func runFail(t *testing.T, env []string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, args...)
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
+	out, err := execCLI(env, args...)
 	if err == nil {
 		t.Fatalf("memberlist %s succeeded; want an error:\n%s", strings.Join(args, " "), out)
 	}
@@ -143,13 +139,18 @@ func TestSecondAgentOnOneHost(t *testing.T) {
 	a.signalAndWait(syscall.SIGINT, 15*time.Second)
 }
 
-func runCLIEnv(t *testing.T, env []string, args ...string) string {
-	t.Helper()
+// execCLI runs the CLI with env added to ours, with a 30 s limit, and returns its combined output.
+func execCLI(env []string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, args...)
 	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
+	return cmd.CombinedOutput()
+}
+
+func runCLIEnv(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	out, err := execCLI(env, args...)
 	if err != nil {
 		t.Fatalf("memberlist %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
