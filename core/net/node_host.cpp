@@ -313,6 +313,7 @@ wire::Status NodeHost::Impl::open(HostOptions &o, bool install_keyring) {
   relay.notifier = notifier.get();
   relay.logs = log_notifier.get();
   node = std::make_unique<Node>(cfg, advertise, relay.for_node(), seed, now());
+  node->set_work_clock(now);
   keyring = o.keyring;
   if (!keyring->attach(self, node->keyring(), install_keyring)) {
     keyring.reset();

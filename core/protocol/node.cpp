@@ -591,6 +591,8 @@ Metrics Node::metrics() const {
   return m;
 }
 
+void Node::set_work_clock(std::function<Time()> clock) { impl_->work_clock = std::move(clock); }
+
 std::vector<MetricSample> Node::take_samples() {
   std::vector<MetricSample> out(impl_->samples.begin(), impl_->samples.end());
   impl_->samples.clear();

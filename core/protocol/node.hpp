@@ -13,6 +13,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -246,6 +247,9 @@ class Node {
   // between calls; older ones are dropped and counted in Metrics::samples_dropped.
   static constexpr size_t kMaxMetricSamples = 256;
   std::vector<MetricSample> take_samples();
+  // The clock memberlist.gossip is timed with (the work of a round, in real time). The protocol
+  // reads no clock itself: the runtime passes one; without it (the simulator) rounds time as 0.
+  void set_work_clock(std::function<Time()> clock);
   const Config &config() const;
   bool running() const;
 

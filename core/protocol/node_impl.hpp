@@ -222,6 +222,7 @@ struct Node::Impl {
   std::deque<Effect> effects;
   Metrics m;
   std::deque<MetricSample> samples;
+  std::function<Time()> work_clock;  // Node::set_work_clock
   void sample(const char *name, double value) {
     if (samples.size() >= Node::kMaxMetricSamples) {
       samples.pop_front();

@@ -124,11 +124,11 @@ void Node::Impl::broadcast(const std::string &node, Bytes msg, std::function<voi
 
 void Node::Impl::gossip(Time now) {
   ++m.gossip_count;
-  // memberlist.gossip times the work of one round in real time (in the simulator too).
+  // memberlist.gossip times the work of one round with the runtime's clock (0 without one).
   struct Timer {
     Impl &s;
-    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
-    ~Timer() { s.sample("memberlist.gossip", to_ms(std::chrono::steady_clock::now() - t0)); }
+    Time t0 = s.work_clock ? s.work_clock() : Time{};
+    ~Timer() { s.sample("memberlist.gossip", s.work_clock ? to_ms(s.work_clock() - t0) : 0.0); }
   } timer{*this};
   const auto targets = members.k_random_members(
       static_cast<size_t>(cfg.gossip_nodes), rng, [&](const state::Member &r) {
