@@ -11,6 +11,8 @@
 #         one event-loop thread per node
 #   real  the same source built on hashicorp/memberlist v0.7.0 (go.real.mod)
 #   c     bench/cluster/c_cluster.c: the C API, every node on one shared ml_runtime_t (one thread)
+#   pool  the `ours` binary with LIBMEMBERLIST_RUNTIMES=$POOL_RUNTIMES: the Go package's opt-in
+#         pool, its nodes sharing that many event-loop threads (go/README.md)
 # Each point: create N nodes on 127.A.x.y, join them (through node 0), wait until every node sees
 # N alive, wait until every node's broadcast queue is empty, measure CPU and RSS over WINDOW,
 # then kill one node (detection time) and let one leave (leave time). A size a side failed at
@@ -25,7 +27,7 @@
 #   DEADLINE=180  seconds for join, convergence, drain, detection
 #   HOLD=120  CEIL_FROM=256  CEIL_MAX=8192  the scale-ceiling phase (CEILING=0 skips it)
 #   JOIN=seed  seed: node i joins node 0; random: a random earlier node (both programs)
-#   IMPLS="ours real c"   BUILD_DIR=build-bench   OUT_DIR=$BUILD_DIR/bench/cluster-results
+#   IMPLS="ours real c pool"  POOL_RUNTIMES=2   BUILD_DIR=build-bench   OUT_DIR=$BUILD_DIR/bench/cluster-results
 #   REUSE=1  redraw tables and plots from OUT_DIR       NO_DOC=1  print only
 #   PREBUILT=1  use BUILD_DIR as it is (no cmake)       STRICT=1  exit 1 unless every run said ok
 #   CEILING_ONLY=1  keep OUT_DIR's sweep and programs; run (again) only the scale-ceiling phase
@@ -48,7 +50,8 @@ HOLD=${HOLD:-120}
 CEIL_FROM=${CEIL_FROM:-256}
 CEIL_MAX=${CEIL_MAX:-8192}
 CEILING=${CEILING:-1}
-IMPLS=${IMPLS:-ours real c}
+IMPLS=${IMPLS:-ours real c pool}
+POOL_RUNTIMES=${POOL_RUNTIMES:-2}
 JOIN=${JOIN:-seed}
 [[ $JOIN == seed || $JOIN == random ]] || { echo "run_cluster.sh: JOIN must be seed or random" >&2; exit 2; }
 BUILD=${BUILD_DIR:-$ROOT/build-bench}
@@ -85,8 +88,9 @@ if [[ -z "${REUSE:-}" ]]; then
       printf 'machine\t%s, %s cores, %s GiB\n' "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" "$(nproc)" \
         "$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)"
       printf 'load_before\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-      printf 'settings\tSIZES=%s REPS=%s REPS_LARGE=%s WINDOW=%s WORKLOAD_SIZES=%s DEADLINE=%s HOLD=%s JOIN=%s quick=%s\n' \
-        "$SIZES" "$REPS" "$REPS_LARGE" "$WINDOW" "$WORKLOAD_SIZES" "$DEADLINE" "$HOLD" "$JOIN" "$QUICK"
+      printf 'settings\tSIZES=%s REPS=%s REPS_LARGE=%s WINDOW=%s WORKLOAD_SIZES=%s DEADLINE=%s HOLD=%s JOIN=%s POOL_RUNTIMES=%s quick=%s\n' \
+        "$SIZES" "$REPS" "$REPS_LARGE" "$WINDOW" "$WORKLOAD_SIZES" "$DEADLINE" "$HOLD" "$JOIN" "$POOL_RUNTIMES" "$QUICK"
+      printf 'pool_runtimes\t%s\n' "$POOL_RUNTIMES"
     } >"$OUT/run.txt"
   fi
 
@@ -98,14 +102,15 @@ if [[ -z "${REUSE:-}" ]]; then
     net=$((net >= 230 ? 30 : net + 1)) # a fresh 127.A/16 per run: no TIME_WAIT or late packets
     local log="$OUT/logs/$impl-$n-$rep-$net.log" out
     local limit=$((DEADLINE * 5 + WINDOW * 4 + ${HOLD_NOW:-0} + 120))
-    local args
+    local args bin=$impl env=()
+    [[ $impl == pool ]] && bin=ours env=(LIBMEMBERLIST_RUNTIMES="$POOL_RUNTIMES")
     if [[ $impl == c ]]; then
       args=(--nodes "$n" --rep "$rep" --net "$net" --window "$WINDOW" --deadline "$DEADLINE" --join "$JOIN" --header "$@")
     else
       args=(-impl "$impl" -n "$n" -rep "$rep" -net "$net" -window "${WINDOW}s" -deadline "${DEADLINE}s" -join "$JOIN" -header)
       for a in "$@"; do case $a in --hold) args+=(-hold) ;; --workload) args+=(-workload) ;; *) args+=("${a}s") ;; esac; done
     fi
-    out=$(timeout -k 10 "$limit" "$OUT/bin/$impl" "${args[@]}" 2>"$log") || {
+    out=$(env "${env[@]}" timeout -k 10 "$limit" "$OUT/bin/$bin" "${args[@]}" 2>"$log") || {
       echo "   $impl n=$n rep=$rep: exited $? (log $log)" >&2
       printf 'impl\tn\trep\tstatus\n%s\t%d\t%d\tcrashed\n' "$impl" "$n" "$rep" >>"$OUT/${TARGET_TSV:-results.tsv}"
       return 1

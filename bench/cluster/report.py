@@ -18,8 +18,8 @@ import subprocess
 import sys
 import tempfile
 
-IMPLS = ("ours", "real", "c")
-LABEL = {"ours": "ours (Go)", "real": "memberlist", "c": "ours (C, 1 runtime)"}
+IMPLS = ("ours", "real", "c", "pool")
+LABEL = {"ours": "ours (Go)", "real": "memberlist", "c": "ours (C, 1 runtime)", "pool": "ours (Go, shared runtimes)"}
 
 
 def read_tsv(path):
@@ -77,6 +77,8 @@ class Results:
                 self.run[k] = v
         self.sizes = sorted({int(r["n"]) for r in self.idle if num(r.get("n"))})
         self.impls = [i for i in IMPLS if any(r["impl"] == i for r in self.idle)]
+        if self.run.get("pool_runtimes"):
+            LABEL["pool"] = f"ours (Go, {self.run['pool_runtimes']} shared runtimes)"
 
     def rows(self, impl, n):
         return [r for r in self.idle if r["impl"] == impl and int(r["n"]) == n]
@@ -110,8 +112,8 @@ def ratio(a, b):
     return f"{a / b:.2f}×"
 
 
-def cell_pair(res, n, col, digits=None):
-    o, r = res.med("ours", n, col), res.med("real", n, col)
+def cell_pair(res, n, col, digits=None, impl="ours"):
+    o, r = res.med(impl, n, col), res.med("real", n, col)
     ro = res.outcome("real", n)
     rtxt = fmt(r, digits) if r is not None else (ro or "—")
     return f"{fmt(o, digits)} / {rtxt}", ratio(o, r)
@@ -119,8 +121,9 @@ def cell_pair(res, n, col, digits=None):
 
 def headline(res):
     out = ["| N | CPU s/node/min ours / memberlist | ratio | RSS KB/node ours / memberlist | ratio | create+join s "
-           "ours / memberlist | all alive s ours / memberlist | detect s ours / memberlist | C harness CPU · RSS |",
-           "|---|---|---|---|---|---|---|---|---|"]
+           "ours / memberlist | all alive s ours / memberlist | detect s ours / memberlist | C harness CPU · RSS |"
+           + (" Go, shared runtimes: CPU (ratio) · RSS (ratio) |" if "pool" in res.impls else ""),
+           "|---|---|---|---|---|---|---|---|---|" + ("---|" if "pool" in res.impls else "")]
     for n in res.sizes:
         cpu, cr = cell_pair(res, n, "cpu_s_node_min", 4)
         rss, rr = cell_pair(res, n, "rss_kb_node", 0)
@@ -135,7 +138,15 @@ def headline(res):
             c = f"{fmt(res.med('c', n, 'cpu_s_node_min'), 4)} · {fmt(res.med('c', n, 'rss_kb_node'), 0)} KB"
         elif res.rows("c", n):
             c = res.outcome("c", n)
-        out.append(f"| {n:,} | {cpu} | {cr} | {rss} | {rr} | {' / '.join(cj)} | {conv} | {det} | {c} |")
+        p = ""
+        if "pool" in res.impls:
+            pc, pr = res.med("pool", n, "cpu_s_node_min"), res.med("pool", n, "rss_kb_node")
+            if pc is not None:
+                p = (f" {fmt(pc, 4)} ({ratio(pc, res.med('real', n, 'cpu_s_node_min'))}) · "
+                     f"{fmt(pr, 0)} KB ({ratio(pr, res.med('real', n, 'rss_kb_node'))}) |")
+            else:
+                p = f" {res.outcome('pool', n) or '—'} |"
+        out.append(f"| {n:,} | {cpu} | {cr} | {rss} | {rr} | {' / '.join(cj)} | {conv} | {det} | {c} |{p}")
     return "\n".join(out)
 
 
@@ -213,39 +224,48 @@ def targets(res):
     def add(name, fig, ok):
         lines.append(f"| {name} | {fig} | {'yes' if ok else 'no' if ok is not None else 'not measured'} |")
 
+    sides = [i for i in ("ours", "pool") if i in res.impls]
     for n in (128, 256):
-        for col, goal, what in (("cpu_s_node_min", 0.3, "CPU per node (idle)"), ("rss_kb_node", 0.25, "RSS per node")):
-            o, r = res.med("ours", n, col), res.med("real", n, col)
-            add(f"{what} ≤ {goal}× memberlist's at N = {n}", ratio(o, r) if o and r else "—",
-                (o / r <= goal) if o and r else None)
-        ow = [r for r in res.msgs if r["impl"] == "ours" and int(r["n"]) == n]
-        rw = [r for r in res.msgs if r["impl"] == "real" and int(r["n"]) == n]
-        if ow and rw:
-            o = statistics.median(num(r["cpu_s_node_min"]) for r in ow)
-            r = statistics.median(num(r["cpu_s_node_min"]) for r in rw)
-            add(f"CPU per node under the message workload ≤ 0.3× at N = {n}", ratio(o, r), o / r <= 0.3)
+        for impl in sides:
+            tag = "" if impl == "ours" else f", {LABEL[impl]}"
+            for col, goal, what in (("cpu_s_node_min", 0.3, "CPU per node (idle)"), ("rss_kb_node", 0.25, "RSS per node")):
+                o, r = res.med(impl, n, col), res.med("real", n, col)
+                add(f"{what} ≤ {goal}× memberlist's at N = {n}{tag}", ratio(o, r) if o and r else "—",
+                    (o / r <= goal) if o and r else None)
+            ow = [r for r in res.msgs if r["impl"] == impl and int(r["n"]) == n]
+            rw = [r for r in res.msgs if r["impl"] == "real" and int(r["n"]) == n]
+            if ow and rw:
+                o = statistics.median(num(r["cpu_s_node_min"]) for r in ow)
+                r = statistics.median(num(r["cpu_s_node_min"]) for r in rw)
+                add(f"CPU per node under the message workload ≤ 0.3× at N = {n}{tag}", ratio(o, r), o / r <= 0.3)
     ce = ceilings(res)
     real_ceiling = ce.get("real", (None,))[0]
-    for impl, goal in (("ours", 5), ("c", 10)):
+    for impl, goal in (("ours", 5), ("pool", 5), ("c", 10)):
         mine = ce.get(impl, (None,))[0]
         fig = f"{mine or 'none'} vs {real_ceiling or 'none'}"
         if impl in ce and ce[impl][1] is None and mine:
             fig += " (did not fail: a lower bound)"
+        if impl == "pool" and impl not in ce:
+            continue
         add(f"scale ceiling ≥ {goal}× memberlist's ({LABEL[impl]})", fig,
             (mine / real_ceiling >= goal) if mine and real_ceiling else None)
-    rs = res.rows("ours", 1024)
-    cj = [r for r in rs if r.get("status") != "nojoin" and num(r.get("join_s")) is not None and num(r.get("create_s")) is not None]
-    if cj:
-        t = statistics.median(num(r["create_s"]) + num(r["join_s"]) for r in cj)
-        add("create+join of 1,024 nodes ≤ 10 s (Go package)", f"{t:.1f} s", t <= 10)
-    elif rs:
-        add("create+join of 1,024 nodes ≤ 10 s (Go package)", f"did not finish joining within the deadline ({res.outcome('ours', 1024)})", False)
+    for impl in sides:
+        rs = res.rows(impl, 1024)
+        what = "create+join of 1,024 nodes ≤ 10 s (" + ("Go package" if impl == "ours" else LABEL[impl]) + ")"
+        cj = [r for r in rs if r.get("status") != "nojoin" and num(r.get("join_s")) is not None and num(r.get("create_s")) is not None]
+        if cj:
+            t = statistics.median(num(r["create_s"]) + num(r["join_s"]) for r in cj)
+            add(what, f"{t:.1f} s", t <= 10)
+        elif rs:
+            add(what, f"did not finish joining within the deadline ({res.outcome(impl, 1024)})", False)
     slower = []
-    for n in res.sizes:
-        for col in ("converge_s", "detect_s", "leave_s"):
-            o, r = res.med("ours", n, col), res.med("real", n, col)
-            if o is not None and r is not None and o > r * 1.1:
-                slower.append(f"{col} at {n}: {o:.2f} vs {r:.2f} s")
+    for impl in sides:
+        tag = "" if impl == "ours" else f" ({LABEL[impl]})"
+        for n in res.sizes:
+            for col in ("converge_s", "detect_s", "leave_s"):
+                o, r = res.med(impl, n, col), res.med("real", n, col)
+                if o is not None and r is not None and o > r * 1.1:
+                    slower.append(f"{col} at {n}{tag}: {o:.2f} vs {r:.2f} s")
     add("convergence and detection no slower than memberlist's (10% noise allowance)", "; ".join(slower) or "never slower", not slower)
     for path in ("best_effort", "reliable", "broadcast"):
         worse = []
