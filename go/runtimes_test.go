@@ -1,14 +1,15 @@
 package memberlist
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -47,27 +48,49 @@ func waitPoolEmpty(tb testing.TB) {
 }
 
 // threads counts this process's OS threads (/proc/self/task): all of them, libmemberlist loop
-// threads ("ml-loop") and notification threads ("ml-notify").
+// threads and notification threads. Those are named "ml-loop" and "ml-notify" and block
+// SIGPIPE (the loop thread blocks it; notification threads inherit its mask). A thread Go
+// starts for itself while a callback runs on one of them inherits the name, but Go sets its
+// signal mask to block nothing, so the mask tells them apart.
 func threads(tb testing.TB) (all, loops, notify int) {
 	tb.Helper()
-	comms, err := filepath.Glob("/proc/self/task/*/comm")
+	dirs, err := filepath.Glob("/proc/self/task/*")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, p := range comms {
-		b, err := os.ReadFile(p)
-		if err != nil {
+	for _, d := range dirs {
+		name, sigblk, ok := threadInfo(d)
+		if !ok {
 			continue // the thread ended meanwhile
 		}
 		all++
-		switch name := string(bytes.TrimSpace(b)); {
-		case name == "ml-loop":
+		if sigblk&(1<<(syscall.SIGPIPE-1)) == 0 {
+			continue
+		}
+		switch name {
+		case "ml-loop":
 			loops++
-		case name == "ml-notify":
+		case "ml-notify":
 			notify++
 		}
 	}
 	return all, loops, notify
+}
+
+// threadInfo reads a thread's name and blocked-signal mask from /proc/self/task/<tid>.
+func threadInfo(dir string) (name string, sigblk uint64, ok bool) {
+	status, err := os.ReadFile(dir + "/status")
+	if err != nil {
+		return "", 0, false
+	}
+	for _, l := range strings.Split(string(status), "\n") {
+		if v, found := strings.CutPrefix(l, "Name:"); found {
+			name = strings.TrimSpace(v)
+		} else if v, found := strings.CutPrefix(l, "SigBlk:"); found {
+			sigblk, _ = strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		}
+	}
+	return name, sigblk, true
 }
 
 // waitNoLibThreads waits until no libmemberlist thread is left (idle notification threads end
@@ -78,9 +101,24 @@ func waitNoLibThreads(tb testing.TB) int {
 	waitFor(tb, "no libmemberlist threads", func() (bool, string) {
 		var loops, notify int
 		all, loops, notify = threads(tb)
-		return loops == 0 && notify == 0, fmt.Sprintf("%d loop and %d notification threads", loops, notify)
+		return loops == 0 && notify == 0, fmt.Sprintf("%d loop and %d notification threads: %s", loops, notify, libThreads())
 	})
 	return all
+}
+
+// libThreads describes the threads named ml-*: tid, name, blocked signals, where they wait.
+func libThreads() string {
+	var out []string
+	dirs, _ := filepath.Glob("/proc/self/task/*")
+	for _, d := range dirs {
+		name, sigblk, ok := threadInfo(d)
+		if !ok || !strings.HasPrefix(name, "ml-") {
+			continue
+		}
+		wchan, _ := os.ReadFile(d + "/wchan")
+		out = append(out, fmt.Sprintf("%s %s sigblk=%x wchan=%s", filepath.Base(d), name, sigblk, wchan))
+	}
+	return strings.Join(out, "; ")
 }
 
 func TestParseRuntimes(t *testing.T) {
