@@ -30,8 +30,8 @@ var errNodeNamesAreRequired = errors.New("memberlist: node names are required by
 // errShutdown is returned by operations on a Memberlist that has been shut down.
 var errShutdown = errors.New("memberlist: this memberlist has been shut down")
 
-// Memberlist is a running node: a libmemberlist node (its own event-loop thread) behind the API
-// of hashicorp/memberlist.
+// Memberlist is a running node: a libmemberlist node (on its own event-loop thread, or on a
+// shared one: runtimes.go) behind the API of hashicorp/memberlist.
 type Memberlist struct {
 	config *Config
 	logger *log.Logger
