@@ -541,3 +541,35 @@ func TestSharedRuntimesShutdownOnLoopThread(t *testing.T) {
 		t.Errorf("%d runtime destroys left the loop thread; want 1 (was the node destroyed there?)", n)
 	}
 }
+
+// TestSharedRuntimesShutdownLastFromNotifyMsg: the last node of a shared runtime shuts itself
+// down from NotifyMsg, so the runtime is destroyed on one of its own notification threads.
+func TestSharedRuntimesShutdownLastFromNotifyMsg(t *testing.T) {
+	useSharedRuntimes(t, 0)
+	other := create(t, testConfig(t)) // private: it sends the message
+	if err := SetSharedRuntimes(1); err != nil {
+		t.Fatal(err)
+	}
+	c := testConfig(t)
+	d := &msgDelegate{}
+	c.Delegate = d
+	m := createPeer(t, other, c)
+	d.self.Store(m)
+	if m.rt == nil {
+		t.Fatal("not on a shared runtime")
+	}
+	if _, err := other.Join([]string{joinAddr(m)}); err != nil {
+		t.Fatal(err)
+	}
+	waitForMembers(t, other, 2)
+	if err := other.SendReliable(nodeNamed(other, m.config.Name), []byte("shutdown")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "NotifyMsg to shut its node down", func() (bool, string) { return m.shutdown.Load(), "" })
+	waitPoolEmpty(t)
+	// The destroyed runtime's loop thread is gone; other's private runtime stays.
+	waitFor(t, "only other's loop thread left", func() (bool, string) {
+		_, loops, _ := threads(t)
+		return loops == 1, libThreads()
+	})
+}
