@@ -20,7 +20,8 @@
 //
 // # Threading
 //
-// Each Memberlist runs on its own libmemberlist event-loop thread. Every method may be called
+// Each Memberlist runs on its own libmemberlist event-loop thread (or shares one with other
+// memberlists of the process: see "Many nodes in one process"). Every method may be called
 // from any goroutine, also with a lock held that delegates take: as in memberlist, no call
 // waits for a delegate in flight. Delegates run in two places:
 //
@@ -54,6 +55,30 @@
 //
 // Byte slices handed to delegates (NotifyMsg, MergeRemoteState, NotifyPingComplete's payload)
 // are copies the delegate may keep; slices a delegate returns are copied before it returns.
+//
+// # Many nodes in one process: shared runtimes
+//
+// By default each Memberlist gets a private libmemberlist runtime: one event-loop thread of its
+// own. A process that runs many nodes (tests and benchmarks with hundreds of them) can let them
+// share a few runtimes instead, which saves the threads and most of their idle wake-ups:
+//
+//   - LIBMEMBERLIST_RUNTIMES=k (an integer from 1 to 1024) in the environment: the memberlists
+//     created by the process share at most k runtimes. Each new Memberlist goes to the runtime
+//     with the fewest memberlists; runtimes start when first needed and stop when their last
+//     Memberlist is shut down. Unset, empty or 0 keeps a private runtime per Memberlist. The
+//     variable is read at every Create; any other value makes Create fail with an error that
+//     names the variable and the value.
+//   - SetSharedRuntimes(k) does the same from the program and overrides the variable for the
+//     rest of the process (0 restores private runtimes). It applies to the memberlists created
+//     afterwards; running ones stay where they are.
+//
+// One thing changes: a delegate that answers (NodeMeta, GetBroadcasts, LocalState,
+// MergeRemoteState, the MergeDelegate and AliveDelegate vetoes, AckPayload,
+// DisableTcpPingsForNode) runs on its runtime's loop thread, so while it blocks every
+// Memberlist on that runtime stands still, not just its own. memberlist has the same rule in
+// spirit: its gossip goroutine stalls while GetBroadcasts blocks. Notifications (NotifyMsg,
+// EventDelegate, ConflictDelegate, NotifyPingComplete, log lines) are unaffected: they run on
+// the runtime's notification threads, and one that blocks holds up no other Memberlist's.
 //
 // # Differences from hashicorp/memberlist
 //

@@ -8,7 +8,8 @@ import (
 )
 
 // TestMain checks, after every test has shut its nodes down, that libmemberlist released every
-// cgo.Handle it was given (each registration's user_free ran exactly once).
+// cgo.Handle it was given (each registration's user_free ran exactly once), and that no shared
+// runtime is left.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
@@ -21,6 +22,18 @@ func TestMain(m *testing.M) {
 		}
 		if n := liveHandles.Load(); n != 0 {
 			fmt.Fprintf(os.Stderr, "FAIL: %d cgo handles were never released by libmemberlist (a memberlist not shut down?)\n", n)
+			code = 1
+		}
+		// With shared runtimes (LIBMEMBERLIST_RUNTIMES, SetSharedRuntimes) the last Shutdown on
+		// a runtime destroys it, from another goroutine when it ran on that runtime's loop.
+		for time.Now().Before(deadline) {
+			if users, dying, _ := sharedRuntimeUsers(); len(users) == 0 && dying == 0 {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if users, dying, err := sharedRuntimeUsers(); len(users) != 0 || dying != 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: shared runtimes left: memberlists on them %v, %d not destroyed (%v)\n", users, dying, err)
 			code = 1
 		}
 	}

@@ -30,8 +30,8 @@ var errNodeNamesAreRequired = errors.New("memberlist: node names are required by
 // errShutdown is returned by operations on a Memberlist that has been shut down.
 var errShutdown = errors.New("memberlist: this memberlist has been shut down")
 
-// Memberlist is a running node: a libmemberlist node (its own event-loop thread) behind the API
-// of hashicorp/memberlist.
+// Memberlist is a running node: a libmemberlist node (on its own event-loop thread, or on a
+// shared one: runtimes.go) behind the API of hashicorp/memberlist.
 type Memberlist struct {
 	config *Config
 	logger *log.Logger
@@ -56,6 +56,10 @@ type Memberlist struct {
 	finalHealth  int
 
 	metrics *metricsPump
+
+	// rt is the shared runtime the node runs on (nil: a private one), given back right after
+	// ml_memberlist_destroy (runtimes.go).
+	rt *sharedRuntime
 }
 
 // Create starts a node from conf: it validates the configuration, builds the keyring from
@@ -214,19 +218,31 @@ func Create(conf *Config) (*Memberlist, error) {
 		}
 	}
 
+	shared, err := acquireRuntime()
+	if err != nil {
+		if cb.forwarder != nil {
+			cb.forwarder.close()
+		}
+		return nil, err
+	}
+	var crt *C.ml_runtime_t
+	if shared != nil {
+		crt = shared.c
+	}
 	var c *C.ml_memberlist_t
 	errbuf[0] = 0
 	cb.release()
-	rc := C.ml_memberlist_create(&c, nil, cfg, &errbuf[0], C.size_t(len(errbuf)))
+	rc := C.ml_memberlist_create(&c, crt, cfg, &errbuf[0], C.size_t(len(errbuf)))
 	cb.acquire()
 	runtime.KeepAlive(conf.Keyring)
 	if rc != C.ML_OK {
+		shared.release()
 		if cb.forwarder != nil {
 			cb.forwarder.close()
 		}
 		return nil, createError(rc, conf, C.GoString(&errbuf[0]), bindAddr, bindPort)
 	}
-	m := &Memberlist{config: conf, logger: logger, cb: cb, c: c}
+	m := &Memberlist{config: conf, logger: logger, cb: cb, c: c, rt: shared}
 	if bridge != nil {
 		bridge.start(m)
 	}
@@ -381,6 +397,7 @@ func (m *Memberlist) doneC() {
 	m.hmu.Unlock()
 	if last != nil {
 		C.ml_memberlist_destroy(last)
+		m.rt.release()
 	}
 }
 
@@ -831,6 +848,7 @@ func (m *Memberlist) Shutdown() error {
 	if last != nil {
 		// Otherwise the last call still using the handle destroys it when it returns.
 		C.ml_memberlist_destroy(last)
+		m.rt.release()
 	}
 	return nil
 }
