@@ -72,6 +72,9 @@
 //     rest of the process (0 restores private runtimes). It applies to the memberlists created
 //     afterwards; running ones stay where they are.
 //
+// Shared runtimes fire their nodes' protocol timers on a common 10 ms grid (at most 10 ms late)
+// so that many nodes' probes and gossip rounds wake the loop together.
+//
 // One thing changes: a delegate that answers (NodeMeta, GetBroadcasts, LocalState,
 // MergeRemoteState, the MergeDelegate and AliveDelegate vetoes, AckPayload,
 // DisableTcpPingsForNode) runs on its runtime's loop thread, so while it blocks every

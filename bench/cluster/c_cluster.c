@@ -3,11 +3,12 @@
  * tabulate all three. Public C API only.
  *
  *   c_cluster --nodes N [--join seed|random] [--window S] [--deadline S] [--hold S] [--rep R]
- *             [--net A] [--port P] [--header] [--workload] [--retries K] [--runtimes R]
+ *             [--net A] [--port P] [--header] [--workload] [--retries K] [--runtimes R] [--coalesce MS]
  *
  * --retries K retries a failed join up to K times (default 0). --runtimes R spreads the nodes
  * round-robin over R runtimes (default 1, the measurement this program is for; R > 1 shows how much
- * of a result is the one loop thread).
+ * of a result is the one loop thread). --coalesce MS: ml_runtime_set_timer_coalescing on every
+ * runtime (default 10, what the Go package's shared runtimes use; 0 turns it off).
  *
  * Node i binds 127.A.(i/250).(i%250+1):P and is named n%05d. Every 127/8 address is on lo.
  *
@@ -420,10 +421,11 @@ static int run_path(node_t *nodes, int n, int path, double seconds, double deadl
 static int usage(const char *argv0) {
   fprintf(stderr,
           "usage: %s --nodes N [--join seed|random] [--window S] [--deadline S] [--hold S] [--rep R]\n"
-          "          [--net A] [--port P] [--header] [--workload] [--retries K] [--runtimes R]\n"
+          "          [--net A] [--port P] [--header] [--workload] [--retries K] [--runtimes R] [--coalesce MS]\n"
           "  N >= 3 (at most %d); A in 1..255 (default 30); P default 7946;\n"
           "  K: retry a failed join up to K times, 1 s apart (default 0: a failed join stays failed)\n"
-          "  R: runtimes (event loops) the nodes are spread over, default 1\n",
+          "  R: runtimes (event loops) the nodes are spread over, default 1\n"
+          "  MS: timer coalescing grid of every runtime in ms, 0..100, default 10\n",
           argv0, MAX_NODES);
   return 2;
 }
@@ -513,7 +515,7 @@ static double time_departure(node_t *nodes, int n, int victim, int graceful, dou
 }
 
 int main(int argc, char **argv) {
-  double runtimes_d = 1, retries_d = 0, nodes_d = 0, window = 30, deadline = 120, hold = 0, rep_d = 1, net_d = 30, port_d = 7946;
+  double runtimes_d = 1, coalesce_d = 10, retries_d = 0, nodes_d = 0, window = 30, deadline = 120, hold = 0, rep_d = 1, net_d = 30, port_d = 7946;
   int n, rep, net, port, retries, header = 0, workload = 0, random_join = 0;
   int i, rc_exit = 0, converged = 0, join_failures = 0;
   node_t *nodes = NULL;
@@ -564,6 +566,8 @@ int main(int argc, char **argv) {
       if (!parse_num(val, 1, 65535, &port_d)) return usage(argv[0]);
     } else if (strcmp(opt, "--runtimes") == 0) {
       if (!parse_num(val, 1, MAX_RUNTIMES, &runtimes_d)) return usage(argv[0]);
+    } else if (strcmp(opt, "--coalesce") == 0) {
+      if (!parse_num(val, 0, 100, &coalesce_d)) return usage(argv[0]);
     } else if (strcmp(opt, "--retries") == 0) {
       if (!parse_num(val, 0, 100, &retries_d)) return usage(argv[0]);
     } else {
@@ -604,6 +608,10 @@ int main(int argc, char **argv) {
   rss0 = rss_kb();
   for (i = 0; i < nrt; i++) {
     rc = ml_runtime_create(&rts[i], err, sizeof err);
+    if (rc == ML_OK && (rc = ml_runtime_set_timer_coalescing(rts[i], (uint32_t)coalesce_d)) != ML_OK) {
+      ml_runtime_destroy(rts[i]);
+      snprintf(err, sizeof err, "timer coalescing %.0f ms", coalesce_d);
+    }
     if (rc != ML_OK) {
       fprintf(stderr, "c_cluster: runtime: %s: %s\n", ml_err_string(rc), err);
       while (i-- > 0) ml_runtime_destroy(rts[i]);

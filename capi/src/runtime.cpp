@@ -48,6 +48,14 @@ ML_EXPORT ml_err_t ml_runtime_create(ml_runtime_t **out, char *errstr, size_t er
   });
 }
 
+ML_EXPORT ml_err_t ml_runtime_set_timer_coalescing(ml_runtime_t *rt, uint32_t ms) {
+  return guard(nullptr, 0, [&]() -> ml_err_t {
+    if (rt == nullptr || ms > net::Runtime::kMaxTimerGridMs) return ML_ERR_INVALID_ARGUMENT;
+    rt->rt->set_timer_grid_ms(ms);
+    return ML_OK;
+  });
+}
+
 ML_EXPORT ml_err_t ml_runtime_destroy(ml_runtime_t *rt) {
   return guard(nullptr, 0, [&]() -> ml_err_t {
     if (rt == nullptr) return ML_OK;

@@ -210,7 +210,7 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource, SharedKeyring:
     if (t == Time::max()) {
       timer.stop();
     } else {
-      timer.arm_at(t);
+      timer.arm_at(t, rt->timer_grid_ms());
     }
   }
 

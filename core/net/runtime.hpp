@@ -102,6 +102,14 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
   // Tasks whose exception was swallowed (a bug in the caller's code; counted so tests see it).
   uint64_t task_exceptions() const noexcept { return task_exceptions_.load(); }
 
+  // Timer coalescing: the nodes' protocol timers on this runtime fire on a shared grid of this
+  // many milliseconds of CLOCK_MONOTONIC (at most that much late, never early), so many nodes'
+  // probes and gossip rounds wake the loop (and whatever their callbacks call into) once instead
+  // of once each. 0 (the default): each timer fires at its own millisecond. Any thread.
+  static constexpr uint32_t kMaxTimerGridMs = 100;
+  void set_timer_grid_ms(uint32_t ms) noexcept { timer_grid_ms_.store(ms, std::memory_order_relaxed); }
+  uint32_t timer_grid_ms() const noexcept { return timer_grid_ms_.load(std::memory_order_relaxed); }
+
  private:
   Runtime();
   static void on_async(uv_async_t *h);
@@ -125,6 +133,7 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
 
   std::set<Resource *> resources_;  // loop thread only
   std::atomic<uint64_t> task_exceptions_{0};
+  std::atomic<uint32_t> timer_grid_ms_{0};
   int leaked_handles_ = 0;  // loop thread, read after the join
   bool loop_initialised_ = false, async_initialised_ = false;
 };

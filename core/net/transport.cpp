@@ -36,7 +36,7 @@ wire::Status Timer::init(uv_loop_t *loop, std::function<void()> on_fire) {
   return wire::Ok{};
 }
 
-void Timer::arm_at(Time t) {
+void Timer::arm_at(Time t, uint32_t grid_ms) {
   if (!h_) return;
   if (armed_ && *armed_ == t) return;
   // The loop's clock counts whole milliseconds of CLOCK_MONOTONIC (the clock of steady_clock);
@@ -44,7 +44,8 @@ void Timer::arm_at(Time t) {
   uv_loop_t *loop = h_->timer.loop;
   uv_update_time(loop);
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-  const uint64_t target_ms = ns <= 0 ? 0 : static_cast<uint64_t>((ns + 999999) / 1000000);
+  uint64_t target_ms = ns <= 0 ? 0 : static_cast<uint64_t>((ns + 999999) / 1000000);
+  if (grid_ms > 1) target_ms = (target_ms + grid_ms - 1) / grid_ms * grid_ms;
   const uint64_t now_ms = uv_now(loop);
   const uint64_t timeout = target_ms > now_ms ? target_ms - now_ms : 0;
   armed_ = t;

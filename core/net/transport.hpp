@@ -41,7 +41,9 @@ class Timer {
   Timer &operator=(const Timer &) = delete;
 
   wire::Status init(uv_loop_t *loop, std::function<void()> on_fire);
-  void arm_at(Time t);  // replaces any earlier arming
+  // Replaces any earlier arming. grid_ms > 1 rounds the firing up to the next multiple of grid_ms
+  // milliseconds of CLOCK_MONOTONIC (Runtime::timer_grid_ms): timers on one grid fire together.
+  void arm_at(Time t, uint32_t grid_ms = 0);
   void stop();
   void close();
   bool armed() const { return armed_.has_value(); }

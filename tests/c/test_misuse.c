@@ -129,6 +129,15 @@ static void test_handles_null(void **state) {
   assert_string_equal(ml_err_string(ML_ERR_CLOSED), "shut down");
   assert_string_equal(ml_err_string(-1000), "unknown error");
   assert_int_equal(ml_runtime_create(NULL, NULL, 0), ML_ERR_INVALID_ARGUMENT);
+  assert_int_equal(ml_runtime_set_timer_coalescing(NULL, 10), ML_ERR_INVALID_ARGUMENT);
+  {
+    ml_runtime_t *rt = NULL;
+    assert_int_equal(ml_runtime_create(&rt, NULL, 0), ML_OK);
+    assert_int_equal(ml_runtime_set_timer_coalescing(rt, 101), ML_ERR_INVALID_ARGUMENT);
+    assert_int_equal(ml_runtime_set_timer_coalescing(rt, 100), ML_OK);
+    assert_int_equal(ml_runtime_set_timer_coalescing(rt, 0), ML_OK);
+    assert_int_equal(ml_runtime_destroy(rt), ML_OK);
+  }
 }
 
 /* A notification (it runs off the loop thread, as memberlist's handler goroutine does) may call

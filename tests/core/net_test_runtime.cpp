@@ -201,6 +201,57 @@ TEST(Runtime, TimerHonoursShortIntervals) {
   EXPECT_TRUE(rt->shutdown().ok());
 }
 
+// With a grid, a timer fires at the first multiple of the grid (milliseconds of the monotonic
+// clock) at or after its time: never before it. Armed 1 ms ahead on a 20 ms grid, an ungridded
+// timer would fire before that point 19 times in 20.
+TEST(Runtime, TimerGridDelaysToTheNextGridPoint) {
+  auto rt = make_runtime();
+  ASSERT_TRUE(rt);
+  rt->set_timer_grid_ms(20);
+  EXPECT_EQ(rt->timer_grid_ms(), 20u);
+  constexpr int kRounds = 8;
+  struct State {
+    net::Timer timer;
+    int fired = 0;
+    Clock::time_point grid_point{};
+    bool before_grid = false;
+  };
+  auto s = std::make_shared<State>();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  // The grid point for a target: its millisecond rounded up, then up to a multiple of 20.
+  auto arm = [&rt](State &st) {
+    const auto target = Clock::now() + 1ms;
+    const auto ms = (std::chrono::ceil<std::chrono::milliseconds>(target.time_since_epoch()).count() + 19) / 20 * 20;
+    st.grid_point = Clock::time_point(std::chrono::milliseconds(ms));
+    st.timer.arm_at(target, rt->timer_grid_ms());
+  };
+  ASSERT_TRUE(rt->call([&] {
+                  EXPECT_TRUE(s->timer
+                                  .init(rt->loop(),
+                                        [&, s] {
+                                          if (Clock::now() < s->grid_point) s->before_grid = true;
+                                          if (++s->fired == kRounds) {
+                                            s->timer.close();
+                                            std::lock_guard<std::mutex> lk(mu);
+                                            done = true;
+                                            cv.notify_all();
+                                            return;
+                                          }
+                                          arm(*s);
+                                        })
+                                  .ok());
+                  arm(*s);
+                }).ok());
+  {
+    std::unique_lock<std::mutex> lk(mu);
+    ASSERT_TRUE(cv.wait_for(lk, scaled(10000ms), [&] { return done; }));
+  }
+  EXPECT_FALSE(s->before_grid);
+  EXPECT_TRUE(rt->shutdown().ok());
+}
+
 // ------------------------------------------------------------------------------- addresses
 
 TEST(Address, ParseEndpoint) {

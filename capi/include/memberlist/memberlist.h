@@ -101,6 +101,12 @@ ml_err_t ml_runtime_create(ml_runtime_t **out, char *errstr, size_t errstr_size)
  * (ML_ERR_BUSY otherwise, and nothing is stopped). From a callback on its own loop thread:
  * ML_ERR_IN_CALLBACK. NULL is a no-op. */
 ml_err_t ml_runtime_destroy(ml_runtime_t *rt);
+/* Timer coalescing for many memberlists on one runtime: their protocol timers (probe, gossip,
+ * push/pull, suspicion, ...) fire on a shared grid of `ms` milliseconds of CLOCK_MONOTONIC, at
+ * most `ms` late and never early, so the loop wakes once for many nodes' timers instead of once
+ * each. 0 (the default) fires every timer at its own millisecond. Takes effect as each timer is
+ * next armed. Any thread. Errors: rt NULL or ms over 100 (ML_ERR_INVALID_ARGUMENT). */
+ml_err_t ml_runtime_set_timer_coalescing(ml_runtime_t *rt, uint32_t ms);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Configuration: string keys and values, backed by one property table                      */
