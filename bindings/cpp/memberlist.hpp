@@ -128,6 +128,10 @@ class Runtime {
     h_ = nullptr;
   }
   ml_runtime_t *native() const noexcept { return h_; }
+  // ml_runtime_set_timer_coalescing: node timers fire on a shared grid of ms (0..100) ms.
+  void set_timer_coalescing(uint32_t ms) {
+    detail::check(ml_runtime_set_timer_coalescing(h_, ms), "ml_runtime_set_timer_coalescing");
+  }
 
  private:
   ml_runtime_t *h_ = nullptr;

@@ -197,6 +197,7 @@ ML_HANDLE(ml_memberlist_t)
 %rename("%s") ml_err_string;
 %rename("%s") ml_runtime_create;
 %rename("%s") ml_runtime_destroy;
+%rename("%s") ml_runtime_set_timer_coalescing;
 %rename("%s") ml_config_create;
 %rename("%s") ml_config_destroy;
 %rename("%s") ml_config_set;

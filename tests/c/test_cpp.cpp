@@ -135,6 +135,8 @@ int main() {
   std::atomic<int> frees{0};
   {
     ml::Runtime rt;
+    CHECK(error_of([&] { rt.set_timer_coalescing(101); }) == ML_ERR_INVALID_ARGUMENT);
+    rt.set_timer_coalescing(5);  // the two nodes' timers on a 5 ms grid
     auto a = std::make_shared<Node>();
     auto b = std::make_shared<Node>();
     a->name = "cpp-a";

@@ -27,6 +27,26 @@ public final class SharedRuntime implements AutoCloseable {
     return new SharedRuntime(out[0]);
   }
 
+  /**
+   * Timer coalescing: the protocol timers of every memberlist on this runtime fire on a shared
+   * grid of {@code ms} milliseconds (never early, at most {@code ms} late), so hundreds of nodes'
+   * probes and gossip rounds wake the loop thread together instead of one at a time. 0 (the
+   * default) fires each timer at its own millisecond.
+   *
+   * @param ms 0 to 100
+   * @return this runtime
+   * @throws IllegalArgumentException if ms is outside 0..100
+   * @throws MemberlistException if the runtime is closed
+   */
+  public synchronized SharedRuntime setTimerCoalescing(int ms) {
+    if (ms < 0 || ms > 100) {
+      throw new IllegalArgumentException("timer coalescing must be 0 to 100 ms, not " + ms);
+    }
+    MemberlistException.check(MemberlistNative.ml_runtime_set_timer_coalescing(handle(), ms),
+        "runtime timer coalescing");
+    return this;
+  }
+
   synchronized long handle() {
     if (handle == 0) throw new MemberlistException(MemberlistException.CLOSED, "runtime closed");
     return handle;

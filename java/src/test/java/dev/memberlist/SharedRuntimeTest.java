@@ -27,6 +27,9 @@ class SharedRuntimeTest {
     final int n = 10;
     List<Memberlist> nodes = new ArrayList<>();
     SharedRuntime rt = SharedRuntime.create();
+    assertThrows(IllegalArgumentException.class, () -> rt.setTimerCoalescing(101));
+    assertThrows(IllegalArgumentException.class, () -> rt.setTimerCoalescing(-1));
+    rt.setTimerCoalescing(10); // the nodes' timers fire together on a 10 ms grid
     try {
       Set<Thread> threads = ConcurrentHashMap.newKeySet();
       AtomicInteger joins = new AtomicInteger();
@@ -73,6 +76,7 @@ class SharedRuntimeTest {
       rt.close();
     }
     rt.close(); // idempotent
+    assertThrows(MemberlistException.class, () -> rt.setTimerCoalescing(5));
     assertThrows(MemberlistException.class, () -> Memberlist.create(fast("x", "127.0.0.91").build(), rt));
   }
 }
