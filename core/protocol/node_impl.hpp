@@ -271,6 +271,13 @@ struct Node::Impl {
 
   size_t packet_budget() const;
 
+  // The refusal of metadata over meta_max_size (start, update_node).
+  wire::Error meta_too_large(size_t got) const {
+    std::string msg = "node metadata is " + std::to_string(got) + " bytes; at most " +
+                      std::to_string(cfg.meta_max_size) + " are allowed (meta_max_size)";
+    return make_error(Errc::LimitExceeded, std::move(msg));
+  }
+
   // Broadcasts for one packet. System and user messages share the budget fairly: when both
   // have more than fits, each gets at least half (so a flood of one cannot starve the other);
   // what one leaves unused goes to the other. Each queue is asked once per packet, so a message
