@@ -8,11 +8,11 @@ import (
 	"time"
 )
 
-// Config.MetaMaxSize (libmemberlist's addition): 0 keeps the constant MetaMaxSize; a larger
-// value is the limit NodeMeta is called with, metadata up to it travels between nodes that set
-// it, and one byte more fails UpdateNode. Values no packet could carry fail Create, naming the
-// field.
-func TestConfig_MetaMaxSize(t *testing.T) {
+// diffMetaMaxSize (a difference of doc.go, run by TestDifferences): Config.MetaMaxSize, 0 keeps
+// the constant MetaMaxSize; a larger value is the limit NodeMeta is called with, metadata up to
+// it travels between nodes that set it, and one byte more fails UpdateNode. Values no packet
+// could carry fail Create, naming the field.
+func diffMetaMaxSize(t *testing.T) {
 	d0 := &mockDelegate{meta: bytes.Repeat([]byte{'a'}, 1000)}
 	c0 := testConfig(t)
 	c0.MetaMaxSize = 1200
