@@ -116,7 +116,9 @@ struct Config {
   // dead_node_reclaim_time, queue_check_interval, reconnect_interval and reconnect_timeout >= 0;
   // indirect_checks and gossip_nodes >= 0; retransmit_mult, suspicion_mult,
   // suspicion_max_timeout_mult, awareness_max_multiplier, handoff_queue_depth and
-  // max_concurrent_push_pulls >= 1; udp_buffer_size in [64, 65507]; delegate_protocol_min <=
+  // max_concurrent_push_pulls >= 1; udp_buffer_size in [64, 65507]; meta_max_size in
+  // [0, kMetaMaxSizeCeiling] and, above 512, small enough that its alive message fits
+  // packet_room(); delegate_protocol_min <=
   // delegate_protocol_max (unless max is 0) and delegate_protocol_version within them; every
   // cidrs_allowed entry parses. Accepted on purpose: probe_timeout > probe_interval, as
   // memberlist accepts it (the direct wait then ends with the interval). Not checked: `limits`
