@@ -447,6 +447,26 @@ TEST(Hostile, WrappedCompoundCountIsDroppedWholeCountedAndLogged) {
   EXPECT_EQ(w.journal.seen, (std::vector<std::string>{"user after"}));
 }
 
+// A message that, framed, no UDP datagram can hold is refused with the sizes, not handed to the
+// socket; one that compresses below the limit goes.
+TEST(Hostile, PacketOverAUdpDatagramIsRefusedWithTheSizes) {
+  Config c = named(Config::lan());
+  c.enable_compression = false;
+  Watched w(c);
+  Bytes noise(70000);
+  for (size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<uint8_t>((i * 2654435761u) >> 13);
+  auto st = w.node->send_best_effort(w.now, kPeer, noise);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, wire::Errc::LimitExceeded);
+  EXPECT_NE(st.error().message.find("a packet of 70001 bytes (a 70001-byte message) is over the 65507"),
+            std::string::npos)
+      << st.error().message;
+  EXPECT_TRUE(w.node->take_effects().empty());
+  EXPECT_EQ(w.node->metrics().udp_sent, 0u);
+  Watched z;  // compression on (the default): 70,000 zeros shrink to a few hundred bytes
+  EXPECT_TRUE(z.node->send_best_effort(z.now, kPeer, Bytes(70000, 0)).ok());
+}
+
 namespace {
 struct MetaJournal : Journal {
   Bytes meta;
