@@ -120,6 +120,14 @@ type Config struct {
 	// UDPBufferSize: the packet budget for gossip and piggybacking.
 	UDPBufferSize int
 
+	// MetaMaxSize (libmemberlist's, not in hashicorp/memberlist, where MetaMaxSize is only the
+	// package constant): the most metadata Delegate.NodeMeta may return, and the limit it is
+	// called with. 0 means the constant MetaMaxSize (512), memberlist's behaviour. Larger values
+	// are for clusters of libmemberlist nodes that all set at least as much: hashicorp/memberlist
+	// nodes accept larger metadata, but libmemberlist nodes at the default drop it. At most what
+	// an alive message in one UDPBufferSize packet can carry (Create says how much that is).
+	MetaMaxSize int
+
 	// DeadNodeReclaimTime: after this a dead node's name may come back from another address.
 	DeadNodeReclaimTime time.Duration
 
@@ -272,6 +280,10 @@ func (c *Config) entries() []configEntry {
 	}
 	i := func(v int) string { return fmt.Sprint(v) }
 	d := func(v time.Duration) string { return v.String() }
+	metaMax := c.MetaMaxSize
+	if metaMax == 0 {
+		metaMax = MetaMaxSize
+	}
 	cidrs := make([]string, 0, len(c.CIDRsAllowed))
 	for _, n := range c.CIDRsAllowed {
 		cidrs = append(cidrs, n.String())
@@ -307,6 +319,7 @@ func (c *Config) entries() []configEntry {
 		{"dns_config_path", "DNSConfigPath", c.DNSConfigPath},
 		{"handoff_queue_depth", "HandoffQueueDepth", i(c.HandoffQueueDepth)},
 		{"udp_buffer_size", "UDPBufferSize", i(c.UDPBufferSize)},
+		{"meta_max_size", "MetaMaxSize", i(metaMax)},
 		{"dead_node_reclaim_time", "DeadNodeReclaimTime", d(c.DeadNodeReclaimTime)},
 		{"require_node_names", "RequireNodeNames", b(c.RequireNodeNames)},
 		{"cidrs_allowed", "CIDRsAllowed", strings.Join(cidrs, ",")},

@@ -109,6 +109,10 @@
 //     SuspicionMult or RetransmitMult.
 //   - Leave after Shutdown returns an error (memberlist panics), and so does metadata over
 //     MetaMaxSize from Delegate.NodeMeta at Create or UpdateNode.
+//   - Config.MetaMaxSize is an addition: 0 keeps the MetaMaxSize constant (512); a larger
+//     value lets NodeMeta return that much, for clusters whose libmemberlist nodes all set it.
+//     memberlist nodes accept such metadata from peers; libmemberlist nodes left at 512 drop it
+//     (docs/protocol.md, "Metadata beyond 512 bytes").
 //   - A nil argument returns an error where memberlist dereferences it and panics: Create(nil),
 //     SendBestEffort/SendReliable/SendToUDP/SendToTCP(nil, ...), SendTo(nil, ...),
 //     Ping(name, nil), NewNetTransport(nil). Likewise a TransmitLimitedQueue with a nil

@@ -17,7 +17,8 @@ const (
 	ProtocolVersionMax         = 5
 )
 
-// MetaMaxSize is the largest node metadata accepted from Delegate.NodeMeta.
+// MetaMaxSize is the largest node metadata accepted from Delegate.NodeMeta, unless
+// Config.MetaMaxSize (libmemberlist's addition) says otherwise.
 const MetaMaxSize = 512
 
 // NodeStateType is the state of a node: alive, suspect, dead or left.

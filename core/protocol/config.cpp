@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
+#include "wire/codec.hpp"
 #include "wire/crypto.hpp"
 #include "wire/framing.hpp"
 
@@ -63,6 +66,36 @@ wire::Result<Cidr> parse_cidr(std::string_view s) {
 }
 
 Config Config::lan() { return Config{}; }
+
+size_t Config::alive_size(size_t meta_len) const {
+  const uint8_t vsn[6] = {kProtocolVersionMin, kProtocolVersionMax, protocol_version,
+                          delegate_protocol_min, delegate_protocol_max, delegate_protocol_version};
+  wire::Alive a{0xffffffffu, name, wire::Bytes(16, 0xff), 0xffff, wire::Bytes(meta_len, 0xff),
+                wire::Bytes(vsn, vsn + 6)};
+  return wire::encode(a).size();
+}
+
+size_t Config::packet_room() const {
+  size_t overhead = wire::kCompoundHeaderOverhead + wire::kCompoundOverhead + wire::label_overhead(label);
+  if (!secret_key.empty() && gossip_verify_outgoing) overhead += wire::kEncryptOverhead;
+  const auto size = static_cast<size_t>(std::max(0, udp_buffer_size));
+  return size > overhead ? size - overhead : 0;
+}
+
+size_t Config::meta_max_size_fitting() const {
+  const size_t room = packet_room();
+  if (alive_size(0) > room) return 0;
+  size_t lo = 0, hi = static_cast<size_t>(kMetaMaxSizeCeiling);  // lo fits; find the largest
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo + 1) / 2;
+    if (alive_size(mid) <= room) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
 
 Config Config::wan() {
   Config c;
@@ -126,6 +159,22 @@ wire::Status Config::validate() const {
   // The smallest packet must hold a compound header and one small message; the largest must fit
   // a UDP datagram.
   if (udp_buffer_size < 64 || udp_buffer_size > 65507) return bad("udp_buffer_size: must be in [64, 65507]");
+  if (meta_max_size < 0 || meta_max_size > kMetaMaxSizeCeiling) {
+    return bad("meta_max_size: must be in [0, " + std::to_string(kMetaMaxSizeCeiling) + "]");
+  }
+  // Beyond memberlist's 512, the alive message that carries our metadata must fit one packet,
+  // or it could never be gossiped. (At 512 or less memberlist checks nothing, and neither do we.)
+  if (static_cast<size_t>(meta_max_size) > kMetaMaxSize) {
+    const size_t alive = alive_size(static_cast<size_t>(meta_max_size));
+    if (alive > packet_room()) {
+      return bad("meta_max_size: " + std::to_string(meta_max_size) + " bytes of metadata make an alive message of " +
+                 std::to_string(alive) + " bytes, over the " + std::to_string(packet_room()) +
+                 " one packet holds (udp_buffer_size " + std::to_string(udp_buffer_size) +
+                 " less label, encryption and compound overhead); with this udp_buffer_size, name, label and key "
+                 "meta_max_size can be at most " +
+                 std::to_string(meta_max_size_fitting()) + ", or raise udp_buffer_size (at most 65507)");
+    }
+  }
   if (delegate_protocol_min > delegate_protocol_max && delegate_protocol_max != 0) {
     return bad("delegate_protocol_min must not exceed delegate_protocol_max");
   }

@@ -19,7 +19,11 @@ using namespace std::chrono_literals;
 inline constexpr uint8_t kProtocolVersionMin = 1;
 inline constexpr uint8_t kProtocolVersion2Compatible = 2;
 inline constexpr uint8_t kProtocolVersionMax = 5;
+// memberlist's MetaMaxSize: the default for Config::meta_max_size.
 inline constexpr size_t kMetaMaxSize = 512;
+// The most Config::meta_max_size may be set to: a compound part holds at most 65535 bytes, and
+// an alive message must fit one UDP datagram (validate() checks the exact budget).
+inline constexpr int kMetaMaxSizeCeiling = 65535;
 
 // An IPv4 or IPv6 network for CIDRsAllowed.
 struct Cidr {
@@ -83,11 +87,27 @@ struct Config {
   Duration reconnect_timeout = 24h;
   // Concurrent inbound push/pulls served (memberlist: 128).
   int max_concurrent_push_pulls = 128;
+  // The most metadata this node's delegate may give (NodeMeta is asked with this limit and a
+  // longer answer is refused). memberlist's MetaMaxSize (512) by default; larger values are for
+  // clusters of libmemberlist nodes (docs/protocol.md "Metadata beyond 512 bytes"). At start
+  // the receive bound limits.max_meta is raised to at least this, so our own nodes with the same
+  // setting accept what we send. validate() refuses a value whose alive message could never fit
+  // a packet (udp_buffer_size less label, encryption and compound overhead).
+  int meta_max_size = static_cast<int>(kMetaMaxSize);
   wire::Limits limits;
 
   static Config lan();
   static Config wan();
   static Config local();
+
+  // Size of the alive message that announces this node with `meta_len` bytes of metadata,
+  // at its largest (IPv6 address, highest incarnation).
+  size_t alive_size(size_t meta_len) const;
+  // What one UDP packet holds for one message: udp_buffer_size less the label header, the
+  // encryption overhead (when a key is set) and memberlist's compound accounting.
+  size_t packet_room() const;
+  // The largest meta_max_size whose alive message fits packet_room() (0 if none does).
+  size_t meta_max_size_fitting() const;
 
   // Rejects a configuration a node cannot run with; the message names the field. Checked: a
   // name is set; protocol_version in [kProtocolVersionMin, kProtocolVersionMax]; label at most
@@ -96,7 +116,9 @@ struct Config {
   // dead_node_reclaim_time, queue_check_interval, reconnect_interval and reconnect_timeout >= 0;
   // indirect_checks and gossip_nodes >= 0; retransmit_mult, suspicion_mult,
   // suspicion_max_timeout_mult, awareness_max_multiplier, handoff_queue_depth and
-  // max_concurrent_push_pulls >= 1; udp_buffer_size in [64, 65507]; delegate_protocol_min <=
+  // max_concurrent_push_pulls >= 1; udp_buffer_size in [64, 65507]; meta_max_size in
+  // [0, kMetaMaxSizeCeiling] and, above 512, small enough that its alive message fits
+  // packet_room(); delegate_protocol_min <=
   // delegate_protocol_max (unless max is 0) and delegate_protocol_version within them; every
   // cidrs_allowed entry parses. Accepted on purpose: probe_timeout > probe_interval, as
   // memberlist accepts it (the direct wait then ends with the interval). Not checked: `limits`

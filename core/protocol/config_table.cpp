@@ -261,6 +261,10 @@ const std::array kTable{
              set_duration<&Config::reconnect_timeout>, get_duration<&Config::reconnect_timeout>},
     Property{"max_concurrent_push_pulls", "", PT::Int, "Inbound push/pulls served at once (memberlist: 128).",
              set_int<&Config::max_concurrent_push_pulls, 1, 65536>, get_int<&Config::max_concurrent_push_pulls>},
+    Property{"meta_max_size", "", PT::Int,
+             "Most metadata this node may have (bytes; memberlist: 512). Over 512 only for clusters of "
+             "libmemberlist nodes with the same setting; raises max_meta to match (docs/protocol.md).",
+             set_int<&Config::meta_max_size, 0, kMetaMaxSizeCeiling>, get_int<&Config::meta_max_size>},
     Property{"max_packet_decompressed", "", PT::Int, "Bound: decompressed size inside one UDP packet (bytes).",
              set_limit<&wire::Limits::max_packet_decompressed>, get_limit<&wire::Limits::max_packet_decompressed>},
     Property{"max_stream_decompressed", "", PT::Int, "Bound: decompressed size of a stream message (bytes).",
@@ -278,7 +282,7 @@ const std::array kTable{
     Property{"max_stream_memory", "", PT::Int,
              "Bound: memory the streams being read hold at once, buffered and decoded (bytes).",
              set_limit<&wire::Limits::max_stream_memory>, get_limit<&wire::Limits::max_stream_memory>},
-    Property{"max_meta", "", PT::Int, "Bound: metadata accepted from a peer (bytes).",
+    Property{"max_meta", "", PT::Int, "Bound: metadata accepted from a peer (bytes); at least meta_max_size.",
              set_limit<&wire::Limits::max_meta>, get_limit<&wire::Limits::max_meta>},
 };
 

@@ -163,13 +163,22 @@ wire::Status Node::start(Time now) {
   }
   s.vsn = {kProtocolVersionMin, kProtocolVersionMax, s.cfg.protocol_version, s.cfg.delegate_protocol_min,
            s.cfg.delegate_protocol_max, s.cfg.delegate_protocol_version};
+  const auto meta_max = static_cast<size_t>(s.cfg.meta_max_size);
+  // The receive bound covers what we send ourselves: nodes of ours with the same setting then
+  // accept each other's metadata (docs/protocol.md "Metadata beyond 512 bytes").
+  s.cfg.limits.max_meta = std::max(s.cfg.limits.max_meta, meta_max);
   Bytes meta;
   if (s.dg.delegate) {
-    meta = s.dg.delegate->node_meta(kMetaMaxSize);
-    if (meta.size() > kMetaMaxSize) {
-      return make_error(Errc::LimitExceeded, "node metadata is " + std::to_string(meta.size()) +
-                                                 " bytes; at most " + std::to_string(kMetaMaxSize) + " are allowed");
-    }
+    meta = s.dg.delegate->node_meta(meta_max);
+    if (meta.size() > meta_max) return s.meta_too_large(meta.size());
+  }
+  if (meta_max > kMetaMaxSize) {
+    s.log(LogLevel::Warn, [&] {
+      return "meta_max_size is " + std::to_string(meta_max) + ", over memberlist's " + std::to_string(kMetaMaxSize) +
+             ": metadata over " + std::to_string(kMetaMaxSize) +
+             " bytes is accepted by memberlist (Go) nodes but only by libmemberlist nodes whose meta_max_size "
+             "or max_meta is at least as large (docs/protocol.md)";
+    });
   }
   s.started = true;
   // setAlive: incarnation 1, bootstrap.
@@ -460,10 +469,12 @@ OpId Node::update_node(Time now, Duration timeout) {
   }
   Bytes meta;
   if (s.dg.delegate) {
-    meta = s.dg.delegate->node_meta(kMetaMaxSize);
-    if (meta.size() > kMetaMaxSize) {
-      s.done(op, make_error(Errc::LimitExceeded, "node metadata is " + std::to_string(meta.size()) +
-                                                     " bytes; at most 512 are allowed"));
+    const auto meta_max = static_cast<size_t>(s.cfg.meta_max_size);
+    meta = s.dg.delegate->node_meta(meta_max);
+    if (meta.size() > meta_max) {
+      auto err = s.meta_too_large(meta.size());
+      s.log(LogLevel::Error, [&] { return "UpdateNode refused: " + err.message; });
+      s.done(op, std::move(err));
       return op;
     }
   }

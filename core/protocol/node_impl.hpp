@@ -44,6 +44,8 @@ inline constexpr size_t kUserMsgOverhead = 1;
 // memberlist before v0.2.4 (v0.1.5 included) mis-splits compounds of more than 127 parts (its
 // length check is computed in uint8), so we never send more, though newer nodes accept 255.
 inline constexpr size_t kMaxCompoundParts = 127;
+// The largest UDP payload over IPv4 (65535 less the IP and UDP headers).
+inline constexpr size_t kMaxDatagram = 65507;
 inline constexpr Time kNever = Time::max();
 inline constexpr uint32_t kMaxIncarnation = 0xFFFFFFFF;  // incarnations are uint32 on the wire
 
@@ -268,6 +270,13 @@ struct Node::Impl {
   wire::Status names_ok(const Endpoint &to) const;
 
   size_t packet_budget() const;
+
+  // The refusal of metadata over meta_max_size (start, update_node).
+  wire::Error meta_too_large(size_t got) const {
+    std::string msg = "node metadata is " + std::to_string(got) + " bytes; at most " +
+                      std::to_string(cfg.meta_max_size) + " are allowed (meta_max_size)";
+    return make_error(Errc::LimitExceeded, std::move(msg));
+  }
 
   // Broadcasts for one packet. System and user messages share the budget fairly: when both
   // have more than fits, each gets at least half (so a flood of one cannot starve the other);

@@ -16,6 +16,13 @@ wire::Status Node::Impl::send_raw(const Endpoint &to, ByteView payload) {
   }
   auto pkt = wire::encode_packet(payload, o);
   if (!pkt) return pkt.error();
+  // A message that even alone (send_parts never puts a part over the budget in a compound) is
+  // larger than any UDP datagram can never be delivered; say so here rather than as a socket error.
+  if (pkt->size() > kMaxDatagram) {
+    return make_error(Errc::LimitExceeded, "a packet of " + std::to_string(pkt->size()) + " bytes (a " +
+                                               std::to_string(payload.size()) + "-byte message) is over the " +
+                                               std::to_string(kMaxDatagram) + " a UDP datagram holds; not sent");
+  }
   ++m.udp_sent;
   m.udp_sent_bytes += pkt->size();
   effects.emplace_back(SendPacket{to, std::move(pkt.value())});

@@ -52,6 +52,21 @@ Result<CompoundParts> split_compound(ByteView in) {
     out.parts.push_back(in.subspan(pos, len));
     pos += len;
   }
+  // Bytes left after the last announced part: never produced by make_compound nor by any
+  // memberlist sender that stays within the format. An older memberlist writes uint8(count) and
+  // uint16(length) unchecked, so more than 255 parts wrap the count (the parts then start inside
+  // the rest of the length table) and a part over 65535 bytes wraps its length; both leave
+  // trailing bytes, and the parts found are garbage. memberlist ignores the rest; we refuse the
+  // whole compound, naming the figures.
+  if (!out.truncated && pos != in.size()) {
+    const size_t announced = pos - (1 + 2 * n);
+    return make_error(Errc::Malformed,
+                      "compound: " + std::to_string(n) + " parts announce " + std::to_string(announced) + " bytes but " +
+                          std::to_string(in.size() - (1 + 2 * n)) + " follow the length table (" +
+                          std::to_string(in.size() - pos) +
+                          " trailing): the sender wrapped a part count over 255 or a part length over 65535 "
+                          "(hashicorp/memberlist #239, #260); the whole compound is dropped");
+  }
   return out;
 }
 

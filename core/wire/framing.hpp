@@ -18,7 +18,10 @@ struct CompoundParts {
   std::vector<ByteView> parts;  // views into the input
   size_t truncated = 0;         // parts announced but cut off (memberlist logs and drops them)
 };
-// `in` starts after the 07 type byte.
+// `in` starts after the 07 type byte. Parts cut off at the end are counted in `truncated` (as
+// memberlist does); bytes left over after the last announced part fail the whole compound
+// (Malformed): that is what an old memberlist sends when a count over 255 or a length over
+// 65535 wrapped, and none of its parts can be trusted.
 Result<CompoundParts> split_compound(ByteView in);
 // memberlist's packing accounting (not the real header size, which is 2 + 2n).
 inline constexpr size_t kCompoundHeaderOverhead = 2;

@@ -32,7 +32,7 @@ typedef struct node {
   int joins, leaves, updates;
   int leave_state[MAX_NODES]; /* 1 + ml_state_t of the last leave event about node-i */
   int best_effort_msgs, reliable_msgs;
-  uint8_t meta[600];
+  uint8_t meta[2048]; /* up to meta_max_size beyond 512 (test_features) */
   size_t meta_len; /* written by the test thread only while it waits in ml_memberlist_update_node */
   int frees;       /* user_free calls for this node's registrations */
 } node_t;

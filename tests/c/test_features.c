@@ -5,7 +5,10 @@
  *   exchange large compressible messages (packets and streams) intact both ways.
  * - Key rotation while running: a 3-node cluster on key A installs key B everywhere, makes it
  *   primary, removes A, and keeps working; a newcomer with only A is kept out, one with B joins.
- *   (test_encryption covers the keyring API itself and a wrong key at join.) */
+ *   (test_encryption covers the keyring API itself and a wrong key at join.)
+ * - Metadata beyond 512 bytes (meta_max_size): two nodes set to 1200 carry 1000 bytes each way
+ *   and an update to 1200; 1201 is refused (ML_ERR_TOO_LARGE); bad values of the key and a
+ *   value no packet could carry are refused with a message; the default stays at 512. */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers.h"
 
@@ -198,11 +201,110 @@ static void test_key_rotation_while_running(void **state) {
   for (i = N - 1; i >= 0; --i) stop_node(&n[i]);
 }
 
+/* Does `who` hold `name` with metadata of `len` bytes, all `fill`? */
+typedef struct {
+  ml_memberlist_t *who;
+  const char *name;
+  size_t len;
+  uint8_t fill;
+} meta_cond_t;
+static int has_meta(void *arg) {
+  meta_cond_t *c = (meta_cond_t *)arg;
+  ml_members_t *list = NULL;
+  size_t i, j, len = 0;
+  int found = 0;
+  if (ml_memberlist_members(c->who, &list) != ML_OK) return 0;
+  for (i = 0; i < ml_members_count(list); ++i) {
+    const ml_member_t *m = ml_members_get(list, i);
+    const uint8_t *meta = ml_member_meta(m, &len);
+    if (strcmp(ml_member_name(m), c->name) != 0 || len != c->len) continue;
+    found = 1;
+    for (j = 0; j < len; ++j) found = found && meta[j] == c->fill;
+  }
+  ml_members_destroy(list);
+  return found;
+}
+
+static void test_meta_beyond_512(void **state) {
+  node_t n[2], d;
+  char err[512];
+  ml_config_t *cfg;
+  ml_memberlist_t *ml = NULL;
+  meta_cond_t mc;
+  int i;
+  (void)state;
+
+  for (i = 0; i < 2; ++i) {
+    cfg = fast_config(&n[i], i, NULL);
+    assert_int_equal(ml_config_set(cfg, "meta_max_size", "1200", err, sizeof err), ML_OK);
+    memset(n[i].meta, 'a' + i, sizeof n[i].meta);
+    n[i].meta_len = 1000;
+    start_node(&n[i], NULL, cfg);
+  }
+  join_node(&n[1], &n[0]);
+  wait_members(n, 2, 2);
+  mc.who = n[1].ml;
+  mc.name = "node-0";
+  mc.len = 1000;
+  mc.fill = 'a';
+  assert_true(wait_until(has_meta, &mc, 10000));
+  mc.who = n[0].ml;
+  mc.name = "node-1";
+  mc.fill = 'b';
+  assert_true(wait_until(has_meta, &mc, 10000));
+
+  /* Up to the setting: gossiped. One byte more: refused, nothing changes. */
+  n[0].meta_len = 1200;
+  assert_int_equal(ml_memberlist_update_node(n[0].ml, scaled_ms(5000)), ML_OK);
+  mc.who = n[1].ml;
+  mc.name = "node-0";
+  mc.len = 1200;
+  mc.fill = 'a';
+  assert_true(wait_until(has_meta, &mc, 10000));
+  n[0].meta_len = 1201;
+  assert_int_equal(ml_memberlist_update_node(n[0].ml, 1000), ML_ERR_TOO_LARGE);
+  n[0].meta_len = 1200;
+
+  /* Bad values of the key, each with a message. */
+  assert_int_equal(ml_config_create(&cfg, ML_PRESET_LAN), ML_OK);
+  err[0] = '\0';
+  assert_int_not_equal(ml_config_set(cfg, "meta_max_size", "65536", err, sizeof err), ML_OK);
+  assert_true(strlen(err) > 0);
+  err[0] = '\0';
+  assert_int_not_equal(ml_config_set(cfg, "meta_max_size", "big", err, sizeof err), ML_OK);
+  assert_true(strlen(err) > 0);
+  assert_int_not_equal(ml_config_set(cfg, "meta_max_size", "-1", err, sizeof err), ML_OK);
+  assert_int_equal(ml_config_get(cfg, "meta_max_size", err, sizeof err, NULL), ML_OK);
+  assert_string_equal(err, "512");
+  ml_config_destroy(cfg);
+
+  /* A value whose alive message no 1400-byte packet holds: refused at create, saying why. */
+  cfg = fast_config(&d, 5, NULL);
+  assert_int_equal(ml_config_set(cfg, "meta_max_size", "60000", err, sizeof err), ML_OK);
+  err[0] = '\0';
+  assert_int_equal(ml_memberlist_create(&ml, NULL, cfg, err, sizeof err), ML_ERR_INVALID_CONFIG);
+  assert_non_null(strstr(err, "meta_max_size: 60000 bytes of metadata make an alive message of"));
+  assert_non_null(strstr(err, "udp_buffer_size"));
+  ml_config_destroy(cfg);
+
+  /* The default is memberlist's 512: 600 bytes of metadata are refused at create. */
+  cfg = fast_config(&d, 5, NULL);
+  d.meta_len = 600;
+  err[0] = '\0';
+  assert_int_equal(ml_memberlist_create(&ml, NULL, cfg, err, sizeof err), ML_ERR_TOO_LARGE);
+  assert_non_null(strstr(err, "node metadata is 600 bytes; at most 512 are allowed"));
+  ml_config_destroy(cfg);
+
+  stop_node(&n[1]);
+  stop_node(&n[0]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_labels_keep_clusters_apart),
       cmocka_unit_test(test_compression_on_and_off),
       cmocka_unit_test(test_key_rotation_while_running),
+      cmocka_unit_test(test_meta_beyond_512),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,14 +80,74 @@ TEST(Compound, MalformedInputIsReportedNotFatal) {
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->parts.size(), 2u);
   EXPECT_EQ(t->truncated, 1u);
+  // Bytes after the last part: refused whole (memberlist ignores them; see OldSenderWraps...).
   auto trailing = split_compound(hex("01 0001 aa ffff"));
-  ASSERT_TRUE(trailing.ok());
-  EXPECT_EQ(trailing->parts.size(), 1u);
+  ASSERT_FALSE(trailing.ok());
+  EXPECT_EQ(trailing.error().code, Errc::Malformed);
+  EXPECT_NE(trailing.error().message.find("2 trailing"), std::string::npos) << trailing.error().message;
+  EXPECT_TRUE(split_compound(hex("00")).ok());  // no parts, nothing left over: empty, as in memberlist
   // 200 parts: the length table is 400 bytes (memberlist < v0.2.4 got this wrong in uint8 math).
   auto many = make_compound(std::vector<Bytes>(200, hex("0b81a55365714e6f07")));
   PacketContents pc = unpack_payload(*many, Limits{});
   EXPECT_EQ(pc.messages.size(), 200u);
   EXPECT_TRUE(pc.errors.empty());
+}
+
+namespace {
+// What memberlist's makeCompoundMessage writes for any input: uint8(count), uint16(length) per
+// part, the parts. Over 255 parts the count wraps; over 65535 bytes a length wraps.
+Bytes unchecked_compound(const std::vector<Bytes> &parts) {
+  Bytes out{static_cast<uint8_t>(MsgType::Compound), static_cast<uint8_t>(parts.size())};
+  for (const auto &p : parts) {
+    out.push_back(static_cast<uint8_t>(p.size() >> 8));
+    out.push_back(static_cast<uint8_t>(p.size()));
+  }
+  for (const auto &p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+}  // namespace
+
+// memberlist #239 / #260: a sender without our checks wraps the count byte past 255 parts and a
+// length past 65535 bytes. Every such compound leaves bytes after the parts it announces, so the
+// receiver refuses it whole, with the figures, instead of decoding slices of the length table.
+TEST(Compound, OldSenderWrapsAreRefusedWholeWithTheFigures) {
+  const Bytes ping = hex("0b81a55365714e6f07");
+  for (const size_t n : {256u, 300u, 511u}) {
+    SCOPED_TRACE(n);
+    const Bytes wrapped = unchecked_compound(std::vector<Bytes>(n, ping));
+    auto split = split_compound(ByteView(wrapped).subspan(1));
+    ASSERT_FALSE(split.ok());
+    EXPECT_EQ(split.error().code, Errc::Malformed);
+    EXPECT_NE(split.error().message.find("compound: " + std::to_string(n % 256) + " parts announce"),
+              std::string::npos)
+        << split.error().message;
+    PacketContents pc = unpack_payload(wrapped, Limits{});
+    EXPECT_TRUE(pc.messages.empty());  // nothing of it is taken
+    ASSERT_EQ(pc.errors.size(), 1u);
+    EXPECT_NE(pc.errors[0].message.find("over 255"), std::string::npos) << pc.errors[0].message;
+  }
+  // 255 parts is the most the format holds, and it is whole.
+  PacketContents full = unpack_payload(unchecked_compound(std::vector<Bytes>(255, ping)), Limits{});
+  EXPECT_EQ(full.messages.size(), 255u);
+  EXPECT_TRUE(full.errors.empty());
+  // A part of 70,000 bytes: its length wraps to 4,464 and 65,536 bytes are left over. Such a
+  // payload only arrives compressed (a datagram holds 65,507 bytes), so go through compress too.
+  Bytes big(70000, 0);
+  big[0] = static_cast<uint8_t>(MsgType::User);
+  const Bytes wrapped = unchecked_compound({ping, big});
+  auto split = split_compound(ByteView(wrapped).subspan(1));
+  ASSERT_FALSE(split.ok());
+  EXPECT_NE(split.error().message.find("(65536 trailing)"), std::string::npos) << split.error().message;
+  Bytes compressed{static_cast<uint8_t>(MsgType::Compress)};
+  const Bytes body = compress_payload(wrapped);
+  compressed.insert(compressed.end(), body.begin(), body.end());
+  PacketContents pc = unpack_payload(compressed, Limits{});
+  EXPECT_TRUE(pc.messages.empty());
+  ASSERT_EQ(pc.errors.size(), 1u);
+  EXPECT_EQ(pc.errors[0].code, Errc::Malformed);
+  // Our own builder refuses both rather than wrap.
+  EXPECT_FALSE(make_compound(std::vector<Bytes>(256, ping)).ok());
+  EXPECT_FALSE(make_compound(std::vector<Bytes>{ping, big}).ok());
 }
 
 TEST(Crc, StripsVerifiesAndPassesThrough) {

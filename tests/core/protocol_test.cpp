@@ -424,6 +424,178 @@ struct Stopper : protocol::Delegate {
 };
 }  // namespace
 
+// memberlist #239 / #260: a compound whose count wrapped past 255 (an older sender's
+// makeCompoundMessage) is dropped whole, counted in packets_dropped and logged with the sender
+// and the figures; the node carries on with the next packet.
+TEST(Hostile, WrappedCompoundCountIsDroppedWholeCountedAndLogged) {
+  Watched w;
+  std::vector<Bytes> parts(300, user("x"));
+  Bytes wrapped{static_cast<uint8_t>(wire::MsgType::Compound), static_cast<uint8_t>(parts.size())};
+  for (const auto &p : parts) {
+    wrapped.push_back(0);
+    wrapped.push_back(static_cast<uint8_t>(p.size()));
+  }
+  for (const auto &p : parts) wrapped.insert(wrapped.end(), p.begin(), p.end());
+  w.node->handle_packet(w.now, kPeer, wrapped);
+  EXPECT_TRUE(w.journal.seen.empty());
+  EXPECT_EQ(w.node->metrics().packets_dropped, 1u);
+  EXPECT_EQ(w.logger.count(protocol::LogLevel::Warn,
+                           "memberlist: Dropped a message from=10.0.0.9:5555: compound: 44 parts announce 88 bytes"),
+            1u)
+      << w.logger.dump();
+  w.node->handle_packet(w.now, kPeer, compound({user("after")}));
+  EXPECT_EQ(w.journal.seen, (std::vector<std::string>{"user after"}));
+}
+
+// A message that, framed, no UDP datagram can hold is refused with the sizes, not handed to the
+// socket; one that compresses below the limit goes.
+TEST(Hostile, PacketOverAUdpDatagramIsRefusedWithTheSizes) {
+  Config c = named(Config::lan());
+  c.enable_compression = false;
+  Watched w(c);
+  Bytes noise(70000);
+  for (size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<uint8_t>((i * 2654435761u) >> 13);
+  auto st = w.node->send_best_effort(w.now, kPeer, noise);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, wire::Errc::LimitExceeded);
+  EXPECT_NE(st.error().message.find("a packet of 70001 bytes (a 70001-byte message) is over the 65507"),
+            std::string::npos)
+      << st.error().message;
+  EXPECT_TRUE(w.node->take_effects().empty());
+  EXPECT_EQ(w.node->metrics().udp_sent, 0u);
+  Watched z;  // compression on (the default): 70,000 zeros shrink to a few hundred bytes
+  EXPECT_TRUE(z.node->send_best_effort(z.now, kPeer, Bytes(70000, 0)).ok());
+}
+
+namespace {
+struct MetaJournal : Journal {
+  Bytes meta;
+  size_t asked = 0;
+  Bytes node_meta(size_t limit) override {
+    asked = limit;
+    return meta;
+  }
+};
+}  // namespace
+
+// meta_max_size: memberlist's 512 by default; the delegate is asked with it, metadata over it
+// is refused at start and at update with the sizes, and the receive bound rises to match.
+TEST(Meta, MetaMaxSizeSetsTheLocalLimitAndRaisesTheReceiveBound) {
+  const protocol::Time now = protocol::Time{} + 1h;
+  const protocol::Endpoint self{Bytes{10, 0, 0, 1}, 7946, "a"};
+  auto start = [&](Config c, MetaJournal &j, RecordingLogger &log) {
+    protocol::Delegates d;
+    d.delegate = &j;
+    d.events = &j;
+    d.logger = &log;
+    auto node = std::make_unique<protocol::Node>(std::move(c), self, d, 1, now);
+    auto st = node->start(now);
+    return std::make_pair(std::move(node), st.ok() ? std::string() : st.error().message);
+  };
+  {  // default: 512, as memberlist
+    MetaJournal j;
+    RecordingLogger log;
+    j.meta = Bytes(513, 1);
+    auto [node, err] = start(named(Config::lan()), j, log);
+    EXPECT_EQ(j.asked, 512u);
+    EXPECT_EQ(err, "node metadata is 513 bytes; at most 512 are allowed (meta_max_size)");
+    EXPECT_TRUE(log.lines.empty()) << log.dump();  // no warning at the default
+  }
+  Config c = named(Config::lan());
+  c.meta_max_size = 1200;
+  MetaJournal j;
+  RecordingLogger log;
+  j.meta = Bytes(1100, 1);
+  auto [node, err] = start(c, j, log);
+  ASSERT_EQ(err, "");
+  EXPECT_EQ(j.asked, 1200u);
+  EXPECT_EQ(log.count(protocol::LogLevel::Warn, "memberlist: meta_max_size is 1200, over memberlist's 512"), 1u)
+      << log.dump();
+  EXPECT_EQ(node->local_member().meta, j.meta);
+  // A peer's alive with 1,150 bytes of metadata is accepted (the receive bound rose to 1,200)...
+  wire::Alive a = alive_of("b", Bytes{10, 0, 0, 2}, 1);
+  a.meta = Bytes(1150, 2);
+  node->handle_packet(now, kPeer, wire::encode(a));
+  ASSERT_TRUE(node->member("b").has_value());
+  EXPECT_EQ(node->member("b")->meta.size(), 1150u);
+  // ... one with 1,201 is not.
+  wire::Alive big = alive_of("c", Bytes{10, 0, 0, 3}, 1);
+  big.meta = Bytes(1201, 3);
+  node->handle_packet(now, kPeer, wire::encode(big));
+  EXPECT_FALSE(node->member("c").has_value());
+  EXPECT_EQ(node->metrics().packets_dropped, 1u);
+  // update_node over the limit fails with the sizes; within it, it goes through.
+  (void)node->take_effects();
+  j.meta = Bytes(1201, 4);
+  const auto op = node->update_node(now, 1s);
+  std::string status;
+  for (auto &e : node->take_effects()) {
+    if (auto *d = std::get_if<protocol::OpDone>(&e); d && d->op == op) status = d->status.ok() ? "ok" : d->status.error().message;
+  }
+  EXPECT_EQ(status, "node metadata is 1201 bytes; at most 1200 are allowed (meta_max_size)");
+  EXPECT_EQ(node->local_member().meta.size(), 1100u);
+  // A larger max_meta is kept (meta_max_size only raises it).
+  Config wide = named(Config::lan());
+  wide.meta_max_size = 600;
+  wide.limits.max_meta = 4096;
+  MetaJournal j2;
+  RecordingLogger log2;
+  auto [node2, err2] = start(wide, j2, log2);
+  ASSERT_EQ(err2, "");
+  a.meta = Bytes(3000, 2);
+  node2->handle_packet(now, kPeer, wire::encode(a));
+  ASSERT_TRUE(node2->member("b").has_value());
+  EXPECT_EQ(node2->member("b")->meta.size(), 3000u);
+}
+
+// The ceiling: the alive message that carries the metadata must fit one packet.
+TEST(Meta, MetaMaxSizeThatCouldNeverBeSentIsRefused) {
+  auto with = [](auto edit) {
+    Config c = named(Config::lan());
+    edit(c);
+    return why(c);
+  };
+  EXPECT_EQ(with([](Config &c) { c.meta_max_size = 0; }), "");
+  EXPECT_EQ(with([](Config &c) { c.meta_max_size = 1200; }), "");
+  EXPECT_NE(with([](Config &c) { c.meta_max_size = -1; }).find("meta_max_size: must be in [0, 65535]"),
+            std::string::npos);
+  EXPECT_NE(with([](Config &c) { c.meta_max_size = 65536; }).find("meta_max_size: must be in [0, 65535]"),
+            std::string::npos);
+  Config c = named(Config::lan());
+  const size_t fit = c.meta_max_size_fitting();
+  EXPECT_GT(fit, 1300u);
+  EXPECT_LE(c.alive_size(fit), c.packet_room());
+  EXPECT_GT(c.alive_size(fit + 1), c.packet_room());
+  c.meta_max_size = static_cast<int>(fit);
+  EXPECT_EQ(why(c), "");
+  c.meta_max_size = static_cast<int>(fit + 1);
+  const std::string msg = why(c);
+  EXPECT_NE(msg.find("meta_max_size: " + std::to_string(fit + 1) + " bytes of metadata make an alive message of"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("can be at most " + std::to_string(fit)), std::string::npos) << msg;
+  // A label and a key take their share of the packet.
+  Config k = named(Config::lan());
+  k.label = std::string(100, 'l');
+  k.secret_key = Bytes(32, 1);
+  EXPECT_EQ(k.meta_max_size_fitting(), fit - 102 - 45);
+  // The largest packet leaves room for nearly 64 KiB, and no more.
+  Config wide = named(Config::lan());
+  wide.udp_buffer_size = 65507;
+  wide.meta_max_size = 65000;
+  EXPECT_EQ(why(wide), "");
+  wide.meta_max_size = 65535;
+  EXPECT_NE(why(wide).find("raise udp_buffer_size"), std::string::npos);
+  // Through the string key.
+  Config s = named(Config::lan());
+  ASSERT_TRUE(protocol::set_property(s, "meta_max_size", "2048").ok());
+  EXPECT_EQ(s.meta_max_size, 2048);
+  EXPECT_EQ(*protocol::get_property(s, "meta_max_size"), "2048");
+  EXPECT_FALSE(protocol::set_property(s, "meta_max_size", "65536").ok());
+  EXPECT_FALSE(protocol::set_property(s, "meta_max_size", "lots").ok());
+  EXPECT_EQ(*protocol::get_property(Config::lan(), "meta_max_size"), "512");
+}
+
 TEST(Handoff, NothingIsHandledAfterADelegateShutsTheNodeDown) {
   Stopper stopper;
   protocol::Delegates d;

@@ -454,6 +454,57 @@ TEST(Sim, MetadataUserMessagesAndEncryption) {
   }
 }
 
+// meta_max_size beyond memberlist's 512: nodes with the setting carry 1,000 bytes of metadata
+// at join (push/pull) and 1,300 after an update (an alive gossiped in a UDP packet of 1,400
+// bytes); an update beyond the setting is refused and changes nothing. A node left at the
+// default takes no part in it: it refuses the oversized metadata, as documented.
+TEST(Sim, MetadataBeyond512BytesWithMetaMaxSize) {
+  Cluster c(61);
+  Config cfg = lan();
+  cfg.meta_max_size = 1300;
+  std::vector<std::unique_ptr<Mailbox>> boxes;
+  for (int i = 0; i < 4; ++i) {
+    boxes.push_back(std::make_unique<Mailbox>());
+    boxes.back()->meta = Bytes(1000, static_cast<uint8_t>('a' + i));
+    protocol::Delegates d;
+    d.delegate = boxes.back().get();
+    c.add(cfg, d);
+  }
+  for (NodeId i = 1; i < 4; ++i) c.join(i, 0);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(4); }, join_bound(4, cfg)));
+  auto everyone_has = [&](NodeId who) {
+    for (NodeId i = 0; i < 4; ++i) {
+      auto m = c.sim.node(i).member(c.sim.endpoint(who).name);
+      if (!m || m->meta != boxes[who]->meta) return false;
+    }
+    return true;
+  };
+  for (NodeId i = 0; i < 4; ++i) EXPECT_TRUE(everyone_has(i)) << i;
+  // An update travels by gossip (push/pull is 30 s away): the alive fits a packet.
+  boxes[2]->meta = Bytes(1300, 'z');
+  const auto op = c.sim.node(2).update_node(c.sim.now(), 5s);
+  c.sim.flush(2);
+  ASSERT_TRUE(c.sim.run_until([&] { return everyone_has(2); }, 5s));
+  ASSERT_TRUE(c.sim.run_until([&] { return c.sim.completion(2, op).has_value(); }, 5s));
+  EXPECT_TRUE(c.sim.completion(2, op)->status.ok());
+  // Over the setting: refused, nothing sent.
+  boxes[2]->meta = Bytes(1301, 'y');
+  const auto over = c.sim.node(2).update_node(c.sim.now(), 5s);
+  c.sim.flush(2);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.sim.completion(2, over).has_value(); }, 5s));
+  ASSERT_FALSE(c.sim.completion(2, over)->status.ok());
+  EXPECT_EQ(c.sim.completion(2, over)->status.error().message,
+            "node metadata is 1301 bytes; at most 1300 are allowed (meta_max_size)");
+  boxes[2]->meta = Bytes(1300, 'z');
+  c.sim.run_for(2s);
+  EXPECT_TRUE(everyone_has(2));
+  // A node at the default (512) cannot take the others' metadata: it never learns them.
+  const NodeId plain = c.add(lan());
+  c.join(plain, 0);
+  c.sim.run_for(5s);
+  for (NodeId i = 0; i < 4; ++i) EXPECT_FALSE(c.sim.node(plain).member(c.sim.endpoint(i).name).has_value()) << i;
+}
+
 // A flood of user broadcasts must not starve membership gossip (and vice versa): with the node
 // queueing far more user data than packets can carry, a failure is still detected within the
 // same bound as in a quiet cluster, and user data still flows.

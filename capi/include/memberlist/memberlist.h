@@ -78,7 +78,7 @@ typedef int32_t ml_err_t;
 #define ML_ERR_NETWORK (-8)           /* bind, dial, read or write failed (a reliable send that timed out too) */
 #define ML_ERR_JOIN_FAILED (-9)       /* no node could be joined */
 #define ML_ERR_NOT_FOUND (-10)        /* no such member / key */
-#define ML_ERR_TOO_LARGE (-11)        /* metadata over 512 bytes, message over a bound */
+#define ML_ERR_TOO_LARGE (-11)        /* metadata over meta_max_size (512), message over a bound */
 #define ML_ERR_KEY (-12)              /* key size not 16/24/32, removing the primary key, ... */
 #define ML_ERR_NO_MEMORY (-13)
 #define ML_ERR_INTERNAL (-14)         /* a bug: please report it with the error text */

@@ -77,6 +77,10 @@ func applySettings(c *memberlist.Config, settings []string) error {
 // unknownKey explains a key that --set does not take.
 func unknownKey(key string) string {
 	switch {
+	case key == "meta_max_size":
+		// The agent builds against hashicorp/memberlist too (go.real.mod), whose Config has no
+		// such field; libmemberlist's Go package has Config.MetaMaxSize for programs.
+		return "not a memberlist.Config field in hashicorp/memberlist (libmemberlist's Go package: Config.MetaMaxSize; C API and Java: meta_max_size)"
 	case key == "lifeguard" || strings.HasPrefix(key, "reconnect_") || key == "max_concurrent_push_pulls" ||
 		strings.HasPrefix(key, "max_"):
 		return "not a memberlist.Config field (libmemberlist's C API and Java only)"

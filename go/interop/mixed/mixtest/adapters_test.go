@@ -23,6 +23,8 @@ type adapterVariant struct {
 	ImplFlags string
 	NoState   bool // memberlist.Node has no State (v0.1.5)
 	NoLabels  bool // Config has no Label (v0.1.5)
+	// Config.MetaMaxSize exists (libmemberlist only)
+	MetaMaxSize bool
 }
 
 var adapterVariants = []adapterVariant{
@@ -31,7 +33,7 @@ var adapterVariants = []adapterVariant{
 		Doc: "// Package ours is the adapter for libmemberlist's Go package (github.com/libmemberlist/libmemberlist/go),\n" +
 			"// the same code as the real-memberlist adapters with another import.",
 		Package: "ours", Import: `memberlist "github.com/libmemberlist/libmemberlist/go"`,
-		What: "libmemberlist", Kind: "libmemberlist",
+		What: "libmemberlist", Kind: "libmemberlist", MetaMaxSize: true,
 	},
 	{
 		File: "../v0.7.0/theirs.go",

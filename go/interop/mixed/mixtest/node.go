@@ -31,6 +31,9 @@ type Options struct {
 	AckPayload      []byte // PingDelegate.AckPayload
 	// PushPullInterval overrides DefaultLocalConfig's 15 s (for periodic push/pull).
 	PushPullInterval time.Duration
+	// MetaMaxSize sets libmemberlist's Config.MetaMaxSize; memberlist has no such field and
+	// ignores it (its limit is the constant 512).
+	MetaMaxSize int
 }
 
 // Member is one entry of a node's member list.

@@ -31,6 +31,7 @@ func Run(t *testing.T, ours, theirs Impl) {
 		fn   func(t *testing.T, a, b Impl)
 	}{
 		{"JoinMetaUpdate", joinMetaUpdate},
+		{"LongMetaFromOurs", longMetaFromOurs},
 		{"UserMessages", userMessages},
 		{"Broadcasts", broadcasts},
 		{"PushPullState", pushPullState},
@@ -194,6 +195,40 @@ func joinMetaUpdate(t *testing.T, A, B Impl) {
 	allSee(t, []Node{a, b, c}, "a", "b", "c")
 	if m, _ := Find(c, "b"); m.Meta != "meta-b2" {
 		t.Errorf("c learned b's meta %q, want meta-b2", m.Meta)
+	}
+}
+
+// Metadata over 512 bytes from a libmemberlist node with MetaMaxSize 1200 (docs/protocol.md,
+// "Metadata beyond 512 bytes"): memberlist checks no peer's metadata length, so the real node
+// stores 1,000 bytes at join (push/pull) and 1,200 after an update (a gossiped alive), and
+// reports both to its delegate.
+func longMetaFromOurs(t *testing.T, A, B Impl) {
+	long := func(c byte, n int) []byte { return bytes.Repeat([]byte{c}, n) }
+	opts := func(impl Impl, name string) Options {
+		o := Options{Name: name, Meta: []byte("meta-" + name)}
+		if impl.Kind == "libmemberlist" {
+			o.MetaMaxSize, o.Meta = 1200, long('m', 1000)
+		}
+		return o
+	}
+	a := start(t, A, opts(A, "a"))
+	b := start(t, B, opts(B, "b"))
+	join(t, b, a)
+	allSee(t, []Node{a, b}, "a", "b")
+	ours, theirs := a, b
+	if A.Kind != "libmemberlist" {
+		ours, theirs = b, a
+	}
+	if len(ours.Self().Meta) != 1000 {
+		t.Fatalf("%s has %d bytes of metadata, want 1000", ours.Name(), len(ours.Self().Meta))
+	}
+	waitEvent(t, theirs, "join", ours.Name(), string(long('m', 1000)), converge)
+	if err := ours.SetMeta(long('u', 1200), 5*time.Second); err != nil {
+		t.Fatalf("%s UpdateNode with 1200 bytes: %v", ours.Name(), err)
+	}
+	waitEvent(t, theirs, "update", ours.Name(), string(long('u', 1200)), converge)
+	if m, _ := Find(theirs, ours.Name()); m.Meta != string(long('u', 1200)) {
+		t.Errorf("%s (%s) lists %d bytes of %s's metadata, want 1200", theirs.Name(), theirs.Kind(), len(m.Meta), ours.Name())
 	}
 }
 

@@ -75,6 +75,7 @@ func New(o mixtest.Options) (mixtest.Node, error) {
 	c.BindPort, c.AdvertisePort = 0, 0
 	c.Label = o.Label
 	c.EnableCompression = o.Compression
+	c.MetaMaxSize = o.MetaMaxSize
 	if o.ProtocolVersion != 0 {
 		c.ProtocolVersion = o.ProtocolVersion
 	}

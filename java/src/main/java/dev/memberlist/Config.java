@@ -247,6 +247,12 @@ public final class Config {
     public Builder reconnectTimeout(Duration v) { return set("reconnect_timeout", v); }
     /** Inbound push/pulls served at once. */
     public Builder maxConcurrentPushPulls(int v) { return set("max_concurrent_push_pulls", v); }
+    /**
+     * Most metadata this node may have (bytes; default 512, memberlist's MetaMaxSize). Over 512
+     * only for clusters whose libmemberlist nodes all set it; raises {@link #maxMeta} to match.
+     * Refused when the alive message could not fit one {@link #udpBufferSize} packet.
+     */
+    public Builder metaMaxSize(int bytes) { return set("meta_max_size", bytes); }
     // Bounds on what a peer may make this node decode or buffer (bytes, or node states).
     public Builder maxPacketDecompressed(long bytes) { return set("max_packet_decompressed", bytes); }
     public Builder maxStreamDecompressed(long bytes) { return set("max_stream_decompressed", bytes); }

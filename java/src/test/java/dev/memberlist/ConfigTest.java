@@ -93,6 +93,7 @@ class ConfigTest {
     t.add(typed("reconnect_interval", b -> b.reconnectInterval(Duration.ZERO), "0s"));
     t.add(typed("reconnect_timeout", b -> b.reconnectTimeout(Duration.ofHours(2)), "2h0m0s"));
     t.add(typed("max_concurrent_push_pulls", b -> b.maxConcurrentPushPulls(16), "16"));
+    t.add(typed("meta_max_size", b -> b.metaMaxSize(1200), "1200"));
     t.add(typed("max_packet_decompressed", b -> b.maxPacketDecompressed(2_000_000), "2000000"));
     t.add(typed("max_stream_decompressed", b -> b.maxStreamDecompressed(3_000_000), "3000000"));
     t.add(typed("max_encrypted_stream", b -> b.maxEncryptedStream(4_000_000), "4000000"));
@@ -150,6 +151,19 @@ class ConfigTest {
         assertThrows(MemberlistException.class, () -> Config.lan().secretKey(new byte[5])).code());
     assertEquals(MemberlistException.BAD_VALUE,
         assertThrows(MemberlistException.class, () -> Config.lan().probeInterval(Duration.ofSeconds(-1))).code());
+  }
+
+  @Test
+  void metaMaxSizeOutOfRangeOrTooLargeForAPacketIsRefused() {
+    assertEquals(MemberlistException.BAD_VALUE,
+        assertThrows(MemberlistException.class, () -> Config.lan().metaMaxSize(65536)).code());
+    assertEquals(MemberlistException.BAD_VALUE,
+        assertThrows(MemberlistException.class, () -> Config.lan().metaMaxSize(-1)).code());
+    Config c = TestSupport.fast("meta", "127.0.0.1").metaMaxSize(60000).build();
+    MemberlistException e = assertThrows(MemberlistException.class, c::validate);
+    assertEquals(MemberlistException.INVALID_CONFIG, e.code());
+    assertTrue(e.getMessage().contains("meta_max_size"), e.getMessage());
+    TestSupport.fast("meta", "127.0.0.1").metaMaxSize(1200).build().validate();
   }
 
   @Test
