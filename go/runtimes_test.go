@@ -515,22 +515,30 @@ func (d *mergeShutdown) NotifyMerge([]*Node) error {
 	return nil
 }
 
-// TestSharedRuntimesShutdownOnLoopThread: the last node of a shared runtime shuts down from a
-// delegate on that runtime's loop thread; the runtime is destroyed from another thread.
-func TestSharedRuntimesShutdownOnLoopThread(t *testing.T) {
+// privateAndShared starts a node on a private runtime (other) and a peer of it, configured by
+// set, alone on a shared runtime (m).
+func privateAndShared(t *testing.T, set func(*Config)) (other, m *Memberlist) {
+	t.Helper()
 	useSharedRuntimes(t, 0)
-	other := create(t, testConfig(t)) // private: it joins the node below
+	other = create(t, testConfig(t))
 	if err := SetSharedRuntimes(1); err != nil {
 		t.Fatal(err)
 	}
 	c := testConfig(t)
-	d := &mergeShutdown{}
-	c.Merge = d
-	m := createPeer(t, other, c)
-	d.self.Store(m)
+	set(c)
+	m = createPeer(t, other, c)
 	if m.rt == nil {
 		t.Fatal("not on a shared runtime")
 	}
+	return other, m
+}
+
+// TestSharedRuntimesShutdownOnLoopThread: the last node of a shared runtime shuts down from a
+// delegate on that runtime's loop thread; the runtime is destroyed from another thread.
+func TestSharedRuntimesShutdownOnLoopThread(t *testing.T) {
+	d := &mergeShutdown{}
+	other, m := privateAndShared(t, func(c *Config) { c.Merge = d })
+	d.self.Store(m)
 	offLoop := destroysOffLoop.Load()
 	_, _ = other.Join([]string{joinAddr(m)}) // m's NotifyMerge runs for the push/pull
 	waitFor(t, "NotifyMerge to shut its node down", func() (bool, string) {
@@ -545,19 +553,9 @@ func TestSharedRuntimesShutdownOnLoopThread(t *testing.T) {
 // TestSharedRuntimesShutdownLastFromNotifyMsg: the last node of a shared runtime shuts itself
 // down from NotifyMsg, so the runtime is destroyed on one of its own notification threads.
 func TestSharedRuntimesShutdownLastFromNotifyMsg(t *testing.T) {
-	useSharedRuntimes(t, 0)
-	other := create(t, testConfig(t)) // private: it sends the message
-	if err := SetSharedRuntimes(1); err != nil {
-		t.Fatal(err)
-	}
-	c := testConfig(t)
 	d := &msgDelegate{}
-	c.Delegate = d
-	m := createPeer(t, other, c)
+	other, m := privateAndShared(t, func(c *Config) { c.Delegate = d })
 	d.self.Store(m)
-	if m.rt == nil {
-		t.Fatal("not on a shared runtime")
-	}
 	if _, err := other.Join([]string{joinAddr(m)}); err != nil {
 		t.Fatal(err)
 	}
