@@ -9,6 +9,7 @@
 
 #include "wire/bytes.hpp"
 #include "wire/error.hpp"
+#include "wire/framing.hpp"
 #include "wire/limits.hpp"
 
 namespace memberlist::protocol {
@@ -60,6 +61,8 @@ struct Config {
   bool gossip_verify_incoming = true;
   bool gossip_verify_outgoing = true;
   bool enable_compression = true;
+  // What enable_compression sends (grafana/memberlist's CompressionAlgorithm); LZW as memberlist.
+  wire::Compression compression = wire::Compression::Lzw;
   wire::Bytes secret_key;              // 16, 24 or 32 bytes, or empty
 
   uint8_t delegate_protocol_version = 0;

@@ -149,6 +149,19 @@ wire::Status set_secret_key(Config &c, std::string_view v) {
 }
 std::string get_secret_key(const Config &c) { return wire::to_hex(c.secret_key); }
 
+wire::Status set_compression(Config &c, std::string_view v) {
+  const std::string_view t = trim(v);
+  if (t == "lzw" || t.empty()) {
+    c.compression = wire::Compression::Lzw;
+  } else if (t == "snappy") {
+    c.compression = wire::Compression::Snappy;
+  } else {
+    return bad("compression_algorithm lzw or snappy", v);
+  }
+  return Ok{};
+}
+std::string get_compression(const Config &c) { return c.compression == wire::Compression::Snappy ? "snappy" : "lzw"; }
+
 wire::Status set_cidrs(Config &c, std::string_view v) {
   std::vector<std::string> out;
   while (!trim(v).empty()) {
@@ -225,8 +238,13 @@ const std::array kTable{
              get_bool<&Config::gossip_verify_incoming>},
     Property{"gossip_verify_outgoing", "GossipVerifyOutgoing", PT::Bool, "With encryption: encrypt output.",
              set_bool<&Config::gossip_verify_outgoing>, get_bool<&Config::gossip_verify_outgoing>},
-    Property{"enable_compression", "EnableCompression", PT::Bool, "LZW-compress packets (when smaller) and streams.",
+    Property{"enable_compression", "EnableCompression", PT::Bool,
+             "Compress packets (when smaller) and streams, with compression_algorithm.",
              set_bool<&Config::enable_compression>, get_bool<&Config::enable_compression>},
+    Property{"compression_algorithm", "", PT::String,
+             "What enable_compression sends: lzw (every memberlist) or snappy (grafana/memberlist's "
+             "CompressionAlgorithm, and ours); both are always accepted.",
+             set_compression, get_compression},
     Property{"secret_key", "SecretKey", PT::Bin, "AES key (16, 24 or 32 bytes, hex or base64); empty = none.",
              set_secret_key, get_secret_key},
     Property{"delegate_protocol_version", "DelegateProtocolVersion", PT::Int, "Application protocol version.",

@@ -9,6 +9,7 @@ wire::Status Node::Impl::send_raw(const Endpoint &to, ByteView payload) {
   wire::PacketOut o;
   o.label = cfg.label;
   o.compress = cfg.enable_compression;
+  o.compression = cfg.compression;
   if (const auto *r = to.name.empty() ? nullptr : members.find(to.name); r && r->vsn[1] >= 5) o.crc = true;
   if (encryption_on() && cfg.gossip_verify_outgoing) {
     o.keyring = &keyring;
@@ -94,6 +95,7 @@ wire::Result<Bytes> Node::Impl::frame_stream(ByteView msg, bool dialer) {
   o.label = cfg.label;
   o.write_label_header = dialer;
   o.compress = cfg.enable_compression;
+  o.compression = cfg.compression;
   if (encryption_on() && cfg.gossip_verify_outgoing) {
     o.keyring = &keyring;
     o.encryption_version = wire::encryption_version_for(cfg.protocol_version);

@@ -4,6 +4,7 @@
 
 #include "wire/codec.hpp"
 #include "wire/lzw.hpp"
+#include "wire/snappy.hpp"
 #include "wire/messages.hpp"
 
 namespace memberlist::wire {
@@ -70,10 +71,10 @@ Result<CompoundParts> split_compound(ByteView in) {
   return out;
 }
 
-Bytes compress_payload(ByteView payload) {
+Bytes compress_payload(ByteView payload, Compression algo) {
   Compress c;
-  c.algo = 0;
-  c.buf = lzw_compress(payload);
+  c.algo = static_cast<uint8_t>(algo);
+  c.buf = algo == Compression::Snappy ? snappy_compress(payload) : lzw_compress(payload);
   return encode(c);
 }
 
@@ -81,11 +82,15 @@ Result<Bytes> decompress_payload(ByteView in, size_t max_out, const Limits &limi
   Compress c;
   size_t off = 0;
   if (auto st = decode_body(in, &off, c, limits); !st) return st.error();
-  if (c.algo != 0) {
-    return make_error(Errc::Unsupported, "compress: unknown algorithm " + std::to_string(c.algo));
-  }
   static const Bytes empty;
-  return lzw_decompress(c.buf ? *c.buf : empty, max_out);
+  const Bytes &buf = c.buf ? *c.buf : empty;
+  switch (c.algo) {
+    case static_cast<uint8_t>(Compression::Lzw): return lzw_decompress(buf, max_out);
+    case static_cast<uint8_t>(Compression::Snappy): return snappy_decompress(buf, max_out);
+    default:
+      return make_error(Errc::Unsupported,
+                        "compress: unknown algorithm " + std::to_string(c.algo) + " (0 = LZW and 1 = Snappy are known)");
+  }
 }
 
 uint32_t crc32_ieee(ByteView b) {

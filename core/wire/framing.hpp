@@ -27,9 +27,12 @@ Result<CompoundParts> split_compound(ByteView in);
 inline constexpr size_t kCompoundHeaderOverhead = 2;
 inline constexpr size_t kCompoundOverhead = 2;
 
-// ---- compress (type 9): 09 | msgpack {Algo: 0, Buf: lzw(payload)}
-Bytes compress_payload(ByteView payload);
-// `in` starts after the 09 type byte. max_out bounds the decompressed size.
+// ---- compress (type 9): 09 | msgpack {Algo, Buf}: Algo 0 = LZW (every memberlist), 1 = Snappy's
+// block format (grafana/memberlist's CompressionAlgorithmSnappy; hashicorp/memberlist refuses it).
+enum class Compression : uint8_t { Lzw = 0, Snappy = 1 };
+Bytes compress_payload(ByteView payload, Compression algo = Compression::Lzw);
+// `in` starts after the 09 type byte. max_out bounds the decompressed size. Both algorithms are
+// accepted whatever this node sends.
 Result<Bytes> decompress_payload(ByteView in, size_t max_out, const Limits &limits);
 
 // ---- CRC (type 12): 0c | crc32be(payload) | payload

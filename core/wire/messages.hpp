@@ -126,7 +126,7 @@ struct UserMsgHeader {        // TCP user message header
 };
 
 struct Compress {             // type 9
-  uint8_t algo = 0;           // Algo: 0 = LZW, the only one
+  uint8_t algo = 0;           // Algo: 0 = LZW, 1 = Snappy (grafana/memberlist)
   OptBytes buf;               // Buf
   bool operator==(const Compress &) const = default;
 };

@@ -10,7 +10,7 @@ Result<Bytes> encode_packet(ByteView payload, const PacketOut &opts) {
   Bytes buf;
   ByteView cur = payload;
   if (opts.compress) {
-    Bytes c = compress_payload(payload);
+    Bytes c = compress_payload(payload, opts.compression);
     if (c.size() < payload.size()) {
       buf = std::move(c);
       cur = buf;

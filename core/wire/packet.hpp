@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "wire/bytes.hpp"
+#include "wire/framing.hpp"
 #include "wire/crypto.hpp"
 #include "wire/error.hpp"
 #include "wire/limits.hpp"
@@ -16,6 +17,7 @@ namespace memberlist::wire {
 struct PacketOut {
   std::string_view label;            // "" = no label header
   bool compress = false;             // wrap in compress, only if that is strictly smaller
+  Compression compression = Compression::Lzw;
   bool crc = false;                  // destination known with PMax >= 5
   const Keyring *keyring = nullptr;  // encrypt with the primary when non-null and non-empty
   uint8_t encryption_version = 1;

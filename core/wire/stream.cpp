@@ -47,7 +47,7 @@ Result<Bytes> encode_stream(ByteView message, const StreamOut &opts) {
   Bytes buf;
   ByteView cur = message;
   if (opts.compress) {
-    buf = compress_payload(message);
+    buf = compress_payload(message, opts.compression);
     cur = buf;
   }
   if (opts.keyring && !opts.keyring->empty()) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "wire/bytes.hpp"
+#include "wire/framing.hpp"
 #include "wire/codec.hpp"
 #include "wire/crypto.hpp"
 #include "wire/error.hpp"
@@ -26,6 +27,7 @@ struct StreamOut {
   std::string_view label;            // written as a header only when write_label_header
   bool write_label_header = true;    // the dialer writes it; replies never carry one
   bool compress = false;             // always applied when set (unlike UDP)
+  Compression compression = Compression::Lzw;
   const Keyring *keyring = nullptr;  // encrypt with the primary when non-null and non-empty
   uint8_t encryption_version = 1;
   std::optional<Nonce> nonce;        // tests only

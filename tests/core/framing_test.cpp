@@ -9,6 +9,8 @@
 #include "wire/framing.hpp"
 #include "wire/lzw.hpp"
 #include "wire/packet.hpp"
+#include "wire/snappy.hpp"
+#include "wire/stream.hpp"
 
 using namespace memberlist::wire;
 using memberlist::test::hex;
@@ -54,6 +56,138 @@ TEST(Lzw, DecompressionIsBounded) {
   EXPECT_LT(bomb.size(), 200000u);
   EXPECT_EQ(lzw_decompress(bomb, 1u << 20).error().code, Errc::LimitExceeded);
   EXPECT_EQ(lzw_decompress(bomb, 10u << 20)->size(), 10u << 20);
+}
+
+namespace {
+#include "snappy_go_long.inc"
+
+// The input of kGoSnappyLongHex: 70,000 bytes, so Go's encoder wrote two blocks and copies of
+// every form it uses.
+Bytes snappy_long_input() {
+  const std::string pat = "memberlist gossip ";
+  Bytes b(70000);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<uint8_t>(pat[i % pat.size()] ^ static_cast<uint8_t>(i / 4096));
+  return b;
+}
+}  // namespace
+
+// What golang/snappy (grafana/memberlist's Snappy) writes, we read.
+TEST(Snappy, DecodesGoEncoderOutput) {
+  EXPECT_EQ(*snappy_decompress(hex("00"), 0), Bytes{});
+  EXPECT_EQ(*snappy_decompress(hex("010061"), 1), to_bytes("a"));
+  EXPECT_EQ(*snappy_decompress(hex("4d14616c697665202e0600146e6f64652d310907003209070433202e2100090c4e2700"), 77),
+            to_bytes("alive alive alive node-1 node-2 node-3 alive alive alive node-1 node-2 node-3"));
+  EXPECT_EQ(*snappy_decompress(hex("ac020000fe0100fe0100fe0100fe0100aa0100"), 300), Bytes(300, 0));
+  const Bytes go_long = hex(kGoSnappyLongHex);
+  auto out = snappy_decompress(go_long, 70000);
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_EQ(*out, snappy_long_input());
+}
+
+TEST(Snappy, RoundTripsAndCompresses) {
+  for (size_t n : {0u, 1u, 7u, 8u, 100u, 4096u, 70000u, 300000u}) {
+    for (int alphabet : {1, 2, 16, 256}) {
+      Bytes in = random_bytes(n, static_cast<uint32_t>(n * 17 + alphabet), alphabet);
+      Bytes c = snappy_compress(in);
+      auto out = snappy_decompress(c, n);
+      ASSERT_TRUE(out.ok()) << n << "/" << alphabet << ": " << out.error().to_string();
+      EXPECT_EQ(*out, in) << n << "/" << alphabet;
+      if (alphabet == 1 && n >= 4096) {
+        EXPECT_LT(c.size(), n / 16) << n;  // one repeated byte: copies of 64
+      }
+      if (alphabet == 256) {
+        EXPECT_LE(c.size(), n + n / 6 + 8) << n;  // incompressible: bounded growth
+      }
+    }
+  }
+  const Bytes long_in = snappy_long_input();
+  EXPECT_EQ(*snappy_decompress(snappy_compress(long_in), long_in.size()), long_in);
+  // Long runs: copies split into pieces of at most 64 with the last piece at least 4.
+  for (size_t n : {64u + 8u, 65u + 8u, 67u + 8u, 68u + 8u, 131u + 8u, 5000u}) {
+    const Bytes in(n, 'x');
+    EXPECT_EQ(*snappy_decompress(snappy_compress(in), n), in) << n;
+  }
+}
+
+TEST(Snappy, RejectsBadStreams) {
+  EXPECT_EQ(snappy_decompress({}, 10).error().code, Errc::Truncated);                  // no length
+  EXPECT_EQ(snappy_decompress(hex("80"), 10).error().code, Errc::Truncated);           // length cut
+  EXPECT_EQ(snappy_decompress(hex("ffffffffff01"), 1u << 30).error().code, Errc::Malformed);  // 6-byte varint
+  EXPECT_EQ(snappy_decompress(hex("ffffffff1f"), SIZE_MAX).error().code, Errc::Malformed);    // over 2^32-1
+  EXPECT_EQ(snappy_decompress(hex("05 0c 6162"), 5).error().code, Errc::Truncated);    // literal of 4, 2 given
+  EXPECT_EQ(snappy_decompress(hex("02 0c 61626364"), 2).error().code, Errc::Malformed);  // literal overruns
+  EXPECT_EQ(snappy_decompress(hex("05 f0"), 5).error().code, Errc::Truncated);         // 1-byte literal length cut
+  EXPECT_EQ(snappy_decompress(hex("05 00 61 0100"), 5).error().code, Errc::Malformed);  // copy offset 0
+  EXPECT_EQ(snappy_decompress(hex("05 00 61 0102"), 5).error().code, Errc::Malformed);  // offset 2 > 1 written
+  EXPECT_EQ(snappy_decompress(hex("05 00 61 02"), 5).error().code, Errc::Truncated);    // 2-byte offset cut
+  EXPECT_EQ(snappy_decompress(hex("05 00 61 03 0100"), 5).error().code, Errc::Truncated);  // 4-byte offset cut
+  EXPECT_EQ(snappy_decompress(hex("05 00 61 01"), 5).error().code, Errc::Truncated);    // 1-byte offset cut
+  EXPECT_EQ(snappy_decompress(hex("03 00 61 0501"), 3).error().code, Errc::Malformed);  // copy of 5 overruns 3
+  EXPECT_EQ(snappy_decompress(hex("05 00 61"), 5).error().code, Errc::Truncated);       // 1 of 5 bytes
+  // An overlapping copy repeats: 'a' then copy(offset 1, length 4) = "aaaaa".
+  EXPECT_EQ(*snappy_decompress(hex("05 00 61 0101"), 5), to_bytes("aaaaa"));
+  // Every cut of a valid stream fails cleanly.
+  const Bytes c = snappy_compress(to_bytes("hello hello hello hello hello"));
+  for (size_t cut = 0; cut < c.size(); ++cut) EXPECT_FALSE(snappy_decompress(ByteView(c).first(cut), 100).ok()) << cut;
+}
+
+TEST(Snappy, DecompressionIsBoundedBeforeAllocating) {
+  // Six bytes announcing 4 GiB - 1: refused on the length alone.
+  EXPECT_EQ(snappy_decompress(hex("ffffffff0f 00"), 1u << 20).error().code, Errc::LimitExceeded);
+  const Bytes bomb = snappy_compress(Bytes(10u << 20, 0));
+  EXPECT_LT(bomb.size(), 600000u);
+  EXPECT_EQ(snappy_decompress(bomb, 1u << 20).error().code, Errc::LimitExceeded);
+  EXPECT_EQ(snappy_decompress(bomb, 10u << 20)->size(), 10u << 20);
+}
+
+// The compress wrapper carries Algo 1 for Snappy; both algorithms are read, others refused.
+TEST(Snappy, CompressWrapperCarriesTheAlgorithm) {
+  const Bytes msg = to_bytes("alive alive alive alive alive alive alive alive alive alive");
+  for (Compression algo : {Compression::Lzw, Compression::Snappy}) {
+    const Bytes wrapped = compress_payload(msg, algo);  // 09 + body
+    ASSERT_EQ(wrapped[0], static_cast<uint8_t>(MsgType::Compress));
+    const ByteView body = ByteView(wrapped).subspan(1);
+    Compress c;
+    size_t off = 0;
+    ASSERT_TRUE(decode_body(body, &off, c, Limits{}).ok());
+    EXPECT_EQ(c.algo, static_cast<uint8_t>(algo));
+    EXPECT_EQ(*decompress_payload(body, msg.size(), Limits{}), msg);
+    EXPECT_EQ(decompress_payload(body, msg.size() - 1, Limits{}).error().code, Errc::LimitExceeded);
+  }
+  Compress other;
+  other.algo = 2;
+  other.buf = Bytes{0};
+  Bytes enc = encode(other);
+  auto r = decompress_payload(ByteView(enc).subspan(1), 100, Limits{});
+  EXPECT_EQ(r.error().code, Errc::Unsupported);
+  EXPECT_NE(r.error().to_string().find("1 = Snappy"), std::string::npos) << r.error().to_string();
+}
+
+// The packet and stream pipelines send the configured algorithm.
+TEST(Snappy, PacketAndStreamSendTheConfiguredAlgorithm) {
+  const Bytes payload = encode_message(Message{UserMsg{Bytes(400, 'z')}});
+  PacketOut po;
+  po.compress = true;
+  po.compression = Compression::Snappy;
+  auto pkt = encode_packet(payload, po);
+  ASSERT_TRUE(pkt.ok());
+  ASSERT_EQ((*pkt)[0], static_cast<uint8_t>(MsgType::Compress));
+  Compress c;
+  size_t off = 0;
+  ASSERT_TRUE(decode_body(ByteView(*pkt).subspan(1), &off, c, Limits{}).ok());
+  EXPECT_EQ(c.algo, 1);
+  PacketContents pc = unpack_payload(*pkt, Limits{});
+  ASSERT_EQ(pc.messages.size(), 1u);
+
+  StreamOut so;
+  so.compress = true;
+  so.compression = Compression::Snappy;
+  auto st = encode_stream(payload, so);
+  ASSERT_TRUE(st.ok());
+  ASSERT_EQ((*st)[0], static_cast<uint8_t>(MsgType::Compress));
+  off = 0;
+  ASSERT_TRUE(decode_body(ByteView(*st).subspan(1), &off, c, Limits{}).ok());
+  EXPECT_EQ(c.algo, 1);
 }
 
 TEST(Compound, BuildsAndSplits) {

@@ -81,6 +81,9 @@ func unknownKey(key string) string {
 		// The agent builds against hashicorp/memberlist too (go.real.mod), whose Config has no
 		// such field; libmemberlist's Go package has Config.MetaMaxSize for programs.
 		return "not a memberlist.Config field in hashicorp/memberlist (libmemberlist's Go package: Config.MetaMaxSize; C API and Java: meta_max_size)"
+	case key == "compression_algorithm":
+		// Same reason: grafana/memberlist's field, which hashicorp/memberlist lacks.
+		return "not a memberlist.Config field in hashicorp/memberlist (libmemberlist's Go package and grafana/memberlist: Config.CompressionAlgorithm; C API and Java: compression_algorithm)"
 	case key == "lifeguard" || strings.HasPrefix(key, "reconnect_") || key == "max_concurrent_push_pulls" ||
 		strings.HasPrefix(key, "max_"):
 		return "not a memberlist.Config field (libmemberlist's C API and Java only)"
