@@ -85,8 +85,14 @@ type Config struct {
 	GossipVerifyIncoming bool
 	GossipVerifyOutgoing bool
 
-	// EnableCompression: LZW-compress packets (when smaller) and streams.
+	// EnableCompression: compress packets (when smaller) and streams, with CompressionAlgorithm.
 	EnableCompression bool
+
+	// CompressionAlgorithm (grafana/memberlist's, not in hashicorp/memberlist): what
+	// EnableCompression sends. "" or CompressionAlgorithmLZW is what every memberlist reads;
+	// CompressionAlgorithmSnappy only grafana/memberlist and libmemberlist nodes read, so set
+	// it only when every node of the cluster is one of those. Both are always accepted.
+	CompressionAlgorithm CompressionAlgorithm
 
 	// SecretKey (16, 24 or 32 bytes) turns on encryption; Create adds it to Keyring (building
 	// one when Keyring is nil) and makes it the primary key.
@@ -172,6 +178,18 @@ func ParseCIDRs(v []string) ([]net.IPNet, error) {
 	return nets, errs
 }
 
+// CompressionAlgorithm selects what Config.EnableCompression sends (grafana/memberlist's type,
+// with its names and values).
+type CompressionAlgorithm string
+
+const (
+	// CompressionAlgorithmLZW is memberlist's LZW, the default, read by every memberlist.
+	CompressionAlgorithmLZW CompressionAlgorithm = "lzw"
+	// CompressionAlgorithmSnappy is Snappy's block format, read by grafana/memberlist and
+	// libmemberlist but not hashicorp/memberlist.
+	CompressionAlgorithmSnappy CompressionAlgorithm = "snappy"
+)
+
 // DefaultLANConfig is memberlist's LAN preset (also libmemberlist's ML_PRESET_LAN).
 func DefaultLANConfig() *Config {
 	hostname, _ := os.Hostname()
@@ -198,6 +216,7 @@ func DefaultLANConfig() *Config {
 		GossipVerifyIncoming:    true,
 		GossipVerifyOutgoing:    true,
 		EnableCompression:       true,
+		CompressionAlgorithm:    CompressionAlgorithmLZW,
 		DNSConfigPath:           "/etc/resolv.conf",
 		HandoffQueueDepth:       1024,
 		UDPBufferSize:           1400,
@@ -313,6 +332,7 @@ func (c *Config) entries() []configEntry {
 		{"gossip_verify_incoming", "GossipVerifyIncoming", b(c.GossipVerifyIncoming)},
 		{"gossip_verify_outgoing", "GossipVerifyOutgoing", b(c.GossipVerifyOutgoing)},
 		{"enable_compression", "EnableCompression", b(c.EnableCompression)},
+		{"compression_algorithm", "CompressionAlgorithm", string(c.CompressionAlgorithm)},
 		{"delegate_protocol_version", "DelegateProtocolVersion", i(int(c.DelegateProtocolVersion))},
 		{"delegate_protocol_min", "DelegateProtocolMin", i(int(c.DelegateProtocolMin))},
 		{"delegate_protocol_max", "DelegateProtocolMax", i(int(c.DelegateProtocolMax))},

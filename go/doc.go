@@ -113,6 +113,10 @@
 //     value lets NodeMeta return that much, for clusters whose libmemberlist nodes all set it.
 //     memberlist nodes accept such metadata from peers; libmemberlist nodes left at 512 drop it
 //     (docs/protocol.md, "Metadata beyond 512 bytes").
+//   - Config.CompressionAlgorithm is an addition from grafana/memberlist, with its names and
+//     values: CompressionAlgorithmLZW (the default) or CompressionAlgorithmSnappy, which only
+//     grafana/memberlist and libmemberlist nodes read. Both are always accepted, as the fork
+//     does; hashicorp/memberlist refuses Snappy (docs/protocol.md, "Snappy compression").
 //   - A nil argument returns an error where memberlist dereferences it and panics: Create(nil),
 //     SendBestEffort/SendReliable/SendToUDP/SendToTCP(nil, ...), SendTo(nil, ...),
 //     Ping(name, nil), NewNetTransport(nil). Likewise a TransmitLimitedQueue with a nil
