@@ -60,6 +60,20 @@ public final class Config {
     leaveTimeout = b.leaveTimeout;
   }
 
+  /** What compression sends (grafana/memberlist's CompressionAlgorithm); both are always read. */
+  public enum CompressionAlgorithm {
+    /** memberlist's LZW: the default, read by every memberlist. */
+    LZW("lzw"),
+    /** Snappy's block format: read by grafana/memberlist and libmemberlist, not hashicorp/memberlist. */
+    SNAPPY("snappy");
+
+    final String key;
+
+    CompressionAlgorithm(String key) {
+      this.key = key;
+    }
+  }
+
   /** memberlist's DefaultLANConfig. */
   public static Builder lan() {
     return new Builder(Preset.LAN);
@@ -226,6 +240,15 @@ public final class Config {
     public Builder gossipVerifyIncoming(boolean v) { return set("gossip_verify_incoming", v); }
     public Builder gossipVerifyOutgoing(boolean v) { return set("gossip_verify_outgoing", v); }
     public Builder enableCompression(boolean v) { return set("enable_compression", v); }
+    /**
+     * What {@link #enableCompression} sends: {@link CompressionAlgorithm#LZW} (the default, read
+     * by every memberlist) or {@link CompressionAlgorithm#SNAPPY} (read by grafana/memberlist and
+     * libmemberlist only). Both are always accepted.
+     */
+    public Builder compressionAlgorithm(CompressionAlgorithm algo) {
+      if (algo == null) throw new NullPointerException("algo");
+      return set("compression_algorithm", algo.key);
+    }
     /** AES key of 16, 24 or 32 bytes (a {@link #keyring} replaces it). */
     public Builder secretKey(byte[] key) { return set("secret_key", hex(key)); }
     public Builder delegateProtocolVersion(int v) { return set("delegate_protocol_version", v); }

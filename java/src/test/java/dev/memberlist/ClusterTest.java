@@ -194,4 +194,25 @@ class ClusterTest {
       assertEquals(Set.of(), r.wrongThread, r.name + " called back on the wrong thread");
     }
   }
+
+  /** A Snappy node and an LZW node form one cluster; streams and packets both ways arrive. */
+  @Test
+  void snappyAndLzwNodesInOneCluster() throws Exception {
+    Recorder snappy = new Recorder("snappy");
+    Recorder lzw = new Recorder("lzw");
+    nodes.add(Memberlist.create(fast(snappy.name, "127.0.0.31").delegate(snappy).events(snappy)
+        .compressionAlgorithm(Config.CompressionAlgorithm.SNAPPY).build()));
+    nodes.add(Memberlist.create(fast(lzw.name, "127.0.0.32").delegate(lzw).events(lzw).build()));
+    assertEquals(1, nodes.get(1).join(addr(nodes.get(0))));
+    waitUntil(WAIT, () -> nodes.stream().allMatch(m -> m.numMembers() == 2), () -> "both see 2");
+    String big = "compressible ".repeat(100);
+    nodes.get(0).sendReliable("lzw", ("s->l " + big).getBytes(StandardCharsets.UTF_8));
+    nodes.get(1).sendReliable("snappy", ("l->s " + big).getBytes(StandardCharsets.UTF_8));
+    waitUntil(WAIT, () -> lzw.messages.contains("s->l " + big), () -> "reliable snappy->lzw");
+    waitUntil(WAIT, () -> snappy.messages.contains("l->s " + big), () -> "reliable lzw->snappy");
+    waitUntil(WAIT, () -> {
+      nodes.get(0).sendBestEffort("lzw", ("be " + big).getBytes(StandardCharsets.UTF_8));
+      return lzw.messages.contains("be " + big);
+    }, () -> "best effort snappy->lzw");
+  }
 }
