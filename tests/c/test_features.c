@@ -1,8 +1,9 @@
 /* Labels, compression, and key rotation on a running cluster.
  * - Two clusters with different labels on one network (127.0.0.x) stay apart: a join across
  *   fails, a message across is dropped (counted), each cluster keeps exactly its own members.
- * - Compression on and off in one cluster: nodes with and without enable_compression join and
- *   exchange large compressible messages (packets and streams) intact both ways.
+ * - Compression on and off, LZW and Snappy in one cluster: a Snappy node, an LZW node and a
+ *   node without enable_compression join and exchange large compressible messages (packets and
+ *   streams) intact both ways; compression_algorithm refuses anything but lzw and snappy.
  * - Key rotation while running: a 3-node cluster on key A installs key B everywhere, makes it
  *   primary, removes A, and keeps working; a newcomer with only A is kept out, one with B joins.
  *   (test_encryption covers the keyring API itself and a wrong key at join.)
@@ -102,10 +103,19 @@ static void test_compression_on_and_off(void **state) {
   int i;
   (void)state;
 
-  /* node-0 and node-1 compress, node-2 does not: every pair must understand each other. */
+  /* node-0 compresses with Snappy, node-1 with LZW, node-2 not at all: every pair must
+   * understand each other. */
   for (i = 0; i < 3; ++i) {
+    char val[16];
     ml_config_t *cfg = fast_config(&n[i], i, NULL);
     assert_int_equal(ml_config_set(cfg, "enable_compression", i < 2 ? "true" : "false", err, sizeof err), ML_OK);
+    if (i == 0) {
+      assert_int_equal(ml_config_set(cfg, "compression_algorithm", "zstd", err, sizeof err), ML_ERR_BAD_VALUE);
+      assert_non_null(strstr(err, "lzw or snappy"));
+      assert_int_equal(ml_config_set(cfg, "compression_algorithm", "snappy", err, sizeof err), ML_OK);
+    }
+    assert_int_equal(ml_config_get(cfg, "compression_algorithm", val, sizeof val, NULL), ML_OK);
+    assert_string_equal(val, i == 0 ? "snappy" : "lzw");
     start_node(&n[i], NULL, cfg);
   }
   join_node(&n[1], &n[0]);
@@ -120,10 +130,13 @@ static void test_compression_on_and_off(void **state) {
   memcpy(big, "rl:", 3);
   assert_int_equal(ml_memberlist_send_reliable(n[0].ml, "node-2", big, sizeof big), ML_OK);
   assert_int_equal(ml_memberlist_send_reliable(n[2].ml, "node-1", big, sizeof big), ML_OK);
+  assert_int_equal(ml_memberlist_send_reliable(n[0].ml, "node-1", big, sizeof big), ML_OK);
+  assert_int_equal(ml_memberlist_send_reliable(n[1].ml, "node-0", big, sizeof big), ML_OK);
   wait_count(&n[2].best_effort_msgs, 1, 10000);
   wait_count(&n[0].best_effort_msgs, 1, 10000);
   wait_count(&n[2].reliable_msgs, 1, 10000);
-  wait_count(&n[1].reliable_msgs, 1, 10000);
+  wait_count(&n[1].reliable_msgs, 2, 10000);
+  wait_count(&n[0].reliable_msgs, 1, 10000);
 
   /* A metadata update from the plain node reaches the compressing ones (gossip + push/pull). */
   memcpy(n[2].meta, "plain", 5);
