@@ -12,7 +12,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the adapters from adapter.go.tmpl")
 
-// adapterVariant is what differs between the three node adapters.
+// adapterVariant is what differs between the node adapters.
 type adapterVariant struct {
 	File      string // relative to mixtest/
 	Doc       string
@@ -25,6 +25,8 @@ type adapterVariant struct {
 	NoLabels  bool // Config has no Label (v0.1.5)
 	// Config.MetaMaxSize exists (libmemberlist only)
 	MetaMaxSize bool
+	// Config.CompressionAlgorithm exists (libmemberlist, grafana/memberlist)
+	Snappy bool
 }
 
 var adapterVariants = []adapterVariant{
@@ -33,7 +35,14 @@ var adapterVariants = []adapterVariant{
 		Doc: "// Package ours is the adapter for libmemberlist's Go package (github.com/libmemberlist/libmemberlist/go),\n" +
 			"// the same code as the real-memberlist adapters with another import.",
 		Package: "ours", Import: `memberlist "github.com/libmemberlist/libmemberlist/go"`,
-		What: "libmemberlist", Kind: "libmemberlist", MetaMaxSize: true,
+		What: "libmemberlist", Kind: "libmemberlist", ImplFlags: ", Snappy: true", MetaMaxSize: true, Snappy: true,
+	},
+	{
+		File: "../grafana/theirs.go",
+		Doc: "// Package grafana runs real grafana/memberlist nodes (the fork Loki, Mimir and Tempo run through\n" +
+			"// dskit; replace in go.mod) in clusters with libmemberlist nodes (see ../mixtest).",
+		Package: "grafana", Import: `"github.com/hashicorp/memberlist"`,
+		What: "real grafana/memberlist", Kind: "grafana-memberlist", ImplFlags: ", Snappy: true", Snappy: true,
 	},
 	{
 		File: "../v0.7.0/theirs.go",
@@ -52,7 +61,7 @@ var adapterVariants = []adapterVariant{
 	},
 }
 
-// The three adapters are one template: a change made to one file and not the template (or the
+// The adapters are one template: a change made to one file and not the template (or the
 // other way round) fails here.
 func TestAdaptersMatchTemplate(t *testing.T) {
 	tmpl := template.Must(template.ParseFiles("adapter.go.tmpl"))

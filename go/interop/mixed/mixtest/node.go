@@ -34,6 +34,9 @@ type Options struct {
 	// MetaMaxSize sets libmemberlist's Config.MetaMaxSize; memberlist has no such field and
 	// ignores it (its limit is the constant 512).
 	MetaMaxSize int
+	// Snappy sets Config.CompressionAlgorithm to Snappy (with Compression; libmemberlist and
+	// grafana/memberlist only: the other adapters refuse it).
+	Snappy bool
 }
 
 // Member is one entry of a node's member list.
@@ -80,6 +83,8 @@ type Impl struct {
 	// Features this kind lacks.
 	NoLabels bool // memberlist < v0.3.0
 	NoCRC    bool // the CRC layer is only checked as a scenario where this kind speaks v5 too
+	// Features only some kinds have.
+	Snappy bool // Config.CompressionAlgorithm with Snappy (libmemberlist, grafana/memberlist)
 }
 
 // Event is one EventDelegate callback.

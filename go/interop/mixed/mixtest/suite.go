@@ -40,6 +40,7 @@ func Run(t *testing.T, ours, theirs Impl) {
 		{"Encryption", encryption},
 		{"Labels", labels},
 		{"Compression", compression},
+		{"Snappy", snappyCompression},
 		{"CRCProtocol5", crcProtocol5},
 		{"IPv6", ipv6},
 	}
@@ -203,6 +204,9 @@ func joinMetaUpdate(t *testing.T, A, B Impl) {
 // stores 1,000 bytes at join (push/pull) and 1,200 after an update (a gossiped alive), and
 // reports both to its delegate.
 func longMetaFromOurs(t *testing.T, A, B Impl) {
+	if A.Kind != "libmemberlist" && B.Kind != "libmemberlist" {
+		t.Skip("needs a libmemberlist node (Config.MetaMaxSize); -tags mlreal has none")
+	}
 	long := func(c byte, n int) []byte { return bytes.Repeat([]byte{c}, n) }
 	opts := func(impl Impl, name string) Options {
 		o := Options{Name: name, Meta: []byte("meta-" + name)}
@@ -454,6 +458,37 @@ func compression(t *testing.T, A, B Impl) {
 			allSee(t, []Node{a, b}, "a", "b")
 			sendBoth(t, a, b, 20000)
 			sendBoth(t, b, a, 20000)
+		})
+	}
+}
+
+// snappyCompression: a node sending Snappy (grafana/memberlist's CompressionAlgorithmSnappy) and
+// one sending LZW or Snappy read each other's packets and streams.
+func snappyCompression(t *testing.T, A, B Impl) {
+	if !A.Snappy || !B.Snappy {
+		t.Skip("needs Snappy on both kinds (libmemberlist, grafana/memberlist)")
+	}
+	for _, c := range []struct{ a, b bool }{{true, false}, {false, true}, {true, true}} {
+		t.Run(fmt.Sprintf("snappy-a=%v,snappy-b=%v", c.a, c.b), func(t *testing.T) {
+			a := start(t, A, Options{Name: "a", Compression: true, Snappy: c.a, Meta: []byte("m-a")})
+			b := start(t, B, Options{Name: "b", Compression: true, Snappy: c.b, Meta: []byte("m-b")})
+			join(t, b, a)
+			allSee(t, []Node{a, b}, "a", "b")
+			sendBoth(t, a, b, 20000)
+			sendBoth(t, b, a, 20000)
+			if err := a.SetMeta([]byte("m-a2"), converge); err != nil {
+				t.Fatal(err)
+			}
+			if !WaitFor(converge, func() bool {
+				for _, m := range b.Members() {
+					if m.Name == "a" {
+						return m.Meta == "m-a2"
+					}
+				}
+				return false
+			}) {
+				t.Fatalf("b never saw a's new metadata: %v", b.Members())
+			}
 		})
 	}
 }

@@ -77,6 +77,9 @@ func New(o mixtest.Options) (mixtest.Node, error) {
 		return nil, fmt.Errorf("memberlist v0.1.5 has no labels")
 	}
 	c.EnableCompression = o.Compression
+	if o.Snappy {
+		return nil, fmt.Errorf("real memberlist v0.1.5 has no Snappy compression")
+	}
 	if o.ProtocolVersion != 0 {
 		c.ProtocolVersion = o.ProtocolVersion
 	}

@@ -75,6 +75,9 @@ func New(o mixtest.Options) (mixtest.Node, error) {
 	c.BindPort, c.AdvertisePort = 0, 0
 	c.Label = o.Label
 	c.EnableCompression = o.Compression
+	if o.Snappy {
+		return nil, fmt.Errorf("real memberlist v0.7.0 has no Snappy compression")
+	}
 	if o.ProtocolVersion != 0 {
 		c.ProtocolVersion = o.ProtocolVersion
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // Impl builds libmemberlist nodes.
-var Impl = mixtest.Impl{Kind: "libmemberlist", New: New}
+var Impl = mixtest.Impl{Kind: "libmemberlist", New: New, Snappy: true}
 
 type node struct {
 	ml   atomic.Pointer[memberlist.Memberlist]
@@ -75,6 +75,9 @@ func New(o mixtest.Options) (mixtest.Node, error) {
 	c.BindPort, c.AdvertisePort = 0, 0
 	c.Label = o.Label
 	c.EnableCompression = o.Compression
+	if o.Snappy {
+		c.CompressionAlgorithm = memberlist.CompressionAlgorithmSnappy
+	}
 	c.MetaMaxSize = o.MetaMaxSize
 	if o.ProtocolVersion != 0 {
 		c.ProtocolVersion = o.ProtocolVersion
