@@ -75,11 +75,16 @@ size_t Config::alive_size(size_t meta_len) const {
   return wire::encode(a).size();
 }
 
-size_t Config::packet_room() const {
-  size_t overhead = wire::kCompoundHeaderOverhead + wire::kCompoundOverhead + wire::label_overhead(label);
-  if (!secret_key.empty() && gossip_verify_outgoing) overhead += wire::kEncryptOverhead;
+size_t Config::packet_budget(bool encrypted) const {
+  size_t overhead = wire::kCompoundHeaderOverhead + wire::label_overhead(label);
+  if (encrypted && gossip_verify_outgoing) overhead += wire::kEncryptOverhead;
   const auto size = static_cast<size_t>(std::max(0, udp_buffer_size));
   return size > overhead ? size - overhead : 0;
+}
+
+size_t Config::packet_room() const {
+  const size_t budget = packet_budget(!secret_key.empty());
+  return budget > wire::kCompoundOverhead ? budget - wire::kCompoundOverhead : 0;
 }
 
 size_t Config::meta_max_size_fitting() const {

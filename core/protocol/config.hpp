@@ -106,8 +106,12 @@ struct Config {
   // Size of the alive message that announces this node with `meta_len` bytes of metadata,
   // at its largest (IPv6 address, highest incarnation).
   size_t alive_size(size_t meta_len) const;
-  // What one UDP packet holds for one message: udp_buffer_size less the label header, the
-  // encryption overhead (when a key is set) and memberlist's compound accounting.
+  // The bytes of one UDP packet left for a compound's parts: udp_buffer_size less memberlist's
+  // compound header accounting, the label header and, when `encrypted` (and outgoing
+  // encryption is on), the encryption overhead. The node's packing budget.
+  size_t packet_budget(bool encrypted) const;
+  // What one UDP packet holds for one message, judged before start (encrypted when a key is
+  // set): packet_budget less one part's compound accounting.
   size_t packet_room() const;
   // The largest meta_max_size whose alive message fits packet_room() (0 if none does).
   size_t meta_max_size_fitting() const;

@@ -38,12 +38,7 @@ wire::Status Node::Impl::names_ok(const Endpoint &to) const {
   return wire::Ok{};
 }
 
-size_t Node::Impl::packet_budget() const {
-  size_t overhead = kCompoundHeaderOverhead + wire::label_overhead(cfg.label);
-  if (encryption_on() && cfg.gossip_verify_outgoing) overhead += wire::kEncryptOverhead;
-  const auto size = static_cast<size_t>(cfg.udp_buffer_size);
-  return size > overhead ? size - overhead : 0;
-}
+size_t Node::Impl::packet_budget() const { return cfg.packet_budget(encryption_on()); }
 
 std::vector<Bytes> Node::Impl::take_broadcasts(size_t limit) {
   std::vector<Bytes> out;
