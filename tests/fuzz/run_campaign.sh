@@ -3,7 +3,7 @@
 # target, one target after another (-jobs 1), then a -merge=1 minimization into the
 # checked-in corpus tests/fuzz/corpus/<target>/ (files named regress-* are kept as they are).
 # The merge counts edges only (-use_counters=0), which keeps the corpus to a few hundred small
-# files per target; fuzz_lzw, whose code is small, keeps its hit-count features too.
+# files per target; fuzz_lzw and fuzz_snappy, whose code is small, keep their hit-count features too.
 #
 #   tests/fuzz/run_campaign.sh BUILD_DIR [SECONDS [TARGET...]]
 #
@@ -20,7 +20,7 @@ build=$(cd "$1" && pwd)
 seconds=${2:-600}
 shift $(($# < 2 ? $# : 2))
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_packet fuzz_stream fuzz_lzw fuzz_node fuzz_config)
+[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_packet fuzz_stream fuzz_lzw fuzz_snappy fuzz_node fuzz_config)
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
 work=$build/fuzz-campaign
@@ -57,7 +57,7 @@ for t in "${targets[@]}"; do
     mkdir -p "$dir/merged"
     (
       set -x
-      "$bin" -merge=1 $([[ $t == fuzz_lzw ]] || echo -use_counters=0) -max_len=$max_len -timeout=5 -rss_limit_mb=2048 "$dir/merged" "$committed" "$dir/corpus" "$seeds/$t"
+      "$bin" -merge=1 $([[ $t == fuzz_lzw || $t == fuzz_snappy ]] || echo -use_counters=0) -max_len=$max_len -timeout=5 -rss_limit_mb=2048 "$dir/merged" "$committed" "$dir/corpus" "$seeds/$t"
     ) > "$dir/merge.log" 2>&1
     grep -E 'MERGE-OUTER: [0-9]+ new files' "$dir/merge.log" || true
     find "$committed" -type f ! -name 'regress-*' -delete

@@ -4,7 +4,7 @@
 //   fuzz_seedgen OUTDIR [VECTORS.tsv...]
 //
 // Reads every given vector file (missing ones are skipped with a note), adds our encoder's
-// generate_vectors(), and writes OUTDIR/fuzz_packet, OUTDIR/fuzz_stream and OUTDIR/fuzz_lzw.
+// generate_vectors(), and writes OUTDIR/fuzz_packet, OUTDIR/fuzz_stream, OUTDIR/fuzz_lzw and OUTDIR/fuzz_snappy.
 // It also writes a few hand-built inputs (deep nesting, compression bombs, limit edges). Every
 // seed of a vector that should decode is run through the same configuration as the target and
 // checked against the vector's `expect`, so a wrong config mapping shows up here.
@@ -23,6 +23,7 @@
 #include "wire/codec.hpp"
 #include "wire/framing.hpp"
 #include "wire/lzw.hpp"
+#include "wire/snappy.hpp"
 #include "wire/packet.hpp"
 #include "wire/stream.hpp"
 
@@ -206,6 +207,7 @@ void seeds_from_vector(const fs::path &out, const std::string &origin, const Vec
       }
     } else {
       write_seed(out / "fuzz_lzw", base + ".lzw", lzw_compress(v.bytes));
+      write_seed(out / "fuzz_snappy", base + ".snappy", snappy_compress(v.bytes));
     }
     return;
   }
@@ -340,6 +342,12 @@ void handmade(const fs::path &out) {
   for (auto &b : noise) b = static_cast<uint8_t>((s = s * 1103515245u + 12345u) >> 16);
   write_seed(out / "fuzz_lzw", "hand.noise", lzw_compress(noise));
   write_seed(out / "fuzz_lzw", "hand.noise_raw", noise);
+  // Snappy: long copies (split into pieces of 64), overlapping copies, literals of every length
+  // form, random data.
+  write_seed(out / "fuzz_snappy", "hand.ramp", snappy_compress(ramp));
+  write_seed(out / "fuzz_snappy", "hand.run", snappy_compress(Bytes(300, 'a')));
+  write_seed(out / "fuzz_snappy", "hand.noise", snappy_compress(noise));
+  write_seed(out / "fuzz_snappy", "hand.noise_raw", noise);
 }
 
 }  // namespace
