@@ -113,6 +113,11 @@
 //     value lets NodeMeta return that much, for clusters whose libmemberlist nodes all set it.
 //     memberlist nodes accept such metadata from peers; libmemberlist nodes left at 512 drop it
 //     (docs/protocol.md, "Metadata beyond 512 bytes").
+//   - Config.ReclaimNameOnNewAddress is an addition (false keeps memberlist's behaviour): a
+//     node restarted under its name at a new address takes the name there at once when its old
+//     entry is dead, and after a ping to the old address goes unanswered (ProbeTimeout) when it
+//     is alive or suspect: NotifyLeave for the old incarnation, NotifyJoin for the new. An ack
+//     is memberlist's conflict (docs/protocol.md, "Name reuse with a new address").
 //   - A nil argument returns an error where memberlist dereferences it and panics: Create(nil),
 //     SendBestEffort/SendReliable/SendToUDP/SendToTCP(nil, ...), SendTo(nil, ...),
 //     Ping(name, nil), NewNetTransport(nil). Likewise a TransmitLimitedQueue with a nil
