@@ -353,7 +353,7 @@ void Node::Impl::check_old_address(Time now, const state::Member &r, wire::Alive
   if (auto st = send_raw(old, wire::encode(make_ping(seq, r.name_str()))); !st) {
     log(LogLevel::Error, [&] { return "Failed to send UDP ping: " + st.error().message; });
   }
-  name_checks.emplace(seq, NameCheck{a.node, old, now + cfg.probe_timeout, std::move(a)});
+  name_checks.emplace(seq, NameCheck{a.node, old, now + cfg.probe_timeout, std::move(a), r.incarnation});
 }
 
 void Node::Impl::name_check_answered(const NameCheck &c) {
@@ -379,6 +379,12 @@ void Node::Impl::name_check_answered(const NameCheck &c) {
 
 void Node::Impl::name_check_expired(Time now, NameCheck c) {
   state::Member *r = members.find(c.name);
+  // A newer alive from the old address came meanwhile (the holder refuted or updated): it is
+  // there, whatever became of our ping or its ack. That is an answer too.
+  if (r && r->state == NodeState::Alive && endpoint_of(*r) == c.old && r->incarnation > c.incarnation) {
+    name_check_answered(c);
+    return;
+  }
   if (r && !dead_or_left(r->state) && endpoint_of(*r) == c.old) {
     ++m.name_reclaimed;
     log(LogLevel::Info, [&] {

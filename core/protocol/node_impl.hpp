@@ -203,6 +203,7 @@ struct Node::Impl {
     Endpoint old;          // the address pinged (the one we hold for the name)
     Time deadline;         // probe_timeout after the ping
     wire::Alive pending;   // the newest alive from another address, applied when no ack came
+    uint32_t incarnation;  // the holder's when the check began
   };
   std::map<uint32_t, NameCheck> name_checks;
   // Where names moved away from, with the incarnation they had there: an alive from that

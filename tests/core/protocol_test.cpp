@@ -983,6 +983,22 @@ TEST(NameReuse, AnsweredPingIsAConflict) {
   EXPECT_EQ(r.pings().size(), 1u);
 }
 
+// The ping or its ack is lost, but while the check runs the holder refutes from its old address
+// (a newer alive from there): it is alive, so the claim is a conflict, not a move.
+TEST(NameReuse, ANewerAliveFromTheOldAddressDuringTheCheckIsAnAnswer) {
+  Reuse r;
+  r.alive("b", kOld, 3);
+  r.ev.seen.clear();
+  r.alive("b", kNew, 4);
+  ASSERT_EQ(r.pings().size(), 1u);
+  r.alive("b", kOld, 5);
+  r.advance(500ms);
+  EXPECT_EQ(r.node->member("b")->addr, kOld);
+  EXPECT_EQ(r.ev.seen, (std::vector<std::string>{"conflict b 10.0.0.2 10.0.0.3"}));
+  EXPECT_EQ(r.node->metrics().name_conflicts, 1u);
+  EXPECT_EQ(r.node->metrics().name_reclaimed, 0u);
+}
+
 // At most kMaxNameChecks checks at once: one more claim is refused (no ping), counted and logged;
 // when the checks end there is room again.
 TEST(NameReuse, PendingChecksAreBounded) {
