@@ -118,11 +118,14 @@ func diffReclaimNameOnNewAddress(t *testing.T) {
 		if n := m.NumMembers(); n != 3 {
 			t.Errorf("node %d: %d members, want 3", i, n)
 		}
-		want := []string{"join " + strconv.Itoa(int(oldPort)), "leave " + strconv.Itoa(int(oldPort)),
-			"join " + strconv.Itoa(int(newPort))}
-		if got := evs[i].events(); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("node %d: events %v, want %v", i, got, want)
-		}
+		// Events are delivered after the state changed (their own queue): wait for them too.
+		want := fmt.Sprint([]string{"join " + strconv.Itoa(int(oldPort)), "leave " + strconv.Itoa(int(oldPort)),
+			"join " + strconv.Itoa(int(newPort))})
+		ev := evs[i]
+		waitFor(t, fmt.Sprintf("node %d: events %s", i, want), func() (bool, string) {
+			got := fmt.Sprint(ev.events())
+			return got == want, got
+		})
 		if n := cfs[i].count(); n != 0 {
 			t.Errorf("node %d: %d conflicts reported", i, n)
 		}
