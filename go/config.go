@@ -137,6 +137,19 @@ type Config struct {
 	// DeadNodeReclaimTime: after this a dead node's name may come back from another address.
 	DeadNodeReclaimTime time.Duration
 
+	// ReclaimNameOnNewAddress (libmemberlist's, not in hashicorp/memberlist): lets a node that
+	// restarts under its name at a new address (a new pod, a new DHCP lease; memberlist #157)
+	// take the name there, where memberlist logs "Conflicting address" and refuses it. When
+	// the name's holder is dead (or left) the new address is taken at once, without waiting for
+	// DeadNodeReclaimTime. When it is alive or suspect, this node first pings the old address
+	// (the ping names the node, as probes do); no ack within ProbeTimeout means the old
+	// incarnation is gone: NotifyLeave for it, NotifyJoin at the new address. An ack means two
+	// live nodes claim the name: the conflict is reported as memberlist reports it (log,
+	// ConflictDelegate). false (the zero value) is memberlist's behaviour. Each node decides for
+	// itself: hashicorp/memberlist peers keep refusing until their own rules let them
+	// (docs/protocol.md, "Name reuse with a new address").
+	ReclaimNameOnNewAddress bool
+
 	// RequireNodeNames: refuse to send to an address without a node name.
 	RequireNodeNames bool
 
@@ -341,6 +354,7 @@ func (c *Config) entries() []configEntry {
 		{"udp_buffer_size", "UDPBufferSize", i(c.UDPBufferSize)},
 		{"meta_max_size", "MetaMaxSize", i(metaMax)},
 		{"dead_node_reclaim_time", "DeadNodeReclaimTime", d(c.DeadNodeReclaimTime)},
+		{"reclaim_name_on_new_address", "ReclaimNameOnNewAddress", b(c.ReclaimNameOnNewAddress)},
 		{"require_node_names", "RequireNodeNames", b(c.RequireNodeNames)},
 		{"cidrs_allowed", "CIDRsAllowed", strings.Join(cidrs, ",")},
 		{"queue_check_interval", "QueueCheckInterval", d(c.QueueCheckInterval)},

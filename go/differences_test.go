@@ -26,6 +26,7 @@ var differences = []struct {
 	{doc: "Leave after Shutdown returns an error", check: diffLeaveAfterShutdownAndLongMeta},
 	{doc: "Config.MetaMaxSize is an addition", check: diffMetaMaxSize},
 	{doc: "Config.CompressionAlgorithm is an addition", check: diffCompressionAlgorithm},
+	{doc: "Config.ReclaimNameOnNewAddress is an addition", check: diffReclaimNameOnNewAddress},
 	{doc: "A nil argument returns an error", check: diffNilArguments},
 	{doc: "SendReliable looks the node up by name", check: diffSendReliableByName},
 	{doc: "SendReliable's error says only what kind of failure it was", check: diffSendReliableErrorText},

@@ -117,6 +117,11 @@
 //     values: CompressionAlgorithmLZW (the default) or CompressionAlgorithmSnappy, which only
 //     grafana/memberlist and libmemberlist nodes read. Both are always accepted, as the fork
 //     does; hashicorp/memberlist refuses Snappy (docs/protocol.md, "Snappy compression").
+//   - Config.ReclaimNameOnNewAddress is an addition (false keeps memberlist's behaviour): a
+//     node restarted under its name at a new address takes the name there at once when its old
+//     entry is dead, and after a ping to the old address goes unanswered (ProbeTimeout) when it
+//     is alive or suspect: NotifyLeave for the old incarnation, NotifyJoin for the new. An ack
+//     is memberlist's conflict (docs/protocol.md, "Name reuse with a new address").
 //   - A nil argument returns an error where memberlist dereferences it and panics: Create(nil),
 //     SendBestEffort/SendReliable/SendToUDP/SendToTCP(nil, ...), SendTo(nil, ...),
 //     Ping(name, nil), NewNetTransport(nil). Likewise a TransmitLimitedQueue with a nil

@@ -97,6 +97,13 @@ struct Config {
   // setting accept what we send. validate() refuses a value whose alive message could never fit
   // a packet (udp_buffer_size less label, encryption and compound overhead).
   int meta_max_size = static_cast<int>(kMetaMaxSize);
+  // Name reuse with a new address (docs/protocol.md; memberlist #157). memberlist refuses an
+  // alive for a known name from another address ("Conflicting address") unless the holder left,
+  // or is dead and dead_node_reclaim_time has passed. With this on: a dead holder gives way at
+  // once; a live or suspect holder is pinged at its old address first (the ping names it, as a
+  // probe does), and gives way when no ack comes within probe_timeout; an ack is a real
+  // conflict, reported as memberlist reports it. Off by default (memberlist's behaviour).
+  bool reclaim_name_on_new_address = false;
   wire::Limits limits;
 
   static Config lan();

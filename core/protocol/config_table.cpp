@@ -283,6 +283,11 @@ const std::array kTable{
              "Most metadata this node may have (bytes; memberlist: 512). Over 512 only for clusters of "
              "libmemberlist nodes with the same setting; raises max_meta to match (docs/protocol.md).",
              set_int<&Config::meta_max_size, 0, kMetaMaxSizeCeiling>, get_int<&Config::meta_max_size>},
+    Property{"reclaim_name_on_new_address", "", PT::Bool,
+             "A known name may move to a new address: at once when its holder is dead, after a ping to "
+             "the old address goes unanswered (probe_timeout) when it is alive or suspect; an answer is a "
+             "conflict, as in memberlist. false = memberlist (docs/protocol.md, \"Name reuse\").",
+             set_bool<&Config::reclaim_name_on_new_address>, get_bool<&Config::reclaim_name_on_new_address>},
     Property{"max_packet_decompressed", "", PT::Int, "Bound: decompressed size inside one UDP packet (bytes).",
              set_limit<&wire::Limits::max_packet_decompressed>, get_limit<&wire::Limits::max_packet_decompressed>},
     Property{"max_stream_decompressed", "", PT::Int, "Bound: decompressed size of a stream message (bytes).",

@@ -97,14 +97,23 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
       return;
     }
     const bool can_reclaim = cfg.dead_node_reclaim_time > 0s && now - r->state_change > cfg.dead_node_reclaim_time;
+    // Name reuse (off by default): a restarted node may take its name to a new address. Never
+    // about ourselves: someone else claims our name, which stays a conflict.
+    const bool reuse = cfg.reclaim_name_on_new_address && r->name() != cfg.name;
+    if (reuse && stale_after_move(now, a, addr)) return;
     // A left node, or one dead long enough, may come back elsewhere; a live one may not: two
     // nodes claim one name.
-    if (r->state == NodeState::Left || (r->state == NodeState::Dead && can_reclaim)) {
+    if (r->state == NodeState::Left || (r->state == NodeState::Dead && (can_reclaim || reuse))) {
       log(LogLevel::Info, [&] {
         return "Updating address for left or failed node " + r->name_str() + " from " + go_ip(bytes(r->addr())) + ":" +
                std::to_string(r->port) + " to " + go_ip(addr) + ":" + std::to_string(a.port);
       });
+      if (reuse) remember_move(now, r->name_str(), endpoint_of(*r), r->incarnation);
       updates_node = true;
+    } else if (reuse) {
+      // Alive or suspect: whether the old incarnation is still there is asked of it directly.
+      check_old_address(now, *r, std::move(a));
+      return;
     } else {
       log(LogLevel::Error, [&] {
         return "Conflicting address for " + r->name_str() + ". Mine: " + go_ip(bytes(r->addr())) + ":" +
@@ -311,6 +320,102 @@ void Node::Impl::refute(state::Member &me, uint32_t accused) {
   wire::Alive a{inc, me.name_str(), me.addr_opt(), me.port, me.meta_opt(), Bytes(me.vsn.begin(), me.vsn.end())};
   // memberlist queues this under the address string, not the name (WIRE.md §6.2 refute).
   broadcast(to_string(endpoint_of(me)), wire::encode(a));
+}
+
+void Node::Impl::check_old_address(Time now, const state::Member &r, wire::Alive a) {
+  // One check per name: a later claim replaces the pending one when it is at least as new.
+  for (auto &[seq, c] : name_checks) {
+    if (c.name == a.node) {
+      if (a.incarnation >= c.pending.incarnation) c.pending = std::move(a);
+      return;
+    }
+  }
+  const Endpoint old = endpoint_of(r);
+  const std::string claim = go_ip(bytes(a.addr)) + ":" + std::to_string(a.port);
+  if (name_checks.size() >= Node::kMaxNameChecks) {
+    ++m.name_checks_refused;
+    log(LogLevel::Warn, [&] {
+      return "Conflicting address for " + a.node + ". Mine: " + go_ip(old.ip) + ":" + std::to_string(old.port) +
+             " Theirs: " + claim + ": not checked, " + std::to_string(name_checks.size()) +
+             " checks of old addresses are pending (reclaim_name_on_new_address)";
+    });
+    return;
+  }
+  const uint32_t seq = ++sequence;
+  ++m.name_checks;
+  log(LogLevel::Info, [&] {
+    return "Node " + a.node + " claims a new address " + claim + " while " +
+           (r.state == NodeState::Suspect ? "suspect" : "alive") + " at " + go_ip(old.ip) + ":" +
+           std::to_string(old.port) + ": pinging the old address";
+  });
+  // Straight to the old address, nothing piggybacked: it may belong to another process now. A
+  // failed send is logged and the check runs its course, as if the datagram were lost.
+  if (auto st = send_raw(old, wire::encode(make_ping(seq, r.name_str()))); !st) {
+    log(LogLevel::Error, [&] { return "Failed to send UDP ping: " + st.error().message; });
+  }
+  name_checks.emplace(seq, NameCheck{a.node, old, now + cfg.probe_timeout, std::move(a), r.incarnation});
+}
+
+void Node::Impl::name_check_answered(const NameCheck &c) {
+  const state::Member *r = members.find(c.name);
+  // The name moved, left or was reaped meanwhile: this answer no longer decides anything.
+  if (!r || dead_or_left(r->state) || endpoint_of(*r) != c.old) return;
+  ++m.name_conflicts;
+  const Bytes addr = bytes(c.pending.addr);
+  log(LogLevel::Error, [&] {
+    return "Conflicting address for " + r->name_str() + ". Mine: " + go_ip(c.old.ip) + ":" +
+           std::to_string(c.old.port) + " Theirs: " + go_ip(addr) + ":" + std::to_string(c.pending.port) +
+           " Old state: " + std::to_string(static_cast<int64_t>(r->state)) + " (the old address answered a ping)";
+  });
+  if (dg.conflict) {
+    Member other;
+    other.name = c.pending.node;
+    other.addr = addr;
+    other.port = c.pending.port;
+    other.meta = bytes(c.pending.meta);
+    dg.conflict->notify_conflict(to_member(*r), other);
+  }
+}
+
+void Node::Impl::name_check_expired(Time now, NameCheck c) {
+  state::Member *r = members.find(c.name);
+  // A newer alive from the old address came meanwhile (the holder refuted or updated): it is
+  // there, whatever became of our ping or its ack. That is an answer too.
+  if (r && r->state == NodeState::Alive && endpoint_of(*r) == c.old && r->incarnation > c.incarnation) {
+    name_check_answered(c);
+    return;
+  }
+  if (r && !dead_or_left(r->state) && endpoint_of(*r) == c.old) {
+    ++m.name_reclaimed;
+    log(LogLevel::Info, [&] {
+      return "Node " + c.name + " did not answer at its old address " + go_ip(c.old.ip) + ":" +
+             std::to_string(c.old.port) + " within the probe timeout: taking its new address " +
+             go_ip(bytes(c.pending.addr)) + ":" + std::to_string(c.pending.port);
+    });
+    // The old incarnation is gone: it leaves here (not broadcast: the name lives on), and the
+    // claim below brings the name back at its new address, as after a dead node's reclaim.
+    suspicions.erase(c.name);
+    r->state = NodeState::Dead;
+    r->state_change = now;
+    if (dg.events) dg.events->notify_leave(to_member(*r));
+  }
+  // Whatever happened meanwhile, the claim goes through the ordinary rules now.
+  alive_node(now, std::move(c.pending), false);
+}
+
+void Node::Impl::remember_move(Time now, const std::string &name, const Endpoint &old, uint32_t inc) {
+  std::erase_if(moved_names, [&](const MovedName &x) { return x.name == name || x.until <= now; });
+  if (moved_names.size() >= Node::kMaxMovedNames) moved_names.pop_front();
+  moved_names.push_back(MovedName{name, old, inc, now + 2 * cfg.gossip_to_the_dead_time});
+}
+
+bool Node::Impl::stale_after_move(Time now, const wire::Alive &a, const Bytes &addr) {
+  for (const MovedName &x : moved_names) {
+    if (x.name == a.node && x.until > now && x.old.ip == addr && x.old.port == a.port) {
+      return a.incarnation <= x.incarnation;
+    }
+  }
+  return false;
 }
 
 bool Node::Impl::ip_allowed(const Bytes &addr) const {

@@ -53,6 +53,7 @@ Time Node::Impl::next_deadline() const {
   if (probe && probe->indirect_sent) t = std::min(t, probe->tcp ? probe->end + cfg.probe_timeout : probe->end);
   for (const auto &[seq, r] : relays) t = std::min(t, r.deadline);
   for (const auto &[seq, p] : pings) t = std::min(t, p.deadline);
+  for (const auto &[seq, c] : name_checks) t = std::min(t, c.deadline);
   for (const auto &[name, s] : suspicions) t = std::min(t, s.deadline());
   for (const auto &[op, w] : waits) t = std::min(t, w.deadline);
   return t;
@@ -93,6 +94,20 @@ void Node::Impl::tick(Time now) {
     } else {
       ++it;
     }
+  }
+  // Name reuse: old addresses that did not answer in time. Collected first: applying a claim may
+  // start another check.
+  if (!name_checks.empty()) {
+    std::vector<NameCheck> gone;
+    for (auto it = name_checks.begin(); it != name_checks.end();) {
+      if (now >= it->second.deadline) {
+        gone.push_back(std::move(it->second));
+        it = name_checks.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto &c : gone) name_check_expired(now, std::move(c));
   }
   // Suspicions that ran out.
   std::vector<std::string> expired;
@@ -556,6 +571,7 @@ void Node::shutdown(Time) {
   s.pings.clear();
   s.out_streams.clear();
   s.relays.clear();
+  s.name_checks.clear();
   s.probe.reset();
 }
 
@@ -597,6 +613,7 @@ Metrics Node::metrics() const {
     }
   });
   m.health_score = impl_->awareness.score();
+  m.name_checks_pending = impl_->name_checks.size();
   m.queue_system = impl_->system_queue.num_queued();
   m.queue_user = impl_->user_queue.num_queued();
   return m;

@@ -179,6 +179,11 @@ struct Metrics {
   uint64_t udp_send_dropped = 0;
   uint64_t streams_over_memory = 0;
   uint64_t refutes = 0;
+  // Name reuse (Config::reclaim_name_on_new_address): pings sent to a name's old address, names
+  // that moved because it went unanswered, checks it answered (a conflict), alives not checked
+  // because too many checks were pending, and the checks pending now (a gauge).
+  uint64_t name_checks = 0, name_reclaimed = 0, name_conflicts = 0, name_checks_refused = 0;
+  uint64_t name_checks_pending = 0;
   uint64_t node_alive = 0, node_suspect = 0, node_dead = 0, node_left = 0;  // gauges, refreshed on read
   int64_t health_score = 0;
   uint64_t queue_system = 0, queue_user = 0;  // broadcast queue depths (gauges)
@@ -246,6 +251,13 @@ class Node {
   // The samples recorded since the last call, oldest first. At most kMaxMetricSamples are kept
   // between calls; older ones are dropped and counted in Metrics::samples_dropped.
   static constexpr size_t kMaxMetricSamples = 256;
+  // Name reuse (Config::reclaim_name_on_new_address): at most this many pings to old addresses
+  // are pending at once (one per name); an alive that would need one more is refused as a
+  // conflict would be, and counted in Metrics::name_checks_refused.
+  static constexpr size_t kMaxNameChecks = 32;
+  // Addresses a name moved away from are remembered (at most this many, for twice
+  // gossip_to_the_dead_time) so that stale alives from them are ignored, not checked again.
+  static constexpr size_t kMaxMovedNames = 256;
   std::vector<MetricSample> take_samples();
   // The clock memberlist.gossip is timed with (the work of a round, in real time). The protocol
   // reads no clock itself: the runtime passes one; without it (the simulator) rounds time as 0.

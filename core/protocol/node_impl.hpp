@@ -165,6 +165,7 @@ struct Node::Impl {
     int nacks = 0;
     std::optional<StreamId> tcp;
     bool tcp_ok = false;
+    Endpoint to;  // the address probed (the target may move meanwhile: name reuse)
   };
   std::optional<Probe> probe;
   // Suspects whose suspicion ran out, to be probed once more before they are declared dead
@@ -193,6 +194,28 @@ struct Node::Impl {
     std::string node;
   };
   std::map<uint32_t, PingOp> pings;
+
+  // Name reuse (Config::reclaim_name_on_new_address; membership.cpp): an alive for a live or
+  // suspect name from a new address waits while the old address is pinged. One check per name,
+  // at most Node::kMaxNameChecks; by the ping's sequence number.
+  struct NameCheck {
+    std::string name;
+    Endpoint old;          // the address pinged (the one we hold for the name)
+    Time deadline;         // probe_timeout after the ping
+    wire::Alive pending;   // the newest alive from another address, applied when no ack came
+    uint32_t incarnation;  // the holder's when the check began
+  };
+  std::map<uint32_t, NameCheck> name_checks;
+  // Where names moved away from, with the incarnation they had there: an alive from that
+  // address no newer than it is stale news (gossip or push/pull from a node that has not moved
+  // the name yet), not a claim to check. Bounded (Node::kMaxMovedNames, oldest dropped).
+  struct MovedName {
+    std::string name;
+    Endpoint old;
+    uint32_t incarnation;
+    Time until;
+  };
+  std::deque<MovedName> moved_names;
 
   // ---- streams we opened
   enum class StreamKind { PushPull, Join, TcpPing, Reliable };
@@ -405,6 +428,19 @@ struct Node::Impl {
   void refute(state::Member &me, uint32_t accused);
 
   bool ip_allowed(const Bytes &addr) const;
+
+  // ------------------------------------------------------------------ name reuse
+  // An alive `a` for `r` (alive or suspect, not us) from another address: ping r's address and
+  // keep `a` until the ack or probe_timeout (membership.cpp).
+  void check_old_address(Time now, const state::Member &r, wire::Alive a);
+  // The ping to the old address was acked: two live nodes claim the name (a conflict).
+  void name_check_answered(const NameCheck &c);
+  // No ack within probe_timeout: the old incarnation is gone; the pending alive is applied.
+  void name_check_expired(Time now, NameCheck c);
+  // Remembers that `name` moved away from `old` at `incarnation` (see moved_names).
+  void remember_move(Time now, const std::string &name, const Endpoint &old, uint32_t incarnation);
+  // An alive from an address `name` moved away from, no newer than it was there.
+  bool stale_after_move(Time now, const wire::Alive &a, const Bytes &addr);
 
   // ------------------------------------------------------------------ probing (probeNode)
   Duration scaled_probe_interval() const;

@@ -96,6 +96,12 @@ void Node::Impl::on_ack(Time now, const wire::AckResp &ack, bool udp) {
     const PingOp p = it->second;
     pings.erase(it);
     done(p.op, wire::Ok{}, 0, now - p.sent);
+    return;
+  }
+  if (auto it = name_checks.find(ack.seq_no); it != name_checks.end()) {
+    const NameCheck c = std::move(it->second);
+    name_checks.erase(it);
+    name_check_answered(c);
   }
 }
 

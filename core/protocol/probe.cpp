@@ -43,6 +43,7 @@ void Node::Impl::start_probe_of(Time now, const state::Member &t) {
   p.direct_deadline = now + std::min(cfg.probe_timeout, interval);
   p.end = now + interval;
   const Endpoint to = endpoint_of(*target);
+  p.to = to;
   const Bytes ping = wire::encode(make_ping(p.seq, target->name_str()));
   // A failed send is logged and the probe runs its course, as if the datagram were lost.
   if (target->state == NodeState::Alive || !cfg.lifeguard) {
@@ -126,6 +127,9 @@ void Node::Impl::probe_failed(Time now) {
   }
   const state::Member *r = members.find(p.target);
   if (!r) return;
+  // Name reuse: the target moved to a new address while we probed its old one. The failure
+  // says nothing about the new address (our own check already found the old one gone).
+  if (cfg.reclaim_name_on_new_address && endpoint_of(*r) != p.to) return;
   log(LogLevel::Info, [&] { return "Suspect " + r->name_str() + " has failed, no acks received"; });
   suspect_node(now, wire::Suspect{r->incarnation, r->name_str(), cfg.name});
 }

@@ -9,7 +9,11 @@
  *   (test_encryption covers the keyring API itself and a wrong key at join.)
  * - Metadata beyond 512 bytes (meta_max_size): two nodes set to 1200 carry 1000 bytes each way
  *   and an update to 1200; 1201 is refused (ML_ERR_TOO_LARGE); bad values of the key and a
- *   value no packet could carry are refused with a message; the default stays at 512. */
+ *   value no packet could carry are refused with a message; the default stays at 512.
+ * - Name reuse with a new address (reclaim_name_on_new_address): a node killed and restarted at
+ *   once under its name on another IP is adopted at its new address by the nodes that still held
+ *   it alive (their ping to the old address goes unanswered), with no conflict reported; the key
+ *   defaults to false and refuses a non-boolean. */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers.h"
 
@@ -312,12 +316,106 @@ static void test_meta_beyond_512(void **state) {
   stop_node(&n[0]);
 }
 
+static int conflicts[2];
+static void on_conflict(void *user, const ml_member_t *existing, const ml_member_t *other) {
+  (void)existing;
+  (void)other;
+  ADD(*(int *)user, 1);
+}
+static void on_reuse_metric(void *ctx, const char *name, double value) {
+  if (strcmp(name, "memberlist.name_reuse.reclaimed") == 0) *(double *)ctx = value;
+}
+typedef struct {
+  node_t *viewers;
+  int count;
+  const char *name, *addr;
+} at_cond_t;
+/* Every viewer holds `name` alive at `addr`. */
+static int all_hold_at(void *arg) {
+  at_cond_t *c = (at_cond_t *)arg;
+  int i, ok = 1;
+  for (i = 0; i < c->count && ok; ++i) {
+    ml_members_t *list = NULL;
+    size_t j;
+    int found = 0;
+    if (ml_memberlist_members(c->viewers[i].ml, &list) != ML_OK) return 0;
+    for (j = 0; j < ml_members_count(list); ++j) {
+      const ml_member_t *m = ml_members_get(list, j);
+      if (strcmp(ml_member_name(m), c->name) == 0 && strcmp(ml_member_address(m), c->addr) == 0 &&
+          ml_member_state(m) == ML_STATE_ALIVE) {
+        found = 1;
+      }
+    }
+    ml_members_destroy(list);
+    ok = found;
+  }
+  return ok;
+}
+
+static void test_name_reuse_on_new_address(void **state) {
+  node_t n[3], back;
+  char err[256];
+  ml_config_t *cfg;
+  at_cond_t at;
+  double reclaimed = 0;
+  int i;
+  (void)state;
+
+  for (i = 0; i < 3; ++i) {
+    cfg = fast_config(&n[i], i, NULL);
+    assert_int_equal(ml_config_set(cfg, "reclaim_name_on_new_address", "true", err, sizeof err), ML_OK);
+    if (i < 2) {
+      STORE(conflicts[i], 0);
+      assert_int_equal(ml_config_set_conflict(cfg, on_conflict, &conflicts[i], NULL), ML_OK);
+    }
+    start_node(&n[i], NULL, cfg);
+  }
+  join_node(&n[1], &n[0]);
+  join_node(&n[2], &n[0]);
+  wait_members(n, 3, 3);
+
+  /* node-2 dies without a word and is back at once on 127.0.0.13, before anyone noticed. */
+  stop_node(&n[2]);
+  cfg = fast_config(&back, 3, NULL);
+  snprintf(back.name, sizeof back.name, "node-2");
+  assert_int_equal(ml_config_set(cfg, "name", "node-2", err, sizeof err), ML_OK);
+  assert_int_equal(ml_config_set(cfg, "reclaim_name_on_new_address", "true", err, sizeof err), ML_OK);
+  start_node(&back, NULL, cfg);
+  join_node(&back, &n[0]);
+
+  at.viewers = n;
+  at.count = 2;
+  at.name = "node-2";
+  at.addr = back.addr;
+  assert_true(wait_until(all_hold_at, &at, 10000));
+  assert_int_equal(ml_memberlist_num_members(n[0].ml), 3);
+  assert_int_equal(ml_memberlist_num_members(n[1].ml), 3);
+  assert_int_equal(LOAD(conflicts[0]), 0);
+  assert_int_equal(LOAD(conflicts[1]), 0);
+  assert_int_equal(ml_memberlist_metrics(n[0].ml, on_reuse_metric, &reclaimed), ML_OK);
+  assert_true(reclaimed >= 1);
+
+  /* The key: false by default, booleans only. */
+  assert_int_equal(ml_config_create(&cfg, ML_PRESET_LAN), ML_OK);
+  assert_int_equal(ml_config_get(cfg, "reclaim_name_on_new_address", err, sizeof err, NULL), ML_OK);
+  assert_string_equal(err, "false");
+  err[0] = '\0';
+  assert_int_not_equal(ml_config_set(cfg, "reclaim_name_on_new_address", "maybe", err, sizeof err), ML_OK);
+  assert_true(strlen(err) > 0);
+  ml_config_destroy(cfg);
+
+  stop_node(&back);
+  stop_node(&n[1]);
+  stop_node(&n[0]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_labels_keep_clusters_apart),
       cmocka_unit_test(test_compression_on_and_off),
       cmocka_unit_test(test_key_rotation_while_running),
       cmocka_unit_test(test_meta_beyond_512),
+      cmocka_unit_test(test_name_reuse_on_new_address),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -807,3 +807,290 @@ TEST(Suspicion, ConfirmedSuspectIsDeclaredAtExpiry) {
   EXPECT_EQ(w.logger.count(protocol::LogLevel::Info, "memberlist: Marking b as failed, suspect timeout reached (2 peer"), 1u)
       << w.logger.dump();
 }
+
+// ---- Name reuse with a new address (Config::reclaim_name_on_new_address), driven by hand.
+namespace {
+struct ReuseEvents : protocol::EventDelegate, protocol::ConflictDelegate {
+  std::vector<std::string> seen;  // "join b 10.0.0.3", "leave b 10.0.0.2", "conflict b 10.0.0.2 10.0.0.3"
+  static std::string ip(const Bytes &b) { return b.size() == 4 ? std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." + std::to_string(b[3]) : "?"; }
+  void notify_join(const protocol::Member &m) override { seen.push_back("join " + m.name + " " + ip(m.addr)); }
+  void notify_leave(const protocol::Member &m) override { seen.push_back("leave " + m.name + " " + ip(m.addr)); }
+  void notify_update(const protocol::Member &m) override { seen.push_back("update " + m.name + " " + ip(m.addr)); }
+  void notify_conflict(const protocol::Member &a, const protocol::Member &b) override {
+    seen.push_back("conflict " + a.name + " " + ip(a.addr) + " " + ip(b.addr));
+  }
+};
+// A node with the option on and nothing periodic (no probes, gossip or push/pull): only what
+// the test sends happens.
+struct Reuse {
+  protocol::Time now = protocol::Time{} + 1h;
+  RecordingLogger logger;
+  ReuseEvents ev;
+  std::unique_ptr<protocol::Node> node;
+  explicit Reuse(bool on = true) {
+    Config c = named(Config::lan());
+    c.reclaim_name_on_new_address = on;
+    c.probe_interval = 1h;
+    c.gossip_interval = 0s;
+    c.push_pull_interval = 0s;
+    c.reconnect_interval = 0s;
+    protocol::Delegates d;
+    d.logger = &logger;
+    d.events = &ev;
+    d.conflict = &ev;
+    node = std::make_unique<protocol::Node>(std::move(c), protocol::Endpoint{Bytes{10, 0, 0, 1}, 7946, "a"}, d, 1, now);
+    EXPECT_TRUE(node->start(now).ok());
+    node->take_effects();
+    ev.seen.clear();
+  }
+  void alive(const std::string &name, Bytes ip, uint32_t inc, Bytes meta = {}) {
+    wire::Alive a = alive_of(name, std::move(ip), inc);
+    a.meta = std::move(meta);
+    node->handle_packet(now, kPeer, wire::encode(a));
+  }
+  // The pings sent since the last call: (sequence number, target name) by destination IP.
+  std::vector<std::pair<Bytes, wire::Ping>> pings() {
+    std::vector<std::pair<Bytes, wire::Ping>> out;
+    for (auto &e : node->take_effects()) {
+      auto *p = std::get_if<protocol::SendPacket>(&e);
+      if (!p) continue;
+      auto c = wire::decode_packet(p->data, wire::PacketIn{});
+      if (!c.ok()) continue;
+      for (auto &m : c->messages) {
+        if (auto *ping = std::get_if<wire::Ping>(&m)) out.emplace_back(p->to.ip, *ping);
+      }
+    }
+    return out;
+  }
+  // Moves the clock on and ticks; what the tick sends (the periodic probe, at most) is dropped.
+  void advance(protocol::Duration d) {
+    now += d;
+    node->tick(now);
+    node->take_effects();
+  }
+};
+const Bytes kOld{10, 0, 0, 2}, kNew{10, 0, 0, 3}, kThird{10, 0, 0, 4};
+}  // namespace
+
+// A dead holder gives way at once (no dead_node_reclaim_time), even to a lower incarnation (the
+// restarted node counts from 1 again), with a join as memberlist delivers for a reclaim.
+// Without the option the same claim is a conflict.
+TEST(NameReuse, DeadHolderGivesWayAtOnceToALowerIncarnation) {
+  for (bool on : {true, false}) {
+    Reuse r(on);
+    r.alive("b", kOld, 7);
+    r.node->handle_packet(r.now, kPeer, wire::encode(wire::Dead{7, "b", "c"}));
+    r.ev.seen.clear();
+    r.alive("b", kNew, 1, Bytes{'x'});
+    const auto m = r.node->member("b");
+    ASSERT_TRUE(m.has_value());
+    if (on) {
+      EXPECT_EQ(m->addr, kNew);
+      EXPECT_EQ(m->state, wire::NodeState::Alive);
+      EXPECT_EQ(m->incarnation, 1u);
+      EXPECT_EQ(m->meta, Bytes{'x'});
+      EXPECT_EQ(r.ev.seen, (std::vector<std::string>{"join b 10.0.0.3"}));
+      EXPECT_EQ(r.logger.count(protocol::LogLevel::Info,
+                               "memberlist: Updating address for left or failed node b from 10.0.0.2:7946 to "
+                               "10.0.0.3:7946"),
+                1u)
+          << r.logger.dump();
+      EXPECT_TRUE(r.pings().empty());  // nothing alive to ask
+    } else {
+      EXPECT_EQ(m->addr, kOld);
+      EXPECT_EQ(m->state, wire::NodeState::Dead);
+      EXPECT_EQ(r.ev.seen, (std::vector<std::string>{"conflict b 10.0.0.2 10.0.0.3"}));
+    }
+  }
+}
+
+// An alive holder: one ping, naming it, to its old address; the claim waits. Later claims for
+// the name send no second ping and the newest is kept. No ack within probe_timeout: the old
+// incarnation leaves, the newest claim joins.
+TEST(NameReuse, UnansweredPingMovesTheNameToTheNewestClaim) {
+  Reuse r;
+  r.alive("b", kOld, 3);
+  r.ev.seen.clear();
+  r.alive("b", kNew, 1);
+  auto pings = r.pings();
+  ASSERT_EQ(pings.size(), 1u);
+  EXPECT_EQ(pings[0].first, kOld);
+  EXPECT_EQ(pings[0].second.node, "b");
+  EXPECT_EQ(r.node->member("b")->addr, kOld);  // nothing moves before the check ends
+  EXPECT_EQ(r.node->metrics().name_checks_pending, 1u);
+  EXPECT_EQ(r.node->next_deadline(), r.now + 500ms);
+  r.alive("b", kThird, 2, Bytes{'n'});  // a newer claim replaces the pending one
+  r.alive("b", kNew, 1);                // an older one does not
+  EXPECT_TRUE(r.pings().empty());
+  EXPECT_EQ(r.node->metrics().name_checks, 1u);
+  r.advance(499ms);
+  EXPECT_EQ(r.node->member("b")->addr, kOld);
+  r.advance(1ms);
+  const auto m = r.node->member("b");
+  EXPECT_EQ(m->addr, kThird);
+  EXPECT_EQ(m->state, wire::NodeState::Alive);
+  EXPECT_EQ(m->incarnation, 2u);
+  EXPECT_EQ(m->meta, Bytes{'n'});
+  EXPECT_EQ(r.ev.seen, (std::vector<std::string>{"leave b 10.0.0.2", "join b 10.0.0.4"}));
+  EXPECT_EQ(r.node->metrics().name_reclaimed, 1u);
+  EXPECT_EQ(r.node->metrics().name_checks_pending, 0u);
+  EXPECT_EQ(r.logger.count(protocol::LogLevel::Info,
+                           "memberlist: Node b did not answer at its old address 10.0.0.2:7946 within the probe "
+                           "timeout: taking its new address 10.0.0.4:7946"),
+            1u)
+      << r.logger.dump();
+}
+
+// The same while the holder is suspect, and the suspicion ends with the move.
+TEST(NameReuse, SuspectHolderIsCheckedToo) {
+  Reuse r;
+  r.alive("b", kOld, 3);
+  r.node->handle_packet(r.now, kPeer, wire::encode(wire::Suspect{3, "b", "c"}));
+  ASSERT_EQ(r.node->member("b")->state, wire::NodeState::Suspect);
+  r.alive("b", kNew, 1);
+  ASSERT_EQ(r.pings().size(), 1u);
+  r.advance(500ms);
+  EXPECT_EQ(r.node->member("b")->addr, kNew);
+  EXPECT_EQ(r.node->member("b")->state, wire::NodeState::Alive);
+  r.advance(1h);  // the old suspicion's timer does not declare the new incarnation dead
+  EXPECT_EQ(r.node->member("b")->state, wire::NodeState::Alive);
+}
+
+// The old address acks: a second live node claims the name. memberlist's conflict (logged at
+// error, ConflictDelegate), nothing moves, and the claim is dropped.
+TEST(NameReuse, AnsweredPingIsAConflict) {
+  Reuse r;
+  r.alive("b", kOld, 3);
+  r.ev.seen.clear();
+  r.alive("b", kNew, 4);
+  auto pings = r.pings();
+  ASSERT_EQ(pings.size(), 1u);
+  r.node->handle_packet(r.now, {kOld, 7946, ""}, wire::encode(wire::AckResp{pings[0].second.seq_no, std::nullopt}));
+  EXPECT_EQ(r.ev.seen, (std::vector<std::string>{"conflict b 10.0.0.2 10.0.0.3"}));
+  EXPECT_EQ(r.logger.count(protocol::LogLevel::Error,
+                           "memberlist: Conflicting address for b. Mine: 10.0.0.2:7946 Theirs: 10.0.0.3:7946 Old "
+                           "state: 0 (the old address answered a ping)"),
+            1u)
+      << r.logger.dump();
+  EXPECT_EQ(r.node->metrics().name_conflicts, 1u);
+  EXPECT_EQ(r.node->metrics().name_checks_pending, 0u);
+  r.advance(1s);
+  EXPECT_EQ(r.node->member("b")->addr, kOld);
+  EXPECT_EQ(r.node->member("b")->incarnation, 3u);
+  EXPECT_EQ(r.ev.seen.size(), 1u);
+  // A later claim is checked again.
+  r.alive("b", kNew, 5);
+  EXPECT_EQ(r.pings().size(), 1u);
+}
+
+// The ping or its ack is lost, but while the check runs the holder refutes from its old address
+// (a newer alive from there): it is alive, so the claim is a conflict, not a move.
+TEST(NameReuse, ANewerAliveFromTheOldAddressDuringTheCheckIsAnAnswer) {
+  Reuse r;
+  r.alive("b", kOld, 3);
+  r.ev.seen.clear();
+  r.alive("b", kNew, 4);
+  ASSERT_EQ(r.pings().size(), 1u);
+  r.alive("b", kOld, 5);
+  r.advance(500ms);
+  EXPECT_EQ(r.node->member("b")->addr, kOld);
+  EXPECT_EQ(r.ev.seen, (std::vector<std::string>{"conflict b 10.0.0.2 10.0.0.3"}));
+  EXPECT_EQ(r.node->metrics().name_conflicts, 1u);
+  EXPECT_EQ(r.node->metrics().name_reclaimed, 0u);
+}
+
+// At most kMaxNameChecks checks at once: one more claim is refused (no ping), counted and logged;
+// when the checks end there is room again.
+TEST(NameReuse, PendingChecksAreBounded) {
+  Reuse r;
+  const size_t max = protocol::Node::kMaxNameChecks;
+  auto ip = [](size_t i, uint8_t last) { return Bytes{10, 1, static_cast<uint8_t>(i), last}; };
+  for (size_t i = 0; i <= max; ++i) r.alive("n" + std::to_string(i), ip(i, 1), 1);
+  (void)r.pings();
+  for (size_t i = 0; i < max; ++i) r.alive("n" + std::to_string(i), ip(i, 2), 2);
+  EXPECT_EQ(r.pings().size(), max);
+  EXPECT_EQ(r.node->metrics().name_checks_pending, max);
+  const std::string last = "n" + std::to_string(max);
+  r.alive(last, ip(max, 2), 2);
+  EXPECT_TRUE(r.pings().empty());
+  EXPECT_EQ(r.node->metrics().name_checks_refused, 1u);
+  EXPECT_EQ(r.logger.count(protocol::LogLevel::Warn, "memberlist: Conflicting address for " + last + ". Mine: 10.1." +
+                                                         std::to_string(max) + ".1:7946 Theirs: 10.1." +
+                                                         std::to_string(max) + ".2:7946: not checked, " +
+                                                         std::to_string(max) + " checks of old addresses are pending"),
+            1u)
+      << r.logger.dump();
+  EXPECT_EQ(r.node->member(last)->addr, ip(max, 1));
+  r.advance(500ms);
+  EXPECT_EQ(r.node->metrics().name_reclaimed, max);
+  EXPECT_EQ(r.node->metrics().name_checks_pending, 0u);
+  r.alive(last, ip(max, 2), 2);  // gossip repeats the claim: now it is checked
+  EXPECT_EQ(r.pings().size(), 1u);
+}
+
+// After a move, alives from the old address no newer than the incarnation it had there are
+// stale news (nodes that have not moved the name yet still gossip and push/pull it): ignored,
+// not checked against the new holder. A newer one from there is a claim like any other.
+TEST(NameReuse, StaleAlivesFromTheOldAddressAreIgnored) {
+  Reuse r;
+  r.alive("b", kOld, 5);
+  r.alive("b", kNew, 1);
+  (void)r.pings();
+  r.advance(500ms);
+  ASSERT_EQ(r.node->member("b")->addr, kNew);
+  r.ev.seen.clear();
+  auto said = [&] {  // lines above debug (the push/pull's stream is logged at debug)
+    return std::count_if(r.logger.lines.begin(), r.logger.lines.end(),
+                         [](const Line &l) { return l.level != protocol::LogLevel::Debug; });
+  };
+  const auto lines = said();
+  r.alive("b", kOld, 5);
+  wire::PushPull pp;  // the same through a push/pull
+  pp.nodes.push_back(wire::PushNodeState{"b", kOld, 7946, Bytes{}, 4, static_cast<int64_t>(wire::NodeState::Alive),
+                                         Bytes{1, 5, 2, 0, 0, 0}});
+  r.node->handle_stream(r.now, 1, kPeer, pp);
+  EXPECT_TRUE(r.pings().empty());
+  EXPECT_EQ(said(), lines) << r.logger.dump();
+  EXPECT_TRUE(r.ev.seen.empty());
+  EXPECT_EQ(r.node->member("b")->addr, kNew);
+  r.alive("b", kOld, 6);
+  const auto pings = r.pings();
+  ASSERT_EQ(pings.size(), 1u);
+  EXPECT_EQ(pings[0].first, kNew);  // the holder now is the new address
+}
+
+// Never about ourselves: someone else claiming our name stays a conflict, with no ping.
+TEST(NameReuse, OurOwnNameStaysAConflict) {
+  Reuse r;
+  r.alive("a", kNew, 9);
+  EXPECT_TRUE(r.pings().empty());
+  EXPECT_EQ(r.node->local_member().addr, (Bytes{10, 0, 0, 1}));
+  EXPECT_EQ(r.logger.count(protocol::LogLevel::Error, "memberlist: Conflicting address for a."), 1u) << r.logger.dump();
+}
+
+// Off (the default): no check, memberlist's conflict, and the key parses.
+TEST(NameReuse, OffByDefault) {
+  EXPECT_FALSE(Config::lan().reclaim_name_on_new_address);
+  Config c = Config::lan();
+  ASSERT_TRUE(protocol::set_property(c, "reclaim_name_on_new_address", "true").ok());
+  EXPECT_TRUE(c.reclaim_name_on_new_address);
+  EXPECT_EQ(*protocol::get_property(c, "reclaim_name_on_new_address"), "true");
+  Reuse r(false);
+  r.alive("b", kOld, 3);
+  r.alive("b", kNew, 4);
+  EXPECT_TRUE(r.pings().empty());
+  EXPECT_EQ(r.node->metrics().name_checks, 0u);
+  EXPECT_EQ(r.node->member("b")->addr, kOld);
+}
+
+// Shutdown drops pending checks: nothing is applied afterwards.
+TEST(NameReuse, ShutdownDropsPendingChecks) {
+  Reuse r;
+  r.alive("b", kOld, 3);
+  r.alive("b", kNew, 4);
+  EXPECT_EQ(r.node->metrics().name_checks_pending, 1u);
+  r.node->shutdown(r.now);
+  EXPECT_EQ(r.node->metrics().name_checks_pending, 0u);
+  r.advance(1s);
+  EXPECT_EQ(r.node->member("b")->addr, kOld);
+}

@@ -622,3 +622,191 @@ TEST(Sim, ForgedDeadAtTheLastIncarnationDoesNotEvictANode) {
   EXPECT_FALSE(c.sim.run_until([&] { return !c.all_see(victim, wire::NodeState::Alive); }, 60s));
   EXPECT_TRUE(c.converged(5));
 }
+
+// ---- Name reuse with a new address (Config::reclaim_name_on_new_address; memberlist #157,
+// Consul #4879, Cortex #2130): a node restarts under its name at a new address.
+namespace {
+
+struct Conflicts : protocol::ConflictDelegate {
+  int count = 0;
+  void notify_conflict(const Member &, const Member &) override { ++count; }
+};
+
+// A cluster whose nodes count the conflicts they report.
+struct ReuseCluster : Cluster {
+  std::vector<std::unique_ptr<Conflicts>> conflicts;
+  explicit ReuseCluster(uint64_t seed) : Cluster(seed) {}
+  NodeId add_node(Config cfg) {
+    conflicts.push_back(std::make_unique<Conflicts>());
+    protocol::Delegates d;
+    d.conflict = conflicts.back().get();
+    return add(std::move(cfg), d);
+  }
+  // Starts a node named as `old` at a new address (a new simulator id) and joins it via node 0.
+  NodeId restart_elsewhere(NodeId old, Config cfg) {
+    cfg.name = sim.endpoint(old).name;
+    const NodeId id = add_node(std::move(cfg));
+    join(id, 0);
+    return id;
+  }
+  // Every live node other than `who` holds who's name alive at who's address.
+  bool all_adopted(NodeId who) const {
+    const protocol::Endpoint at = sim.endpoint(who);
+    for (NodeId i = 0; i < sim.size(); ++i) {
+      if (i == who || !sim.is_alive(i)) continue;
+      auto m = sim.node(i).member(at.name);
+      if (!m || m->state != wire::NodeState::Alive || m->addr != at.ip || m->port != at.port) return false;
+    }
+    return true;
+  }
+  // How many live nodes other than `who` hold who's name at who's address.
+  size_t adopted(NodeId who) const {
+    const protocol::Endpoint at = sim.endpoint(who);
+    size_t n = 0;
+    for (NodeId i = 0; i < sim.size(); ++i) {
+      if (i == who || !sim.is_alive(i)) continue;
+      auto m = sim.node(i).member(at.name);
+      n += m && m->addr == at.ip && m->port == at.port;
+    }
+    return n;
+  }
+  uint64_t total(uint64_t protocol::Metrics::*field) const {
+    uint64_t n = 0;
+    for (NodeId i = 0; i < sim.size(); ++i) n += sim.node(i).metrics().*field;
+    return n;
+  }
+};
+
+Config reuse_lan(bool on) {
+  Config c = lan();
+  c.reclaim_name_on_new_address = on;
+  return c;
+}
+
+}  // namespace
+
+// (a) The cluster has marked the node dead; it comes back at a new address. With the option
+// every node takes the new address at once (the dead holder gives way without waiting for
+// dead_node_reclaim_time) and delivers a join, as memberlist does for a reclaimed dead node.
+// Bound: the join's push/pull with node 0 and the alive's spread by gossip (join_bound).
+TEST(Sim, NameReuseAfterDeathIsAdoptedAtOnce) {
+  ReuseCluster c(31);
+  const Config cfg = reuse_lan(true);
+  for (int i = 0; i < 10; ++i) c.add_node(cfg);
+  for (NodeId i = 1; i < 10; ++i) c.join(i, 0);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(10); }, join_bound(10, cfg)));
+  c.sim.kill(3);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.all_see(3, wire::NodeState::Dead); }, 60s));
+  const protocol::Time restarted = c.sim.now();
+  const NodeId back = c.restart_elsewhere(3, cfg);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.all_adopted(back); }, join_bound(11, cfg)))
+      << c.adopted(back) << " of 9 adopted";
+  EXPECT_TRUE(c.converged(10));
+  for (NodeId i = 0; i < 10; ++i) {
+    if (i == 3) continue;
+    EXPECT_GE(c.rec[i]->joined["node-3"], restarted) << "node " << i << " delivered no join";
+    EXPECT_EQ(c.conflicts[i]->count, 0) << i;
+  }
+  EXPECT_EQ(c.total(&protocol::Metrics::name_checks), 0u);  // nothing alive to ask
+  // And it stays: a minute later the restarted node is alive at its new address everywhere.
+  c.sim.run_for(60s);
+  EXPECT_TRUE(c.all_adopted(back));
+  EXPECT_TRUE(c.converged(10));
+}
+
+// (a) without the option: memberlist's behaviour. The dead holder keeps the name until
+// dead_node_reclaim_time (20 s here) has passed; meanwhile every claim is a conflict.
+TEST(Sim, NameReuseAfterDeathWithoutTheOptionWaitsForTheReclaimTime) {
+  ReuseCluster c(31);
+  Config cfg = reuse_lan(false);
+  cfg.dead_node_reclaim_time = 20s;
+  for (int i = 0; i < 10; ++i) c.add_node(cfg);
+  for (NodeId i = 1; i < 10; ++i) c.join(i, 0);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(10); }, join_bound(10, cfg)));
+  c.sim.kill(3);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.all_see(3, wire::NodeState::Dead); }, 60s));
+  const NodeId back = c.restart_elsewhere(3, cfg);
+  c.sim.run_for(join_bound(11, cfg));
+  EXPECT_EQ(c.adopted(back), 0u);
+  EXPECT_GE(c.conflicts[0]->count, 1);
+  // Adopted in the end (periodic push/pulls carry the claim again), each node no earlier than
+  // dead_node_reclaim_time after it marked the node dead.
+  ASSERT_TRUE(c.sim.run_until([&] { return c.all_adopted(back); }, 120s)) << c.adopted(back) << " of 9";
+  for (NodeId i = 0; i < 10; ++i) {
+    if (i == 3) continue;
+    EXPECT_GE(c.rec[i]->joined["node-3"] - c.rec[i]->left["node-3"], cfg.dead_node_reclaim_time) << i;
+  }
+}
+
+// (b) Restarted at once, before anyone noticed: the old entry is alive everywhere. With the
+// option each node pings the old address, gets no ack within probe_timeout, and moves the name
+// (a leave for the old incarnation, a join for the new). Bound: the join's push/pull, then per
+// hop of the gossip one probe_timeout more than plain gossip: join_bound + 4 x probe_timeout.
+TEST(Sim, NameReuseWhileTheOldEntryIsAliveIsCheckedAndAdopted) {
+  ReuseCluster c(32);
+  const Config cfg = reuse_lan(true);
+  for (int i = 0; i < 10; ++i) c.add_node(cfg);
+  for (NodeId i = 1; i < 10; ++i) c.join(i, 0);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(10); }, join_bound(10, cfg)));
+  c.sim.kill(3);
+  const protocol::Time restarted = c.sim.now();
+  const NodeId back = c.restart_elsewhere(3, cfg);
+  const Duration bound = join_bound(11, cfg) + 4 * cfg.probe_timeout;
+  ASSERT_TRUE(c.sim.run_until([&] { return c.all_adopted(back); }, bound)) << c.adopted(back) << " of 9";
+  EXPECT_TRUE(c.converged(10));
+  for (NodeId i = 0; i < 10; ++i) {
+    if (i == 3) continue;
+    EXPECT_GE(c.rec[i]->left["node-3"], restarted) << i;
+    EXPECT_GE(c.rec[i]->joined["node-3"], c.rec[i]->left["node-3"]) << i;
+    EXPECT_EQ(c.conflicts[i]->count, 0) << i;
+    EXPECT_GE(c.sim.node(i).metrics().name_checks, 1u) << i;  // each node decided for itself
+    EXPECT_EQ(c.sim.node(i).metrics().name_checks_pending, 0u) << i;
+  }
+  // Nothing undoes it: late suspicions of the old incarnation are refuted by the new one.
+  c.sim.run_for(90s);
+  EXPECT_TRUE(c.all_adopted(back));
+  EXPECT_TRUE(c.converged(10));
+  for (NodeId i = 0; i < 10; ++i) {
+    if (i == 3) continue;
+    EXPECT_EQ(c.conflicts[i]->count, 0) << i;
+  }
+}
+
+// (b) without the option: memberlist's behaviour. Every node refuses the new address as a
+// conflict while the old entry lives; none adopts it within the bound the option needs.
+TEST(Sim, NameReuseWhileTheOldEntryIsAliveWithoutTheOptionIsAConflict) {
+  ReuseCluster c(32);
+  const Config cfg = reuse_lan(false);
+  for (int i = 0; i < 10; ++i) c.add_node(cfg);
+  for (NodeId i = 1; i < 10; ++i) c.join(i, 0);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(10); }, join_bound(10, cfg)));
+  c.sim.kill(3);
+  const NodeId back = c.restart_elsewhere(3, cfg);
+  c.sim.run_for(join_bound(11, cfg) + 4 * cfg.probe_timeout);
+  EXPECT_EQ(c.adopted(back), 0u);
+  EXPECT_GE(c.conflicts[0]->count, 1);
+  EXPECT_EQ(c.total(&protocol::Metrics::name_checks), 0u);
+}
+
+// Two live nodes with one name, the option on: the old address answers the ping, so the claim
+// is a conflict (logged, ConflictDelegate) and nobody moves the name.
+TEST(Sim, NameReuseTwoLiveNodesWithOneNameStillConflict) {
+  ReuseCluster c(33);
+  const Config cfg = reuse_lan(true);
+  for (int i = 0; i < 8; ++i) c.add_node(cfg);
+  for (NodeId i = 1; i < 8; ++i) c.join(i, 0);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(8); }, join_bound(8, cfg)));
+  const NodeId twin = c.restart_elsewhere(5, cfg);  // node 5 keeps running
+  ASSERT_TRUE(c.sim.run_until([&] { return c.conflicts[0]->count >= 1; }, join_bound(9, cfg)));
+  c.sim.run_for(30s);
+  EXPECT_EQ(c.adopted(twin), 0u);
+  EXPECT_TRUE(c.all_see(5, wire::NodeState::Alive));  // node 5 at its own address, everywhere
+  for (NodeId i = 0; i < 8; ++i) {
+    auto m = c.sim.node(i).member("node-5");
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(m->addr, c.sim.endpoint(5).ip) << i;
+  }
+  EXPECT_EQ(c.total(&protocol::Metrics::name_reclaimed), 0u);
+  EXPECT_GE(c.total(&protocol::Metrics::name_conflicts), 1u);
+  EXPECT_GE(c.sim.node(0).metrics().name_conflicts, 1u);
+}

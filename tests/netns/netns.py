@@ -12,14 +12,15 @@ route out. One agent process runs per host:
 
 Faults: loss = nftables `numgen random mod 100 < P drop` in each host's INPUT hook (the
 receiving side, so the sender never sees EPERM); partitions = nftables drops by source address
-in the INPUT hook; kill -9 + restart on the same address; SIGSTOP/SIGCONT.
+in the INPUT hook; kill -9 + restart on the same address, or (renumber) on a new one under the same
+name; SIGSTOP/SIGCONT.
 
 Membership is observed through each agent's event lines (join/leave, stamped by this harness
 when read), and suspicion / TCP-fallback through each agent's log on stderr.
 
 Usage: netns.py [--bin-dir DIR] [--java-classes DIR --java-native DIR] [--variants ours,real,mixed]
                 [--long] [--json FILE] SCENARIO
-SCENARIO: loss10 loss20 loss30 sigstop partition restart steady udpblock soak
+SCENARIO: loss10 loss20 loss30 sigstop partition restart renumber steady udpblock soak
 Exit codes: 0 pass, 1 fail, 77 skipped (not root, or no network namespaces).
 """
 
@@ -134,6 +135,7 @@ class Agent:
         self.proc = None
         self.events = []  # (t, "join"/"leave"/"update", name)
         self.view = {}  # name -> True (alive) / False (left or dead)
+        self.where = {}  # name -> "ip:port" of its last join event
         self.stderr_path = None
         self.sock = os.path.join(cluster.dir, f"{self.name}.sock")
         self.ready = threading.Event()
@@ -150,7 +152,7 @@ class Agent:
                 cmd += ["--join", j]
             if join:
                 cmd += ["--join-timeout", "30s"]
-            return cmd
+            return cmd + self.cluster.extra_args.get(self.kind, [])
         if self.kind == "c":
             cmd = [c.bin_c, "--name", self.name, "--bind", self.addr, "--preset", PROFILE, "--log", "info"]
             for j in join:
@@ -179,6 +181,7 @@ class Agent:
             _all_procs.append(self.proc)
         with self.cv:
             self.view = {}
+            self.where = {}
         threading.Thread(target=self._read, args=(self.proc, out), daemon=True).start()
 
     def _read(self, proc, out):
@@ -187,14 +190,14 @@ class Agent:
             line = line.rstrip("\n")
             out.write(f"{t:.3f} {line}\n")
             out.flush()
-            kind = name = None
+            kind = name = where = None
             m = GO_EVENT.match(line)
             if m:
-                kind, name = m.group(1), m.group(2)
+                kind, name, where = m.group(1), m.group(2), m.group(3)
             else:
                 m = C_EVENT.match(line)
                 if m:
-                    kind, name = m.group(1).lower(), m.group(2)
+                    kind, name, where = m.group(1).lower(), m.group(2), m.group(3)
             if " agent  " in line or line.startswith("LISTENING "):
                 self.ready.set()
             if kind is None:
@@ -204,6 +207,7 @@ class Agent:
                     self.events.append((t, kind, name))
                     if kind == "join":
                         self.view[name] = True
+                        self.where[name] = where
                     elif kind == "leave":
                         self.view[name] = False
                     self.cv.notify_all()
@@ -260,6 +264,7 @@ class Cluster:
         os.makedirs(self.dir, exist_ok=True)
         self.agents = []
         self.dropping = {}  # host idx -> list of nft rule strings in the input chain
+        self.extra_args = {}  # agent kind -> extra command-line arguments (a scenario's settings)
 
     def host_ns(self, i):
         return f"{PREFIX}{os.getpid()}c{self.cid}h{i}"
@@ -620,6 +625,72 @@ def sc_restart(cl, strict, victim=2, down=5.0):
     return res
 
 
+RENUMBER_BOUND = 20.0  # s after the restart until every node holds the name at its new address
+
+
+def sc_renumber(cl, strict, victim=6):
+    """Name reuse with a new address (docs/protocol.md). The `ours` agents run with
+    reclaim_name_on_new_address=true (`--set`); hashicorp/memberlist agents cannot set it, nor
+    can the C and Java hosts of `mixed`. Host `victim` (an `ours` agent in `ours` and `mixed`) is
+    killed with SIGKILL and its agent restarted at once, before anyone noticed, under the same
+    name on a NEW address: a second IP on the host's veth (10.99.0.<101+victim>), joining host 0.
+    Pass rule (`ours`, the only variant judged): every other node holds the name alive at the new address within
+    RENUMBER_BOUND s of the restart and still does 5 s later; no other node is declared dead; no
+    "Conflicting address" line in any log but the restarted agent's own (it hears of its former
+    address in its join, as in memberlist). `real` and `mixed` are measured: memberlist refuses
+    the new address while the old entry lives and, with DeadNodeReclaimTime 0, until it has
+    reaped the dead one."""
+    cl.extra_args = {"ours": ["--set", "reclaim_name_on_new_address=true"]}
+    # only a cluster of `ours` agents is judged: the others cannot set the option
+    strict = strict and set(cl.kinds) == {"ours"}
+    cl.start_all()
+    v = cl.agents[victim]
+    old_addr = v.addr
+    t0 = time.monotonic()
+    v.kill9()
+    new_ip = f"10.99.0.{101 + victim}"
+    sh("ip", "-n", v.ns, "addr", "add", f"{new_ip}/24", "dev", "eth0")
+    v.ip, v.addr = new_ip, f"{new_ip}:{PORT}"
+    t1 = time.monotonic()
+    v.start([cl.agents[0].addr])
+    others = [a for a in cl.agents if a is not v]
+
+    def moved(a):
+        return a.view.get(v.name) is True and a.where.get(v.name) == v.addr
+
+    wait = RENUMBER_BOUND if strict else 90
+    ok = cl.wait_for(lambda: all(moved(a) for a in others), wait)
+    t_moved = time.monotonic() - t1
+    time.sleep(5)  # watch it stay
+    with cl.cv:
+        moved_by = sorted(a.name for a in others if moved(a))
+        stays = all(moved(a) for a in others)
+        per_observer = {a.name: [k for t, k, nm in a.events if t >= t0 and nm == v.name] for a in others}
+    conflicts = {k: n for k, n in cl.grep_stderr(r"Conflicting address").items() if n}
+    conflicts_others = sum(n for k, n in conflicts.items() if k != v.name)
+    reclaimed = sum(cl.grep_stderr(r"did not answer at its old address").values())
+    deaths = cl.deaths(t0, exclude={v.name})
+    res = {"old_addr": old_addr, "new_addr": v.addr, "moved_after_s": round(t_moved, 2) if ok else None,
+           "moved_by": len(moved_by), "observers": len(others), "stays_moved": stays,
+           "conflict_lines_others": conflicts_others, "conflict_lines_restarted": conflicts.get(v.name, 0),
+           "reclaim_lines": reclaimed, "max_leaves_per_observer": max(e.count("leave") for e in per_observer.values()),
+           "max_joins_per_observer": max(e.count("join") for e in per_observer.values()), "other_deaths": deaths[:20],
+           "all_alive_at_end": cl.converged()}
+    if strict:
+        if not ok:
+            raise Failure(f"{cl.label}: {v.name} not held at {v.addr} by every node within {RENUMBER_BOUND} s "
+                          f"(only {moved_by})", res)
+        if not stays:
+            raise Failure(f"{cl.label}: {v.name} did not stay at {v.addr}: {per_observer}", res)
+        if conflicts_others:
+            raise Failure(f"{cl.label}: 'Conflicting address' lines on nodes other than the restarted one: {conflicts}", res)
+        if deaths:
+            raise Failure(f"{cl.label}: other nodes declared dead: {deaths[:10]}", res)
+        if not res["all_alive_at_end"]:
+            raise Failure(f"{cl.label}: membership incomplete at the end: {cl.describe_views()}", res)
+    return res
+
+
 def sc_steady(cl, strict, hold):
     """Measures each agent's RSS and CPU over `hold` s of a converged, fault-free cluster.
     Pass rule: nobody is declared dead and every agent keeps running."""
@@ -794,7 +865,8 @@ class Cfg:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("scenario", choices=["loss10", "loss20", "loss30", "sigstop", "partition", "restart", "steady", "udpblock", "soak"])
+    ap.add_argument("scenario", choices=["loss10", "loss20", "loss30", "sigstop", "partition", "restart", "renumber", "steady",
+                                         "udpblock", "soak"])
     ap.add_argument("--bin-dir", default=os.environ.get("ML_NETNS_BIN", ""))
     ap.add_argument("--java-classes", default=os.environ.get("ML_NETNS_JAVA_CLASSES", ""))
     ap.add_argument("--java-native", default=os.environ.get("ML_NETNS_JAVA_NATIVE", ""))
@@ -854,6 +926,7 @@ def main():
         "partition": lambda cl, strict: sc_partition(cl, strict, real_heal_wait=300 if long else 60),
         # long: down 15 s, so the survivors have declared it dead before it comes back
         "restart": lambda cl, strict: sc_restart(cl, strict, down=15.0 if long else 5.0),
+        "renumber": lambda cl, strict: sc_renumber(cl, strict),
         "steady": lambda cl, strict: sc_steady(cl, strict, 120 if long else 30),
         "udpblock": lambda cl, strict: sc_udpblock(cl, strict),
         "soak": lambda cl, strict: sc_soak(cl, True, args.minutes),

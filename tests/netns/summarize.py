@@ -13,6 +13,8 @@ COLS = {
                   "same_side_deaths"],
     "restart": ["down_s", "alive_after_s", "suspected_by", "max_leaves_per_observer", "max_joins_per_observer",
                 "conflict_lines", "other_deaths"],
+    "renumber": ["moved_after_s", "moved_by", "observers", "stays_moved", "conflict_lines_others", "conflict_lines_restarted",
+                 "reclaim_lines", "max_leaves_per_observer", "max_joins_per_observer", "other_deaths"],
     "udpblock": ["fallback_seen_after_s", "victim_deaths"],
     "soak": ["minutes", "churn", "sends", "growth", "full_at_end"],
 }
@@ -44,7 +46,7 @@ def main():
     for path in sys.argv[1:]:
         with open(path) as f:
             runs += [json.loads(l) for l in f if l.strip()]
-    for sc in ["loss10", "loss20", "loss30", "sigstop", "partition", "restart", "udpblock", "steady", "soak"]:
+    for sc in ["loss10", "loss20", "loss30", "sigstop", "partition", "restart", "renumber", "udpblock", "steady", "soak"]:
         rs = [r for r in runs if r["scenario"] == sc]
         if not rs:
             continue

@@ -43,6 +43,14 @@ var configKeys = map[string]string{
 	"queue_check_interval":       "QueueCheckInterval",
 }
 
+// ourKeys are docs/config.md keys for libmemberlist's own Config fields (additions to
+// memberlist.Config). The agent builds against hashicorp/memberlist too (go.real.mod), whose
+// Config has no such field: there --set refuses them, saying so; on libmemberlist they are set
+// like the keys above.
+var ourKeys = map[string]string{
+	"reclaim_name_on_new_address": "ReclaimNameOnNewAddress",
+}
+
 // flagKeys are the docs/config.md keys the agent's own flags set.
 var flagKeys = map[string]string{
 	"name": "--name", "label": "--label", "bind_addr": "--bind", "bind_port": "--bind",
@@ -64,6 +72,12 @@ func applySettings(c *memberlist.Config, settings []string) error {
 			return fmt.Errorf("--set %s: set it with %s", key, flag)
 		}
 		field, ok := configKeys[key]
+		if ours, isOurs := ourKeys[key]; isOurs {
+			if !v.FieldByName(ours).IsValid() {
+				return fmt.Errorf("--set %s: not a memberlist.Config field in hashicorp/memberlist (libmemberlist's Go package: Config.%s; C API and Java: %s)", key, ours, key)
+			}
+			field, ok = ours, true
+		}
 		if !ok {
 			return fmt.Errorf("--set %s: %s", key, unknownKey(key))
 		}

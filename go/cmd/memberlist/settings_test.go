@@ -42,6 +42,15 @@ func TestSetCoversEveryKeyOfDocsConfig(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), flagKeys[key]) {
 				t.Errorf("%s: want a pointer to %s, got %v", key, flagKeys[key], err)
 			}
+		case ourKeys[key] != "":
+			// libmemberlist's addition: set on our package, refused on hashicorp/memberlist.
+			f := reflect.ValueOf(c).Elem().FieldByName(ourKeys[key])
+			if f.IsValid() && err != nil {
+				t.Errorf("%s=%s on libmemberlist: %v", key, lan, err)
+			}
+			if !f.IsValid() && (err == nil || !strings.Contains(err.Error(), "not a memberlist.Config field in hashicorp/memberlist")) {
+				t.Errorf("%s: want refused on hashicorp/memberlist, got %v", key, err)
+			}
 		case field == "":
 			if err == nil || !strings.Contains(err.Error(), "not a memberlist.Config field") {
 				t.Errorf("%s: want refused as C-API-only, got %v", key, err)
@@ -70,6 +79,18 @@ func TestSetCoversEveryKeyOfDocsConfig(t *testing.T) {
 	for k := range configKeys {
 		if !seen[k] {
 			t.Errorf("%s is settable but not in docs/config.md", k)
+		}
+	}
+	for k := range ourKeys {
+		if !seen[k] {
+			t.Errorf("%s is settable but not in docs/config.md", k)
+		}
+	}
+	// On libmemberlist the addition takes effect (reflection: this file builds on both).
+	rc := memberlist.DefaultLANConfig()
+	if f := reflect.ValueOf(rc).Elem().FieldByName("ReclaimNameOnNewAddress"); f.IsValid() {
+		if err := applySettings(rc, []string{"reclaim_name_on_new_address=true"}); err != nil || !f.Bool() {
+			t.Errorf("reclaim_name_on_new_address=true: %v, field %v", err, f.Bool())
 		}
 	}
 	c := memberlist.DefaultLANConfig()

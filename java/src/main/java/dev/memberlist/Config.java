@@ -276,6 +276,15 @@ public final class Config {
      * Refused when the alive message could not fit one {@link #udpBufferSize} packet.
      */
     public Builder metaMaxSize(int bytes) { return set("meta_max_size", bytes); }
+    /**
+     * Name reuse with a new address (default false, memberlist's behaviour): a node restarted
+     * under its name at a new address takes the name there at once when its old entry is dead,
+     * and after a ping to the old address goes unanswered within {@link #probeTimeout} when it is
+     * alive or suspect (a leave for the old incarnation, a join for the new). An answer is
+     * memberlist's conflict ({@link #conflict}). See docs/protocol.md, "Name reuse with a new
+     * address".
+     */
+    public Builder reclaimNameOnNewAddress(boolean v) { return set("reclaim_name_on_new_address", v); }
     // Bounds on what a peer may make this node decode or buffer (bytes, or node states).
     public Builder maxPacketDecompressed(long bytes) { return set("max_packet_decompressed", bytes); }
     public Builder maxStreamDecompressed(long bytes) { return set("max_stream_decompressed", bytes); }
