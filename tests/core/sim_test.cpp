@@ -678,6 +678,21 @@ struct ZoneSelector : protocol::NodeSelectionDelegate {
   }
 };
 
+// A packet (uncompressed) whose first message is not a ping, indirect ping, ack or nack: gossip.
+bool is_gossip_packet(ByteView data) {
+  auto opened = wire::open_packet(data, wire::PacketIn{});
+  if (!opened.ok() || opened->payload.empty()) return false;
+  ByteView first = opened->payload;
+  if (first[0] == static_cast<uint8_t>(wire::MsgType::Compound)) {
+    auto parts = wire::split_compound(first.subspan(1));
+    if (!parts.ok() || parts->parts.empty() || parts->parts[0].empty()) return false;
+    first = parts->parts[0];
+  }
+  const auto t = static_cast<wire::MsgType>(first[0]);
+  return t != wire::MsgType::Ping && t != wire::MsgType::IndirectPing && t != wire::MsgType::AckResp &&
+         t != wire::MsgType::NackResp;
+}
+
 struct ZoneFigures {
   double join_s = 0, rumor_s = 0, dead_s = 0;
   uint64_t cross_packets = 0, cross_bytes = 0, cross_gossip_packets = 0, cross_gossip_bytes = 0;
@@ -721,17 +736,7 @@ ZoneFigures zone_run(bool zone_aware, uint64_t seed) {
     if (it == by_name.end() || zone_of(it->second) == zone_of(from)) return;
     ++f.cross_packets;
     f.cross_bytes += data.size();
-    auto opened = wire::open_packet(data, wire::PacketIn{});
-    if (!opened.ok() || opened->payload.empty()) return;
-    ByteView first = opened->payload;
-    if (first[0] == static_cast<uint8_t>(wire::MsgType::Compound)) {
-      auto parts = wire::split_compound(first.subspan(1));
-      if (!parts.ok() || parts->parts.empty() || parts->parts[0].empty()) return;
-      first = parts->parts[0];
-    }
-    const auto t = static_cast<wire::MsgType>(first[0]);
-    if (t != wire::MsgType::Ping && t != wire::MsgType::IndirectPing && t != wire::MsgType::AckResp &&
-        t != wire::MsgType::NackResp) {
+    if (is_gossip_packet(data)) {
       ++f.cross_gossip_packets;
       f.cross_gossip_bytes += data.size();
     }
@@ -823,4 +828,101 @@ TEST(Sim, ZoneAwareGossipCutsCrossZoneTraffic) {
   EXPECT_LT(zoned.rumor_s, 10.0);
   EXPECT_LT(zoned.rumor_s, 4 * plain.rumor_s + 2.0);
   EXPECT_LT(zoned.dead_s, 2 * plain.dead_s + 10.0);
+}
+
+// The node-selection hook at the protocol level: gossip goes only to the selected node (the
+// preferred one being ourselves, which is excluded); an out-of-range preferred index is logged
+// and ignored; push_pull_nodes push/pulls with that many nodes per interval (0 means 1).
+namespace {
+struct OnlyOne : protocol::NodeSelectionDelegate {
+  std::string only, self;
+  int64_t preferred_override = -2;  // -2: prefer ourselves (an excluded candidate)
+  int calls = 0;
+  int64_t select_nodes(std::vector<Member> &c, std::vector<uint8_t> &sel) override {
+    ++calls;
+    int64_t pref = -1;
+    for (size_t i = 0; i < c.size(); ++i) {
+      if (c[i].name == only) sel[i] = 1;
+      if (c[i].name == self) pref = static_cast<int64_t>(i);
+    }
+    return preferred_override == -2 ? pref : preferred_override;
+  }
+};
+struct Lines : protocol::Logger {
+  std::vector<std::string> lines;
+  void log(protocol::LogLevel level, const std::string &msg) override {
+    if (level == protocol::LogLevel::Error) lines.push_back(msg);
+  }
+};
+}  // namespace
+
+TEST(Sim, NodeSelectionNarrowsGossipAndPushPullNodesCounts) {
+  Cluster c(3);
+  Config cfg = lan();
+  cfg.enable_compression = false;
+  cfg.push_pull_interval = 1s;
+  OnlyOne sel;
+  sel.only = "node-5";
+  sel.self = "node-0";
+  Lines lines;
+  const size_t n = 10;
+  for (size_t i = 0; i < n; ++i) {
+    Config ci = cfg;
+    protocol::Delegates d;
+    if (i == 0) {
+      d.node_selection = &sel;
+      d.logger = &lines;
+      ci.push_pull_nodes = 3;
+    }
+    if (i == 1) ci.push_pull_nodes = 0;
+    c.add(ci, d);
+  }
+  for (NodeId i = 1; i < n; ++i) c.join(i, 0);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(n); }, join_bound(n, cfg)));
+  std::map<std::string, int> gossip_to;
+  c.sim.set_packet_observer([&](NodeId from, const protocol::Endpoint &to, ByteView data) {
+    if (from == 0 && is_gossip_packet(data)) ++gossip_to[to.name];
+  });
+  const auto pp0 = c.sim.node(0).metrics().push_pull_count, pp1 = c.sim.node(1).metrics().push_pull_count;
+  for (NodeId i = 0; i < n; ++i) c.sim.node(i).queue_broadcast(to_bytes("hello " + std::to_string(i)));
+  c.sim.run_for(10s);
+  ASSERT_FALSE(gossip_to.empty());
+  for (const auto &[to, count] : gossip_to) EXPECT_EQ(to, "node-5") << count << " gossip packets";
+  EXPECT_GT(sel.calls, 40);  // every gossip round and every push/pull asks
+  // push_pull_nodes: 3 per (unscaled, n <= 32) interval for node 0, whose selector allows only
+  // node-5 (and prefers itself, excluded): so 1 per interval; node 1 (0 = 1) likewise.
+  const auto d0 = c.sim.node(0).metrics().push_pull_count - pp0, d1 = c.sim.node(1).metrics().push_pull_count - pp1;
+  EXPECT_GE(d0, 9u);
+  EXPECT_LE(d0, 11u);
+  EXPECT_GE(d1, 9u);
+  EXPECT_LE(d1, 11u);
+  // Nothing selected and an out-of-range preferred index: logged, ignored, no push/pull at all.
+  sel.only.clear();
+  sel.preferred_override = 99;
+  const auto before = c.sim.node(0).metrics().push_pull_count;
+  c.sim.run_for(3s);
+  EXPECT_EQ(c.sim.node(0).metrics().push_pull_count, before) << "nothing selected, no valid preferred";
+  ASSERT_FALSE(lines.lines.empty());
+  EXPECT_NE(lines.lines.back().find("Node selection delegate named preferred candidate 99 of 10"), std::string::npos)
+      << lines.lines.back();
+  c.sim.node(0).shutdown(c.sim.now());  // the delegates above go out of scope with the cluster
+}
+
+TEST(Sim, PushPullNodesPerInterval) {
+  Cluster c(4);
+  Config cfg = lan();
+  cfg.push_pull_interval = 1s;
+  const size_t n = 10;
+  for (size_t i = 0; i < n; ++i) {
+    Config ci = cfg;
+    if (i == 0) ci.push_pull_nodes = 3;
+    c.add(ci);
+  }
+  for (NodeId i = 1; i < n; ++i) c.join(i, 0);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(n); }, join_bound(n, cfg)));
+  const auto before = c.sim.node(0).metrics().push_pull_count;
+  c.sim.run_for(10s);
+  const auto d = c.sim.node(0).metrics().push_pull_count - before;
+  EXPECT_GE(d, 27u);
+  EXPECT_LE(d, 33u);
 }
