@@ -122,7 +122,8 @@ class Logger {
   virtual void log(LogLevel level, const std::string &msg) = 0;
 };
 // grafana/memberlist's NodeSelectionDelegate (Config.NodeSelection): asked each time gossip or
-// push/pull targets are picked (not for probes, joins or reconnects), on the driver's thread,
+// push/pull targets are picked (not for probes, joins or reconnects; not for a gossip round with
+// certainly nothing to send: no queued broadcasts and no Delegate), on the driver's thread,
 // from inside the input; it must be quick. `candidates` is every member of the table (ourselves,
 // suspect, dead and left ones included, as the fork passes its whole node list); the delegate
 // sets selected[i] = 1 (all 0 on entry) for the candidates targets may be drawn from and returns

@@ -137,6 +137,10 @@ void Node::Impl::gossip(Time now) {
     Time t0 = s.work_clock ? s.work_clock() : Time{};
     ~Timer() { s.sample("memberlist.gossip", s.work_clock ? to_ms(s.work_clock() - t0) : 0.0); }
   } timer{*this};
+  // With a node-selection delegate, a round that certainly has nothing to send (no queued
+  // broadcasts, no Delegate that could hand some out) does not build the candidate list. Without
+  // one, the targets are drawn as always (the rng draws stay memberlist's).
+  if (dg.node_selection && !dg.delegate && system_queue.empty() && user_queue.empty()) return;
   const auto targets = pick_targets(
       static_cast<size_t>(cfg.gossip_nodes),
       [&](const state::Member &r) {

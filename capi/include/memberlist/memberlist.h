@@ -237,8 +237,9 @@ ml_err_t ml_config_set_ping(ml_config_t *cfg, const ml_ping_delegate_t *ping, vo
 ml_err_t ml_config_set_disable_tcp_pings_for_node(ml_config_t *cfg, ml_tcp_pings_fn fn, void *user,
                                                   ml_user_free_fn user_free);
 /* Zone-aware gossip: grafana/memberlist's NodeSelectionDelegate (Config.NodeSelection). Asked
- * each time this node picks gossip targets (every gossip_interval while it has something to send)
- * and push/pull targets (every push_pull_interval); never for probes, joins or reconnects.
+ * each time this node picks gossip targets (every gossip_interval, except rounds with certainly
+ * nothing to send: no queued broadcasts and no ml_delegate_t registered) and push/pull targets
+ * (every push_pull_interval); never for probes, joins or reconnects.
  * `candidates` is every member this node knows, itself and suspect, dead and left members
  * included, in no particular order; `selected` has ml_members_count(candidates) bytes, all 0 on
  * entry: set selected[i] non-zero for each candidate the targets may be drawn from. Return the
