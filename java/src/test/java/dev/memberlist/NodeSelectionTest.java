@@ -86,7 +86,7 @@ class NodeSelectionTest {
       if (i == 0) b.nodeSelection(listener);
       Memberlist m = Memberlist.create(b.build());
       nodes.add(m);
-      if (i > 0) m.join(List.of(addr(nodes.get(0))));
+      if (i > 0) m.join(addr(nodes.get(0)));
     }
     Memberlist m0 = nodes.get(0), m1 = nodes.get(1), m2 = nodes.get(2);
     waitUntil(WAIT, () -> nodes.stream().allMatch(m -> m.numMembers() == 3), () -> "3 members each");
