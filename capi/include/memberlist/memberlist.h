@@ -29,8 +29,8 @@
  *   ("handler queue full, dropping message (8) from=..."). At shutdown what is still queued is
  *   dropped; a notification already running may finish after shutdown has returned.
  * - Callbacks that answer (node_meta, get_broadcasts, local_state, merge_remote_state, merge,
- *   alive, ack_payload, the TCP-ping policy, the external transport) run on the loop thread
- *   and must not block: a lock they take must never be held around a call into the library.
+ *   alive, node selection, ack_payload, the TCP-ping policy, the external transport) run on the
+ *   loop thread and must not block: a lock they take must never be held around a call into the library.
  *   From inside them snapshots, sends, keyring operations and shutdown work (the shutdown
  *   completes right after the callback); calls that wait (join, leave, update, ping,
  *   send_reliable) return ML_ERR_IN_CALLBACK instead of deadlocking.
