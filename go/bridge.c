@@ -33,6 +33,9 @@ static int tr_merge(void *user, const ml_members_t *peers, char *errbuf, size_t 
 static int tr_alive(void *user, const ml_member_t *peer) {
   return mlgoAlive((uintptr_t)user, (ml_member_t *)peer);
 }
+static int64_t tr_node_selection(void *user, const ml_members_t *candidates, uint8_t *selected) {
+  return mlgoNodeSelection((uintptr_t)user, (ml_members_t *)candidates, selected);
+}
 static size_t tr_ack_payload(void *user, uint8_t *buf, size_t limit) {
   return mlgoAckPayload((uintptr_t)user, buf, limit);
 }
@@ -73,6 +76,9 @@ ml_err_t mlgo_set_merge(ml_config_t *cfg, uintptr_t h) {
 }
 ml_err_t mlgo_set_alive(ml_config_t *cfg, uintptr_t h) {
   return ml_config_set_alive(cfg, tr_alive, (void *)h, tr_free);
+}
+ml_err_t mlgo_set_node_selection(ml_config_t *cfg, uintptr_t h) {
+  return ml_config_set_node_selection(cfg, tr_node_selection, (void *)h, tr_free);
 }
 ml_err_t mlgo_set_ping(ml_config_t *cfg, uintptr_t h) {
   static const ml_ping_delegate_t p = {tr_ack_payload, tr_ping_complete};

@@ -13,6 +13,7 @@ ml_err_t mlgo_set_events(ml_config_t *cfg, uintptr_t h);
 ml_err_t mlgo_set_conflict(ml_config_t *cfg, uintptr_t h);
 ml_err_t mlgo_set_merge(ml_config_t *cfg, uintptr_t h);
 ml_err_t mlgo_set_alive(ml_config_t *cfg, uintptr_t h);
+ml_err_t mlgo_set_node_selection(ml_config_t *cfg, uintptr_t h);
 ml_err_t mlgo_set_ping(ml_config_t *cfg, uintptr_t h);
 ml_err_t mlgo_set_tcp_pings(ml_config_t *cfg, uintptr_t h);
 ml_err_t mlgo_set_log(ml_config_t *cfg, ml_log_level_t min_level, uintptr_t h);

@@ -203,6 +203,63 @@ func mlgoAlive(h C.uintptr_t, peer *C.ml_member_t) (ignore C.int) {
 	return 0
 }
 
+//export mlgoNodeSelection
+func mlgoNodeSelection(h C.uintptr_t, cands *C.ml_members_t, selected *C.uint8_t) (preferred C.int64_t) {
+	cb := stateOf(h)
+	defer cb.release()
+	n := int(C.ml_members_count(cands))
+	var sel []byte
+	if n > 0 {
+		sel = unsafe.Slice((*byte)(unsafe.Pointer(selected)), n)
+	}
+	defer recoverAnswer(cb, "NodeSelectionDelegate.SelectNodes", "every node selected, none preferred", func(any) {
+		for i := range sel {
+			sel[i] = 1
+		}
+		preferred = -1
+	})
+	// One allocation for all candidates: a returned pointer maps back to its index by its
+	// offset in the array, without a map.
+	backing := make([]NodeState, n)
+	states := make([]*NodeState, n)
+	for i := 0; i < n; i++ {
+		mm := C.ml_members_get(cands, C.size_t(i))
+		if node := nodeFromC(mm, true); node != nil {
+			backing[i] = NodeState{Node: *node, Incarnation: uint32(C.ml_member_incarnation(mm)), State: node.State}
+		}
+		states[i] = &backing[i]
+	}
+	var byName map[string]int
+	indexOf := func(p *NodeState) int {
+		if n == 0 || p == nil {
+			return -1
+		}
+		base := uintptr(unsafe.Pointer(&backing[0]))
+		size := unsafe.Sizeof(backing[0])
+		if off := uintptr(unsafe.Pointer(p)) - base; uintptr(unsafe.Pointer(p)) >= base && off < uintptr(n)*size && off%size == 0 {
+			return int(off / size)
+		}
+		if byName == nil {
+			byName = make(map[string]int, n)
+			for i := range backing {
+				byName[backing[i].Name] = i
+			}
+		}
+		if i, ok := byName[p.Name]; ok {
+			return i
+		}
+		cb.logger.Printf("[WARN] memberlist: NodeSelectionDelegate returned node %q, which is not a candidate; ignored", p.Name)
+		return -1
+	}
+	chosen, pref := cb.conf.NodeSelection.SelectNodes(states)
+	for _, p := range chosen {
+		if i := indexOf(p); i >= 0 {
+			sel[i] = 1
+		}
+	}
+	return C.int64_t(indexOf(pref))
+}
+
 //export mlgoDisableTcpPings
 func mlgoDisableTcpPings(h C.uintptr_t, node *C.char) (disable C.int) {
 	cb := stateOf(h)

@@ -62,6 +62,10 @@ type Config struct {
 	// PushPullInterval: full state sync with a random node; 0 disables it.
 	PushPullInterval time.Duration
 
+	// PushPullNodes: how many random nodes to push/pull with per PushPullInterval; 0 (or a
+	// negative value) means 1. From grafana/memberlist's fork (see NodeSelection).
+	PushPullNodes int
+
 	// ProbeInterval and ProbeTimeout: failure detection.
 	ProbeInterval time.Duration
 	ProbeTimeout  time.Duration
@@ -111,6 +115,9 @@ type Config struct {
 	Merge                   MergeDelegate
 	Ping                    PingDelegate
 	Alive                   AliveDelegate
+	// NodeSelection, when set, narrows the gossip and push/pull targets (zone-aware gossip); see
+	// NodeSelectionDelegate. From grafana/memberlist's fork; nil picks as memberlist does.
+	NodeSelection NodeSelectionDelegate
 
 	// DNSConfigPath: the resolv.conf used when Join is given host names.
 	DNSConfigPath string
@@ -219,6 +226,7 @@ func DefaultLANConfig() *Config {
 		SuspicionMult:           4,
 		SuspicionMaxTimeoutMult: 6,
 		PushPullInterval:        30 * time.Second,
+		PushPullNodes:           1,
 		ProbeTimeout:            500 * time.Millisecond,
 		ProbeInterval:           1 * time.Second,
 		DisableTcpPings:         false,
@@ -243,6 +251,7 @@ func DefaultWANConfig() *Config {
 	conf.TCPTimeout = 30 * time.Second
 	conf.SuspicionMult = 6
 	conf.PushPullInterval = 60 * time.Second
+	conf.PushPullNodes = 1
 	conf.ProbeTimeout = 3 * time.Second
 	conf.ProbeInterval = 5 * time.Second
 	conf.GossipNodes = 4
@@ -259,6 +268,7 @@ func DefaultLocalConfig() *Config {
 	conf.RetransmitMult = 2
 	conf.SuspicionMult = 3
 	conf.PushPullInterval = 15 * time.Second
+	conf.PushPullNodes = 1
 	conf.ProbeTimeout = 200 * time.Millisecond
 	conf.ProbeInterval = time.Second
 	conf.GossipInterval = 100 * time.Millisecond
@@ -316,6 +326,10 @@ func (c *Config) entries() []configEntry {
 	if metaMax == 0 {
 		metaMax = MetaMaxSize
 	}
+	pushPullNodes := c.PushPullNodes
+	if pushPullNodes < 0 { // the fork's rule: anything below 1 means 1
+		pushPullNodes = 0
+	}
 	cidrs := make([]string, 0, len(c.CIDRsAllowed))
 	for _, n := range c.CIDRsAllowed {
 		cidrs = append(cidrs, n.String())
@@ -335,6 +349,7 @@ func (c *Config) entries() []configEntry {
 		{"suspicion_mult", "SuspicionMult", i(c.SuspicionMult)},
 		{"suspicion_max_timeout_mult", "SuspicionMaxTimeoutMult", i(c.SuspicionMaxTimeoutMult)},
 		{"push_pull_interval", "PushPullInterval", d(c.PushPullInterval)},
+		{"push_pull_nodes", "PushPullNodes", i(pushPullNodes)},
 		{"probe_interval", "ProbeInterval", d(c.ProbeInterval)},
 		{"probe_timeout", "ProbeTimeout", d(c.ProbeTimeout)},
 		{"disable_tcp_pings", "DisableTcpPings", b(c.DisableTcpPings)},

@@ -107,3 +107,48 @@ type PingDelegate interface {
 	// NotifyPingComplete is called after a successful probe of other.
 	NotifyPingComplete(other *Node, rtt time.Duration, payload []byte)
 }
+
+// NodeSelectionDelegate filters and prioritizes the nodes gossip and push/pull pick from, for
+// zone- or rack-aware routing. It is grafana/memberlist's interface (Config.NodeSelection), with
+// the same semantics, so code written for that fork (dskit's zone-aware routing) works here.
+//
+// SelectNodes is called each time gossip targets are picked (every GossipInterval, whether or
+// not there is anything to send) and each time push/pull targets are picked (every
+// PushPullInterval); never for probes, Join or reconnects. It receives every node this member
+// knows, itself and suspect, dead and left nodes included, as fresh copies (StateChange is not
+// reported: it is the zero time). It returns:
+//   - selected: the nodes targets are drawn from, at random, after the usual rules (never this
+//     node; alive, suspect or recently dead nodes for gossip; alive ones for push/pull). The
+//     input slice may be returned as it is; it must not be modified in place.
+//   - preferred: nil, or one node picked first whenever those rules allow it; it need not be
+//     in selected.
+//
+// Nodes are matched to the candidates by pointer, else by name; a node that is neither is
+// ignored with a logged warning. A panic selects every node and prefers none.
+//
+// SelectNodes runs on libmemberlist's event-loop thread, like AliveDelegate: it must be quick
+// (a 1,000-node cluster calls it with 1,000 candidates about 5 times a second) and must not
+// block. From inside it the snapshots (Members, NumMembers, LocalNode) work, while Join, Leave,
+// UpdateNode, Ping and SendReliable return an error; a lock it takes must never be held around a
+// call into this package.
+type NodeSelectionDelegate interface {
+	SelectNodes([]*NodeState) (selected []*NodeState, preferred *NodeState)
+}
+
+// NodeState is a node with its incarnation and state, as NodeSelectionDelegate sees it
+// (grafana/memberlist exports memberlist's nodeState under this name).
+type NodeState struct {
+	Node
+	Incarnation uint32        // last known incarnation number
+	State       NodeStateType // current state
+	StateChange time.Time     // not reported by libmemberlist: the zero time
+}
+
+// Address returns the host:port form of the node's address.
+func (n *NodeState) Address() string { return n.Node.Address() }
+
+// FullAddress returns the node's name and host:port address.
+func (n *NodeState) FullAddress() Address { return n.Node.FullAddress() }
+
+// DeadOrLeft reports whether the node is dead or has left.
+func (n *NodeState) DeadOrLeft() bool { return n.State == StateDead || n.State == StateLeft }

@@ -33,8 +33,8 @@
 //     packet first, as in memberlist); beyond that they are dropped with memberlist's warning.
 //     Shutdown drops what is still queued; a notification already running may finish after it.
 //   - Delegates that answer — NodeMeta, GetBroadcasts, LocalState, MergeRemoteState,
-//     MergeDelegate, AliveDelegate, AckPayload, DisableTcpPingsForNode — run on the loop thread
-//     and must not block: from inside them snapshots (Members, LocalNode, NumMembers,
+//     MergeDelegate, AliveDelegate, AckPayload, DisableTcpPingsForNode, NodeSelectionDelegate
+//     — run on the loop thread and must not block: from inside them snapshots (Members, LocalNode, NumMembers,
 //     GetHealthScore), non-blocking sends, the Keyring and Shutdown work, while Join, Leave,
 //     UpdateNode, Ping and SendReliable return an error instead of deadlocking. In memberlist
 //     most of these run with its state lock held, so the same rule already applies there. One
@@ -122,6 +122,12 @@
 //     entry is dead, and after a ping to the old address goes unanswered (ProbeTimeout) when it
 //     is alive or suspect: NotifyLeave for the old incarnation, NotifyJoin for the new. An ack
 //     is memberlist's conflict (docs/protocol.md, "Name reuse with a new address").
+//   - Config.NodeSelection (NodeSelectionDelegate, NodeState) and Config.PushPullNodes are
+//     additions from grafana/memberlist's fork (used by Loki, Mimir and Tempo through dskit for
+//     zone-aware gossip), with its names and semantics, so dskit's code builds against this
+//     package. SelectNodes runs on the loop thread like AliveDelegate (see Threading), and
+//     NodeState.StateChange is the zero time. PushPullNodes defaults to 1 in every preset, as
+//     in the fork; hashicorp/memberlist always push/pulls with one node.
 //   - A nil argument returns an error where memberlist dereferences it and panics: Create(nil),
 //     SendBestEffort/SendReliable/SendToUDP/SendToTCP(nil, ...), SendTo(nil, ...),
 //     Ping(name, nil), NewNetTransport(nil). Likewise a TransmitLimitedQueue with a nil

@@ -194,6 +194,7 @@ func Create(conf *Config) (*Memberlist, error) {
 		{"conflict", conf.Conflict != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_conflict(cfg, h) }},
 		{"merge", conf.Merge != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_merge(cfg, h) }},
 		{"alive", conf.Alive != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_alive(cfg, h) }},
+		{"node selection", conf.NodeSelection != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_node_selection(cfg, h) }},
 		{"ping", conf.Ping != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_ping(cfg, h) }},
 		{"DisableTcpPingsForNode", conf.DisableTcpPingsForNode != nil, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_tcp_pings(cfg, h) }},
 		{"log", true, func(h C.uintptr_t) C.ml_err_t { return C.mlgo_set_log(cfg, C.ML_LOG_DEBUG, h) }},

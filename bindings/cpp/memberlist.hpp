@@ -375,6 +375,35 @@ class Config {
     return *this;
   }
 
+  // Zone-aware gossip (grafana/memberlist's NodeSelectionDelegate; ml_config_set_node_selection):
+  // set selected[i] = true for the candidates gossip and push/pull targets may be drawn from and
+  // return the index of a preferred candidate, or -1. Runs on the loop thread: quick, no blocking
+  // calls. A throwing selector selects every candidate and prefers none.
+  using NodeSelectionFn = std::function<int64_t(const std::vector<Member> &candidates, std::vector<bool> &selected)>;
+  Config &on_node_selection(NodeSelectionFn fn) {
+    auto *user = new NodeSelectionFn(std::move(fn));
+    register_or_free(ml_config_set_node_selection(
+                         h_,
+                         [](void *u, const ml_members_t *cands, uint8_t *selected) noexcept -> int64_t {
+                           const size_t n = ml_members_count(cands);
+                           try {
+                             std::vector<Member> v;
+                             v.reserve(n);
+                             for (size_t i = 0; i < n; ++i) v.push_back(Member::from(ml_members_get(cands, i)));
+                             std::vector<bool> sel(n, false);
+                             const int64_t preferred = (*static_cast<NodeSelectionFn *>(u))(v, sel);
+                             for (size_t i = 0; i < n && i < sel.size(); ++i) selected[i] = sel[i] ? 1 : 0;
+                             return preferred;
+                           } catch (...) {
+                             for (size_t i = 0; i < n; ++i) selected[i] = 1;
+                             return -1;
+                           }
+                         },
+                         user, &detail::free_fn<NodeSelectionFn>),
+                     user, "ml_config_set_node_selection");
+    return *this;
+  }
+
   // memberlist's DisableTcpPingsForNode: return true for no TCP fallback ping to `node` this
   // time (asked when a probe of it got no direct ack). A throwing policy allows the ping.
   using TcpPingsFn = std::function<bool(const std::string &node)>;

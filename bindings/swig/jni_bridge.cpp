@@ -23,7 +23,7 @@ pthread_once_t g_detach_once = PTHREAD_ONCE_INIT;
 struct BridgeIds {
   jclass cls = NULL;  /* global */
   jmethodID node_meta, notify_msg, get_broadcasts, local_state, merge_remote_state;
-  jmethodID event, conflict, merge, alive, tcp_pings, ack_payload, ping_complete, log;
+  jmethodID event, conflict, merge, alive, tcp_pings, ack_payload, ping_complete, log, select_nodes;
   jmethodID uncaught; /* static */
   bool ready = false;
 } g_ids;
@@ -200,6 +200,29 @@ int tr_alive(void *user, const ml_member_t *peer) {
   return ignore ? 1 : 0;
 }
 
+/* ---- node selection: the Java answer comes back as a byte[] of flags; a listener that throws
+ * (Bridge catches it) or a JNI failure here selects every candidate and prefers none. */
+int64_t tr_node_selection(void *user, const ml_members_t *candidates, uint8_t *selected) {
+  const size_t n = ml_members_count(candidates);
+  auto select_all = [&] {
+    for (size_t i = 0; i < n; ++i) selected[i] = 1;
+    return int64_t{-1};
+  };
+  Frame f;
+  JNIEnv *env = f.env();
+  if (env == NULL) return select_all();
+  jbyteArray flags = env->NewByteArray(static_cast<jsize>(n));
+  if (flags == NULL) {
+    (void)check_exception(env);
+    return select_all();
+  }
+  jlong preferred = env->CallLongMethod(static_cast<jobject>(user), g_ids.select_nodes, ptr(candidates), flags);
+  if (check_exception(env)) return select_all();
+  env->GetByteArrayRegion(flags, 0, static_cast<jsize>(n), reinterpret_cast<jbyte *>(selected));
+  if (check_exception(env)) return select_all();
+  return static_cast<int64_t>(preferred);
+}
+
 /* ---- DisableTcpPingsForNode: a listener that throws allows the TCP ping */
 int tr_tcp_pings(void *user, const char *node) {
   Frame f;
@@ -290,6 +313,7 @@ ml_err_t mljni_init(JNIEnv *jenv_, jobject bridge_class_obj) {
   ids.ack_payload = env->GetMethodID(bridge_class, "ackPayload", "(I)[B");
   ids.ping_complete = env->GetMethodID(bridge_class, "pingComplete", "(JJ[B)V");
   ids.log = env->GetMethodID(bridge_class, "log", "(ILjava/lang/String;)V");
+  ids.select_nodes = env->GetMethodID(bridge_class, "selectNodes", "(J[B)J");
   ids.uncaught = env->GetStaticMethodID(bridge_class, "uncaught", "(Ljava/lang/Throwable;)V");
   if (env->ExceptionCheck()) return ML_ERR_INTERNAL; /* NoSuchMethodError stays pending for Java */
   ids.ready = true;
@@ -337,6 +361,11 @@ ml_err_t mljni_config_set_merge(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge)
 ml_err_t mljni_config_set_alive(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge) {
   return register_bridge(jenv_, bridge, [&](void *u) {
     return ml_config_set_alive(cfg, tr_alive, u, mljni_user_free);
+  });
+}
+ml_err_t mljni_config_set_node_selection(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge) {
+  return register_bridge(jenv_, bridge, [&](void *u) {
+    return ml_config_set_node_selection(cfg, tr_node_selection, u, mljni_user_free);
   });
 }
 ml_err_t mljni_config_set_tcp_pings(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge) {

@@ -12,6 +12,7 @@ ml_err_t mljni_config_set_events(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge
 ml_err_t mljni_config_set_conflict(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge);
 ml_err_t mljni_config_set_merge(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge);
 ml_err_t mljni_config_set_alive(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge);
+ml_err_t mljni_config_set_node_selection(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge);
 ml_err_t mljni_config_set_tcp_pings(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge);
 ml_err_t mljni_config_set_ping(JNIEnv *jenv_, ml_config_t *cfg, jobject bridge, int which);
 ml_err_t mljni_config_set_log(JNIEnv *jenv_, ml_config_t *cfg, int min_level, jobject bridge);

@@ -108,6 +108,21 @@ struct AliveAdapter final : protocol::AliveDelegate {
   }
 };
 
+struct NodeSelectionAdapter final : protocol::NodeSelectionDelegate {
+  ml_node_selection_fn fn;
+  UserData ud;
+  ml_members scratch;  // reused call after call (its capacity), so a pick allocates only the strings
+  NodeSelectionAdapter(ml_node_selection_fn f, void *user, ml_user_free_fn uf) : fn(f), ud(user, uf) {}
+  int64_t select_nodes(std::vector<protocol::Member> &candidates, std::vector<uint8_t> &selected) override {
+    scratch.list.clear();
+    scratch.list.reserve(candidates.size());
+    for (auto &c : candidates) scratch.list.emplace_back(std::move(c));
+    const int64_t preferred = fn(ud.user, &scratch, selected.data());
+    scratch.list.clear();
+    return preferred;  // the node checks the range and logs a bad one
+  }
+};
+
 struct TcpPingsAdapter final : protocol::TcpPingPolicy {
   ml_tcp_pings_fn fn;
   UserData ud;
@@ -187,10 +202,11 @@ struct Registrations {
   std::unique_ptr<AliveAdapter> alive;
   std::unique_ptr<PingAdapter> ping;
   std::unique_ptr<TcpPingsAdapter> tcp_pings;
+  std::unique_ptr<NodeSelectionAdapter> node_selection;
   std::unique_ptr<LogRegistration> log;
   std::unique_ptr<TransportRegistration> transport;
   bool any() const {
-    return delegate || events || conflict || merge || alive || ping || tcp_pings || log || transport;
+    return delegate || events || conflict || merge || alive || ping || tcp_pings || node_selection || log || transport;
   }
 };
 

@@ -113,6 +113,10 @@ ML_EXPORT ml_err_t ml_config_set_disable_tcp_pings_for_node(ml_config_t *cfg, ml
                                                             ml_user_free_fn user_free) {
   return set_registration<&Registrations::tcp_pings>(cfg, fn != nullptr, fn, user, user_free);
 }
+ML_EXPORT ml_err_t ml_config_set_node_selection(ml_config_t *cfg, ml_node_selection_fn fn, void *user,
+                                                ml_user_free_fn user_free) {
+  return set_registration<&Registrations::node_selection>(cfg, fn != nullptr, fn, user, user_free);
+}
 ML_EXPORT ml_err_t ml_config_set_ping(ml_config_t *cfg, const ml_ping_delegate_t *ping, void *user,
                                       ml_user_free_fn user_free) {
   return set_registration<&Registrations::ping>(cfg, ping != nullptr, ping ? *ping : ml_ping_delegate_t{}, user,

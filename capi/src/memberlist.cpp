@@ -95,6 +95,7 @@ ML_EXPORT ml_err_t ml_memberlist_create(ml_memberlist_t **out, ml_runtime_t *rt,
     o.delegates.alive = regs.alive.get();
     o.delegates.ping = regs.ping.get();
     o.delegates.tcp_pings = regs.tcp_pings.get();
+    o.delegates.node_selection = regs.node_selection.get();
     // The adapters move into ml->regs right after create (the objects themselves stay put).
     o.keep_alive = ml->regs;
     auto host = net::NodeHost::create(std::move(o));

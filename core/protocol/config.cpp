@@ -159,6 +159,7 @@ wire::Status Config::validate() const {
   if (suspicion_max_timeout_mult < 1) return bad("suspicion_max_timeout_mult: must be >= 1");
   if (awareness_max_multiplier < 1) return bad("awareness_max_multiplier: must be >= 1");
   if (gossip_nodes < 0) return bad("gossip_nodes: must be >= 0");
+  if (push_pull_nodes < 0) return bad("push_pull_nodes: must be >= 0 (0 means 1)");
   if (handoff_queue_depth < 1) return bad("handoff_queue_depth: must be >= 1");
   if (max_concurrent_push_pulls < 1) return bad("max_concurrent_push_pulls: must be >= 1");
   // The smallest packet must hold a compound header and one small message; the largest must fit

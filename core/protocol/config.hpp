@@ -51,6 +51,7 @@ struct Config {
   int suspicion_mult = 4;
   int suspicion_max_timeout_mult = 6;
   Duration push_pull_interval = 30s;  // 0 disables periodic push/pull
+  int push_pull_nodes = 1;            // nodes push/pulled with per interval (0 = 1; grafana/memberlist's PushPullNodes)
   Duration probe_interval = 1s;
   Duration probe_timeout = 500ms;
   bool disable_tcp_pings = false;

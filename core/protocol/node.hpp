@@ -121,6 +121,22 @@ class Logger {
   virtual bool enabled(LogLevel /*level*/) const { return true; }  // skip formatting otherwise
   virtual void log(LogLevel level, const std::string &msg) = 0;
 };
+// grafana/memberlist's NodeSelectionDelegate (Config.NodeSelection): asked each time gossip or
+// push/pull targets are picked (not for probes, joins or reconnects; not for a gossip round with
+// certainly nothing to send: no queued broadcasts and no Delegate), on the driver's thread,
+// from inside the input; it must be quick. `candidates` is every member of the table (ourselves,
+// suspect, dead and left ones included, as the fork passes its whole node list); the delegate
+// sets selected[i] = 1 (all 0 on entry) for the candidates targets may be drawn from and returns
+// the index of a preferred candidate, picked first whenever the usual rules allow it, or -1.
+// Targets are then drawn at random among the selected candidates the usual rules allow (alive,
+// suspect or recently dead for gossip; alive for push/pull; never ourselves). An index outside
+// [-1, candidates.size()) is logged and ignored. The node does not read `candidates` after the
+// call, so the delegate may move from them.
+class NodeSelectionDelegate {
+ public:
+  virtual ~NodeSelectionDelegate() = default;
+  virtual int64_t select_nodes(std::vector<Member> &candidates, std::vector<uint8_t> &selected) = 0;
+};
 // A user broadcast queued through the node (memberlist's Broadcast interface, for the
 // TransmitLimitedQueue the node keeps on the user's behalf).
 struct Delegates {
@@ -132,6 +148,7 @@ struct Delegates {
   PingDelegate *ping = nullptr;
   TcpPingPolicy *tcp_pings = nullptr;
   Logger *logger = nullptr;
+  NodeSelectionDelegate *node_selection = nullptr;
 };
 
 // ---- effects

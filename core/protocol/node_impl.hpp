@@ -459,6 +459,44 @@ struct Node::Impl {
   // ------------------------------------------------------------------ gossip
   void gossip(Time now);
 
+  // kRandomNodes for gossip and push/pull targets: up to k members for which exclude(member) is
+  // false. Without a node-selection delegate this is members.k_random_members (the same draws
+  // from rng); with one, the delegate narrows the pool and may name a preferred target, taken
+  // first (state::k_random_selected). `what` names the caller in the log line of a bad answer.
+  template <class Exclude>
+  std::vector<state::Member *> pick_targets(size_t k, Exclude &&exclude, const char *what) {
+    if (!dg.node_selection) return members.k_random_members(k, rng, exclude);
+    if (k == 0) return {};
+    const size_t n = members.size();
+    std::vector<Member> candidates;
+    candidates.reserve(n);
+    for (size_t i = 0; i < n; ++i) candidates.push_back(to_member(members.at(i)));
+    std::vector<uint8_t> selected(n, 0);
+    const int64_t pref = dg.node_selection->select_nodes(candidates, selected);
+    std::optional<size_t> preferred;
+    if (pref >= 0 && static_cast<uint64_t>(pref) < n) {
+      preferred = static_cast<size_t>(pref);
+    } else if (pref != -1) {
+      log(LogLevel::Error, [&] {
+        return std::string("Node selection delegate named preferred candidate ") + std::to_string(pref) + " of " +
+               std::to_string(n) + " for " + what + "; ignored (no preferred node this time)";
+      });
+    }
+    if (selected.size() != n) selected.resize(n, 0);  // a delegate that resized it: pad with "not selected"
+    std::vector<size_t> pool;
+    pool.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (selected[i]) pool.push_back(i);
+    }
+    const auto idx = state::k_random_selected(
+        k, std::span<const size_t>(pool), preferred,
+        [&](size_t i) -> bool { return exclude(std::as_const(members.at(i))); }, rng);
+    std::vector<state::Member *> out;
+    out.reserve(idx.size());
+    for (size_t i : idx) out.push_back(&members.at(i));
+    return out;
+  }
+
   // ------------------------------------------------------------------ push/pull
   Bytes local_state(bool join);
 

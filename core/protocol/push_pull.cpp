@@ -103,14 +103,16 @@ std::optional<std::string> Node::Impl::merge_remote(Time now, const wire::PushPu
 }
 
 void Node::Impl::push_pull_with_random(Time now) {
-  const auto picked = members.k_random_members(1, rng, [&](const state::Member &r) {
-    return r.name() == cfg.name || r.state != NodeState::Alive;
-  });
-  if (picked.empty()) return;
-  ++m.push_pull_count;
-  const Endpoint to = endpoint_of(*picked[0]);
-  if (auto id = open_push_pull(now, to, false, OutStream{StreamKind::PushPull, 0, 0, to}); !id) {
-    log(LogLevel::Error, [&] { return "Push/Pull with " + to.name + " failed: " + id.error().message; });
+  // grafana/memberlist's PushPullNodes (0 = 1): as many random live nodes per interval.
+  const auto k = static_cast<size_t>(std::max(1, cfg.push_pull_nodes));
+  const auto picked = pick_targets(
+      k, [&](const state::Member &r) { return r.name() == cfg.name || r.state != NodeState::Alive; }, "push/pull");
+  for (const state::Member *t : picked) {
+    ++m.push_pull_count;
+    const Endpoint to = endpoint_of(*t);
+    if (auto id = open_push_pull(now, to, false, OutStream{StreamKind::PushPull, 0, 0, to}); !id) {
+      log(LogLevel::Error, [&] { return "Push/Pull with " + to.name + " failed: " + id.error().message; });
+    }
   }
 }
 

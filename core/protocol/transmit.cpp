@@ -134,13 +134,19 @@ void Node::Impl::gossip(Time now) {
     Time t0 = s.work_clock ? s.work_clock() : Time{};
     ~Timer() { s.sample("memberlist.gossip", s.work_clock ? to_ms(s.work_clock() - t0) : 0.0); }
   } timer{*this};
-  const auto targets = members.k_random_members(
-      static_cast<size_t>(cfg.gossip_nodes), rng, [&](const state::Member &r) {
+  // With a node-selection delegate, a round that certainly has nothing to send (no queued
+  // broadcasts, no Delegate that could hand some out) does not build the candidate list. Without
+  // one, the targets are drawn as always (the rng draws stay memberlist's).
+  if (dg.node_selection && !dg.delegate && system_queue.empty() && user_queue.empty()) return;
+  const auto targets = pick_targets(
+      static_cast<size_t>(cfg.gossip_nodes),
+      [&](const state::Member &r) {
         if (r.name() == cfg.name) return true;
         if (r.state == NodeState::Alive || r.state == NodeState::Suspect) return false;
         if (r.state == NodeState::Dead) return now - r.state_change > cfg.gossip_to_the_dead_time;
         return true;  // Left
-      });
+      },
+      "gossip");
   for (const state::Member *t : targets) {
     auto msgs = take_broadcasts(packet_budget());
     if (msgs.empty()) return;

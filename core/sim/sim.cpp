@@ -198,6 +198,7 @@ void Simulator::flush(NodeId id) {
       auto decoded = wire::StreamDecoder::decode(o->data, nodes_[*to]->node->stream_in(true));
       const uint64_t rid = next_stream_++;
       streams_[rid] = std::make_unique<PendingStream>(PendingStream{id, o->id, *to, o->expect_reply, o->deadline});
+      if (stream_observer_) stream_observer_(id, *to, o->data.size());
       sn.open[o->id] = rid;
       auto e = std::make_unique<Event>();
       e->at = now_ + delay(f);
@@ -229,6 +230,7 @@ void Simulator::flush(NodeId id) {
       e->stream = ps.opener_id;
       e->at = now_ + delay(faults(id, ps.opener));
       if (!link_up(id, ps.opener) || e->at > ps.deadline) continue;  // the opener's timeout fires
+      if (stream_observer_) stream_observer_(id, ps.opener, r->data.size());
       auto decoded = wire::StreamDecoder::decode(r->data, nodes_[ps.opener]->node->stream_in(false));
       if (decoded) {
         e->msg = std::move(decoded.value());

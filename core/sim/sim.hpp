@@ -78,6 +78,10 @@ class Simulator {
   // that check what goes on the wire. Empty = none.
   using PacketObserver = std::function<void(NodeId from, const protocol::Endpoint &to, wire::ByteView data)>;
   void set_packet_observer(PacketObserver f) { observer_ = std::move(f); }
+  // Called with the bytes of every stream delivered: a request (`from` opened it to `to`) and
+  // its reply (`from` answers `to`). Draws nothing from the simulator's generator.
+  using StreamObserver = std::function<void(NodeId from, NodeId to, size_t bytes)>;
+  void set_stream_observer(StreamObserver f) { stream_observer_ = std::move(f); }
 
  private:
   struct Event;
@@ -111,6 +115,7 @@ class Simulator {
   uint64_t events_ = 0;
   NetStats stats_;
   PacketObserver observer_;
+  StreamObserver stream_observer_;
 };
 
 }  // namespace memberlist::sim

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <type_traits>
 #include <utility>
@@ -101,6 +102,31 @@ std::vector<std::size_t> k_random_indices(std::size_t k, std::size_t n, Exclude 
     for (std::size_t p : picked) seen = seen || (p == idx);
     if (!seen) picked.push_back(idx);
   }
+  return picked;
+}
+
+// kRandomNodes with a node-selection delegate (grafana/memberlist's NodeSelectionDelegate, used
+// for gossip and push/pull targets): `preferred`, when given, k > 0 and not excluded, is picked
+// first; the rest are picked by k_random_indices among the positions in `pool` (what the
+// delegate selected), skipping excluded ones and the preferred one. Positions are the caller's
+// (the member table's), so the result is in pick order, preferred first. `pool` must hold
+// distinct positions. With no preferred this draws from rng exactly as k_random_indices over
+// pool.size() entries would.
+template <class Exclude>
+std::vector<std::size_t> k_random_selected(std::size_t k, std::span<const std::size_t> pool,
+                                           std::optional<std::size_t> preferred, Exclude &&exclude,
+                                           Rng &rng) {
+  constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+  std::vector<std::size_t> picked;
+  if (k == 0) return picked;
+  const std::size_t first = (preferred && !exclude(*preferred)) ? *preferred : kNone;
+  if (first != kNone) picked.push_back(first);
+  if (picked.size() >= k) return picked;
+  const auto rest = k_random_indices(
+      k - picked.size(), pool.size(),
+      [&](std::size_t i) -> bool { return pool[i] == first || exclude(pool[i]); }, rng);
+  picked.reserve(picked.size() + rest.size());
+  for (std::size_t i : rest) picked.push_back(pool[i]);
   return picked;
 }
 

@@ -59,7 +59,7 @@ static ml_err_t error_of(F &&f) {
 
 struct Node {
   std::string name;
-  std::atomic<int> joins{0}, leaves{0}, updates{0}, msgs{0};
+  std::atomic<int> joins{0}, leaves{0}, updates{0}, msgs{0}, selections{0}, self_seen{0};
   std::mutex mu;
   ml::Bytes meta;  // guarded by mu
 };
@@ -100,6 +100,15 @@ static ml::Config node_config(const std::shared_ptr<Node> &n, int index, std::at
       case ml::Event::Leave: n->leaves.fetch_add(1); break;
       case ml::Event::Update: n->updates.fetch_add(1); break;
     }
+  });
+  // Zone-aware gossip's hook: every candidate selected (so behaviour is as without), counted.
+  cfg.on_node_selection([n, guard](const std::vector<ml::Member> &cands, std::vector<bool> &sel) -> int64_t {
+    for (size_t i = 0; i < cands.size(); ++i) {
+      sel[i] = true;
+      if (cands[i].name == n->name) n->self_seen.fetch_add(1);
+    }
+    n->selections.fetch_add(1);
+    return -1;
   });
   return cfg;
 }
@@ -153,6 +162,8 @@ int main() {
     CHECK(error_of([&] { mb.join({"not an address"}); }) == ML_ERR_JOIN_FAILED);
     CHECK(wait_for([&] { return ma.num_members() == 2 && mb.num_members() == 2; }));
     CHECK(wait_for([&] { return a->joins.load() == 2 && b->joins.load() == 2; }));
+    CHECK(wait_for([&] { return a->selections.load() > 0 && b->selections.load() > 0; }));
+    CHECK(a->self_seen.load() > 0);
 
     // Messages both ways.
     ma.send_reliable("cpp-b", {'r', 'l', ':', '1'});

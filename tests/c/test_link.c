@@ -14,6 +14,7 @@ static const any_fn all_functions[] = {
     (any_fn)ml_config_key_at,
     (any_fn)ml_config_set,
     (any_fn)ml_config_set_alive,
+    (any_fn)ml_config_set_node_selection,
     (any_fn)ml_config_set_conflict,
     (any_fn)ml_config_set_delegate,
     (any_fn)ml_config_set_events,

@@ -810,3 +810,310 @@ TEST(Sim, NameReuseTwoLiveNodesWithOneNameStillConflict) {
   EXPECT_GE(c.total(&protocol::Metrics::name_conflicts), 1u);
   EXPECT_GE(c.sim.node(0).metrics().name_conflicts, 1u);
 }
+
+// ------------------------------------------------------------------ zone-aware gossip
+// grafana/memberlist's NodeSelectionDelegate, used the way dskit's zone-aware routing uses it:
+// 3 zones of 50 nodes, 2 bridges per zone. Members gossip and push/pull only within their zone;
+// bridges also select the other zones' bridges and prefer one of them (so each round one bridge
+// packet crosses zones). A zone that has members but no alive bridge turns the routing off
+// (everyone selected), so a zone is never cut off. Probes are not routed (they never are).
+namespace {
+
+constexpr size_t kZones = 3, kPerZone = 50, kBridgesPerZone = 2;
+size_t zone_of(NodeId id) { return id / kPerZone; }
+bool is_bridge(NodeId id) { return id % kPerZone < kBridgesPerZone; }
+
+// Metadata: zone, role (1 member, 2 bridge), version (changed for the rumor).
+struct ZoneMeta : protocol::Delegate {
+  uint8_t zone = 0, role = 1, version = 0;
+  Bytes node_meta(size_t) override { return Bytes{zone, role, version}; }
+};
+
+struct ZoneSelector : protocol::NodeSelectionDelegate {
+  uint8_t zone = 0;
+  bool bridge = false;
+  uint64_t draws = 0;  // the selector's own reservoir sampling: deterministic, not the node's rng
+  size_t calls = 0;
+  int64_t select_nodes(std::vector<Member> &cands, std::vector<uint8_t> &sel) override {
+    ++calls;
+    uint32_t zones_with_members = 0, zones_with_bridges = 0;
+    int64_t preferred = -1;
+    uint64_t seen = 0;
+    for (size_t i = 0; i < cands.size(); ++i) {
+      const Bytes &m = cands[i].meta;
+      if (m.size() < 2) {  // unknown zone: selected, never preferred
+        sel[i] = 1;
+        continue;
+      }
+      const uint8_t z = m[0];
+      const bool b = m[1] == 2;
+      if (b && cands[i].state == wire::NodeState::Alive) zones_with_bridges |= 1u << z;
+      if (!b) zones_with_members |= 1u << z;
+      if (z == zone) {
+        sel[i] = 1;
+      } else if (bridge && b) {
+        sel[i] = 1;
+        ++seen;  // reservoir sampling: the k-th candidate replaces the pick with probability 1/k
+        draws = draws * 6364136223846793005ull + 1442695040888963407ull;
+        if ((draws >> 33) % seen == 0) preferred = static_cast<int64_t>(i);
+      }
+    }
+    if ((zones_with_members & ~zones_with_bridges) != 0) {  // a zone without a bridge: route nothing
+      std::fill(sel.begin(), sel.end(), uint8_t{1});
+      return -1;
+    }
+    return preferred;
+  }
+};
+
+// A packet (uncompressed) whose first message is not a ping, indirect ping, ack or nack: gossip.
+bool is_gossip_packet(ByteView data) {
+  auto opened = wire::open_packet(data, wire::PacketIn{});
+  if (!opened.ok() || opened->payload.empty()) return false;
+  ByteView first = opened->payload;
+  if (first[0] == static_cast<uint8_t>(wire::MsgType::Compound)) {
+    auto parts = wire::split_compound(first.subspan(1));
+    if (!parts.ok() || parts->parts.empty() || parts->parts[0].empty()) return false;
+    first = parts->parts[0];
+  }
+  const auto t = static_cast<wire::MsgType>(first[0]);
+  return t != wire::MsgType::Ping && t != wire::MsgType::IndirectPing && t != wire::MsgType::AckResp &&
+         t != wire::MsgType::NackResp;
+}
+
+struct ZoneFigures {
+  double join_s = 0, rumor_s = 0, dead_s = 0;
+  uint64_t cross_packets = 0, cross_bytes = 0, cross_gossip_packets = 0, cross_gossip_bytes = 0;
+  uint64_t cross_streams = 0, cross_stream_bytes = 0, all_packets = 0, all_bytes = 0;
+  bool ok = true;
+};
+
+// Rumor (metadata update of a member of zone 0) and failure (a member of zone 1 crashes) after
+// the join, with cross-zone traffic counted over fixed windows after each event (so both runs
+// count the same span of time): packets and bytes, gossip packets apart (those whose first
+// message is not a ping, indirect ping, ack or nack), and push/pull streams.
+ZoneFigures zone_run(bool zone_aware, uint64_t seed) {
+  ZoneFigures f;
+  Cluster c(seed);
+  Config cfg = lan();
+  cfg.enable_compression = false;  // so the observer can read the packets
+  const size_t n = kZones * kPerZone;
+  std::vector<std::unique_ptr<ZoneMeta>> metas;
+  std::vector<std::unique_ptr<ZoneSelector>> sels;
+  for (NodeId i = 0; i < n; ++i) {
+    metas.push_back(std::make_unique<ZoneMeta>());
+    metas.back()->zone = static_cast<uint8_t>(zone_of(i));
+    metas.back()->role = is_bridge(i) ? 2 : 1;
+    sels.push_back(std::make_unique<ZoneSelector>());
+    sels.back()->zone = static_cast<uint8_t>(zone_of(i));
+    sels.back()->bridge = is_bridge(i);
+    sels.back()->draws = i + 1;
+    protocol::Delegates d;
+    d.delegate = metas.back().get();
+    if (zone_aware) d.node_selection = sels.back().get();
+    c.add(cfg, d);
+  }
+  std::map<std::string, NodeId> by_name;
+  for (NodeId i = 0; i < n; ++i) by_name[c.sim.endpoint(i).name] = i;
+  bool counting = false;
+  c.sim.set_packet_observer([&](NodeId from, const protocol::Endpoint &to, ByteView data) {
+    if (!counting) return;
+    ++f.all_packets;
+    f.all_bytes += data.size();
+    auto it = by_name.find(to.name);
+    if (it == by_name.end() || zone_of(it->second) == zone_of(from)) return;
+    ++f.cross_packets;
+    f.cross_bytes += data.size();
+    if (is_gossip_packet(data)) {
+      ++f.cross_gossip_packets;
+      f.cross_gossip_bytes += data.size();
+    }
+  });
+  c.sim.set_stream_observer([&](NodeId from, NodeId to, size_t bytes) {
+    if (!counting || zone_of(from) == zone_of(to)) return;
+    ++f.cross_streams;
+    f.cross_stream_bytes += bytes;
+  });
+  auto secs = [](Duration d) { return std::chrono::duration<double>(d).count(); };
+
+  // Join: everyone through node 0 at once (not counted: Join itself is not routed).
+  for (NodeId i = 1; i < n; ++i) c.join(i, 0);
+  auto t0 = c.sim.now();
+  if (!c.sim.run_until([&] { return c.converged(n); }, 4 * join_bound(n, cfg), 50ms)) f.ok = false;
+  f.join_s = secs(c.sim.now() - t0);
+  c.sim.run_for(20s);  // let the join's broadcasts drain
+
+  // Rumor: a member of zone 0 changes its metadata.
+  const NodeId speaker = 7;
+  const std::string speaker_name = c.sim.endpoint(speaker).name;
+  counting = true;
+  t0 = c.sim.now();
+  metas[speaker]->version = 1;
+  c.sim.node(speaker).update_node(c.sim.now(), 0s);
+  c.sim.flush(speaker);
+  auto has_rumor = [&] {
+    for (NodeId i = 0; i < n; ++i) {
+      auto m = c.sim.node(i).member(speaker_name);
+      if (!m || m->meta.size() < 3 || m->meta[2] != 1) return false;
+    }
+    return true;
+  };
+  if (!c.sim.run_until(has_rumor, 30s, 10ms)) f.ok = false;
+  f.rumor_s = secs(c.sim.now() - t0);
+  c.sim.run_for(t0 + 30s - c.sim.now());
+
+  // Failure: a member of zone 1 crashes; every survivor's NotifyLeave for it.
+  const NodeId victim = kPerZone + 20;
+  const std::string victim_name = c.sim.endpoint(victim).name;
+  t0 = c.sim.now();
+  c.sim.kill(victim);
+  auto all_dead = [&] {
+    for (NodeId i = 0; i < n; ++i) {
+      if (i != victim && !c.rec[i]->left.count(victim_name)) return false;
+    }
+    return true;
+  };
+  if (!c.sim.run_until(all_dead, 90s, 10ms)) f.ok = false;
+  f.dead_s = secs(c.sim.now() - t0);
+  c.sim.run_for(t0 + 90s - c.sim.now());
+  counting = false;
+  if (zone_aware) {
+    for (const auto &s : sels) EXPECT_GT(s->calls, 0u);
+  }
+  return f;
+}
+
+}  // namespace
+
+TEST(Sim, ZoneAwareGossipCutsCrossZoneTraffic) {
+  const uint64_t seed = 1;
+  const ZoneFigures plain = zone_run(false, seed);
+  const ZoneFigures zoned = zone_run(true, seed);
+  auto row = [](const char *what, const ZoneFigures &f) {
+    std::printf(
+        "| %s | %.2f | %.2f | %.2f | %llu | %llu | %llu | %llu | %llu | %llu | %llu | %llu |\n", what, f.join_s,
+        f.rumor_s, f.dead_s, static_cast<unsigned long long>(f.cross_gossip_packets),
+        static_cast<unsigned long long>(f.cross_gossip_bytes), static_cast<unsigned long long>(f.cross_packets),
+        static_cast<unsigned long long>(f.cross_bytes), static_cast<unsigned long long>(f.cross_streams),
+        static_cast<unsigned long long>(f.cross_stream_bytes), static_cast<unsigned long long>(f.all_packets),
+        static_cast<unsigned long long>(f.all_bytes));
+  };
+  std::printf("| selection | join s | rumor s | dead s | cross-zone gossip pkts | bytes | cross-zone pkts (all) | bytes | "
+              "cross-zone streams | bytes | all pkts | all bytes |\n");
+  row("none", plain);
+  row("zone-aware", zoned);
+  ASSERT_TRUE(plain.ok);
+  ASSERT_TRUE(zoned.ok) << "zone-aware run did not converge within its bounds";
+  // Gossip across zones is cut by a large factor (expected ~1/25: 6 of 150 nodes send one packet
+  // a round across instead of 2/3 of everyone's).
+  EXPECT_LT(zoned.cross_gossip_packets * 8, plain.cross_gossip_packets);
+  EXPECT_LT(zoned.cross_gossip_bytes * 8, plain.cross_gossip_bytes);
+  // Push/pull streams across zones too; with the datagrams (probes included, which are not routed
+  // and make up most of what still crosses) the cross-zone bytes at least halve.
+  EXPECT_LT(zoned.cross_stream_bytes * 5, plain.cross_stream_bytes);
+  EXPECT_LT((zoned.cross_bytes + zoned.cross_stream_bytes) * 2, plain.cross_bytes + plain.cross_stream_bytes);
+  // Convergence still completes, within a bounded slowdown.
+  EXPECT_LT(zoned.rumor_s, 10.0);
+  EXPECT_LT(zoned.rumor_s, 4 * plain.rumor_s + 2.0);
+  EXPECT_LT(zoned.dead_s, 2 * plain.dead_s + 10.0);
+}
+
+// The node-selection hook at the protocol level: gossip goes only to the selected node (the
+// preferred one being ourselves, which is excluded); an out-of-range preferred index is logged
+// and ignored; push_pull_nodes push/pulls with that many nodes per interval (0 means 1).
+namespace {
+struct OnlyOne : protocol::NodeSelectionDelegate {
+  std::string only, self;
+  int64_t preferred_override = -2;  // -2: prefer ourselves (an excluded candidate)
+  int calls = 0;
+  int64_t select_nodes(std::vector<Member> &c, std::vector<uint8_t> &sel) override {
+    ++calls;
+    int64_t pref = -1;
+    for (size_t i = 0; i < c.size(); ++i) {
+      if (c[i].name == only) sel[i] = 1;
+      if (c[i].name == self) pref = static_cast<int64_t>(i);
+    }
+    return preferred_override == -2 ? pref : preferred_override;
+  }
+};
+struct Lines : protocol::Logger {
+  std::vector<std::string> lines;
+  void log(protocol::LogLevel level, const std::string &msg) override {
+    if (level == protocol::LogLevel::Error) lines.push_back(msg);
+  }
+};
+}  // namespace
+
+TEST(Sim, NodeSelectionNarrowsGossipAndPushPullNodesCounts) {
+  Cluster c(3);
+  Config cfg = lan();
+  cfg.enable_compression = false;
+  cfg.push_pull_interval = 1s;
+  OnlyOne sel;
+  sel.only = "node-5";
+  sel.self = "node-0";
+  Lines lines;
+  const size_t n = 10;
+  for (size_t i = 0; i < n; ++i) {
+    Config ci = cfg;
+    protocol::Delegates d;
+    if (i == 0) {
+      d.node_selection = &sel;
+      d.logger = &lines;
+      ci.push_pull_nodes = 3;
+    }
+    if (i == 1) ci.push_pull_nodes = 0;
+    c.add(ci, d);
+  }
+  for (NodeId i = 1; i < n; ++i) c.join(i, 0);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(n); }, join_bound(n, cfg)));
+  std::map<std::string, int> gossip_to;
+  c.sim.set_packet_observer([&](NodeId from, const protocol::Endpoint &to, ByteView data) {
+    if (from == 0 && is_gossip_packet(data)) ++gossip_to[to.name];
+  });
+  const auto pp0 = c.sim.node(0).metrics().push_pull_count, pp1 = c.sim.node(1).metrics().push_pull_count;
+  for (NodeId i = 0; i < n; ++i) c.sim.node(i).queue_broadcast(to_bytes("hello " + std::to_string(i)));
+  c.sim.run_for(10s);
+  ASSERT_FALSE(gossip_to.empty());
+  for (const auto &[to, count] : gossip_to) EXPECT_EQ(to, "node-5") << count << " gossip packets";
+  // Every push/pull asks (10), and every gossip round with something to send; quiet rounds of a
+  // node without a Delegate skip the call (50 rounds in 10 s, far fewer asked).
+  EXPECT_GT(sel.calls, 10);
+  EXPECT_LT(sel.calls, 60);
+  // push_pull_nodes: 3 per (unscaled, n <= 32) interval for node 0, whose selector allows only
+  // node-5 (and prefers itself, excluded): so 1 per interval; node 1 (0 = 1) likewise.
+  const auto d0 = c.sim.node(0).metrics().push_pull_count - pp0, d1 = c.sim.node(1).metrics().push_pull_count - pp1;
+  EXPECT_GE(d0, 9u);
+  EXPECT_LE(d0, 11u);
+  EXPECT_GE(d1, 9u);
+  EXPECT_LE(d1, 11u);
+  // Nothing selected and an out-of-range preferred index: logged, ignored, no push/pull at all.
+  sel.only.clear();
+  sel.preferred_override = 99;
+  const auto before = c.sim.node(0).metrics().push_pull_count;
+  c.sim.run_for(3s);
+  EXPECT_EQ(c.sim.node(0).metrics().push_pull_count, before) << "nothing selected, no valid preferred";
+  ASSERT_FALSE(lines.lines.empty());
+  EXPECT_NE(lines.lines.back().find("Node selection delegate named preferred candidate 99 of 10"), std::string::npos)
+      << lines.lines.back();
+  c.sim.node(0).shutdown(c.sim.now());  // the delegates above go out of scope with the cluster
+}
+
+TEST(Sim, PushPullNodesPerInterval) {
+  Cluster c(4);
+  Config cfg = lan();
+  cfg.push_pull_interval = 1s;
+  const size_t n = 10;
+  for (size_t i = 0; i < n; ++i) {
+    Config ci = cfg;
+    if (i == 0) ci.push_pull_nodes = 3;
+    c.add(ci);
+  }
+  for (NodeId i = 1; i < n; ++i) c.join(i, 0);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.converged(n); }, join_bound(n, cfg)));
+  const auto before = c.sim.node(0).metrics().push_pull_count;
+  c.sim.run_for(10s);
+  const auto d = c.sim.node(0).metrics().push_pull_count - before;
+  EXPECT_GE(d, 27u);
+  EXPECT_LE(d, 33u);
+}

@@ -247,5 +247,68 @@ TEST(Util, KRandomIndicesEdges) {
   for (int h : hist) EXPECT_GT(h, 150);
 }
 
+
+// k_random_selected: kRandomNodes with a node-selection delegate's answer (a pool of positions
+// and an optional preferred one).
+TEST(Util, KRandomSelectedPreferredAlwaysFirst) {
+  Rng r(17);
+  auto none = [](std::size_t) { return false; };
+  const std::vector<std::size_t> pool{2, 4, 6, 8, 10, 12, 14, 16, 18, 20};
+  for (int round = 0; round < 200; ++round) {
+    const auto s = k_random_selected(3, std::span<const std::size_t>(pool), std::optional<std::size_t>(7), none, r);
+    ASSERT_EQ(s.size(), 3u);
+    EXPECT_EQ(s[0], 7u) << "the preferred position comes first, even outside the pool";
+    EXPECT_EQ(std::set<std::size_t>(s.begin(), s.end()).size(), 3u) << "duplicates";
+    for (std::size_t i = 1; i < s.size(); ++i) EXPECT_EQ(s[i] % 2, 0u) << "the rest come from the pool";
+  }
+  // The preferred one inside the pool is never picked twice, and k = 1 gives just it.
+  const std::vector<std::size_t> small{1, 2, 3};
+  for (int round = 0; round < 50; ++round) {
+    const auto s = k_random_selected(3, std::span<const std::size_t>(small), std::optional<std::size_t>(2), none, r);
+    ASSERT_EQ(s.size(), 3u);
+    EXPECT_EQ(s[0], 2u);
+    EXPECT_EQ(std::set<std::size_t>(s.begin(), s.end()), (std::set<std::size_t>{1, 2, 3}));
+    EXPECT_EQ(k_random_selected(1, std::span<const std::size_t>(small), std::optional<std::size_t>(3), none, r),
+              (std::vector<std::size_t>{3}));
+  }
+}
+
+TEST(Util, KRandomSelectedExcludedPreferredSkipped) {
+  Rng r(18);
+  auto odd_out = [](std::size_t i) { return i % 2 == 1; };
+  const std::vector<std::size_t> pool{1, 2, 3, 4, 5, 6};
+  for (int round = 0; round < 50; ++round) {
+    const auto s =
+        k_random_selected(5, std::span<const std::size_t>(pool), std::optional<std::size_t>(5), odd_out, r);
+    // 5 is excluded: not picked; the rest are the eligible part of the pool, all of it.
+    EXPECT_EQ(std::set<std::size_t>(s.begin(), s.end()), (std::set<std::size_t>{2, 4, 6}));
+  }
+}
+
+TEST(Util, KRandomSelectedEmptyAndEdges) {
+  Rng r(19);
+  auto none = [](std::size_t) { return false; };
+  const std::vector<std::size_t> empty;
+  EXPECT_TRUE(k_random_selected(3, std::span<const std::size_t>(empty), std::nullopt, none, r).empty());
+  EXPECT_EQ(k_random_selected(3, std::span<const std::size_t>(empty), std::optional<std::size_t>(9), none, r),
+            (std::vector<std::size_t>{9}))
+      << "an empty pool still gets the preferred node";
+  const std::vector<std::size_t> pool{3, 1, 4};
+  EXPECT_TRUE(k_random_selected(0, std::span<const std::size_t>(pool), std::optional<std::size_t>(1), none, r).empty())
+      << "k = 0 picks nothing, not even the preferred node";
+  // k larger than the pool: every pooled position, once.
+  const auto all = k_random_selected(10, std::span<const std::size_t>(pool), std::nullopt, none, r);
+  EXPECT_EQ(std::set<std::size_t>(all.begin(), all.end()), (std::set<std::size_t>{1, 3, 4}));
+  EXPECT_EQ(all.size(), 3u);
+  // Without a preferred node the draws are k_random_indices' over the pool: same rng, same picks.
+  std::vector<std::size_t> big(100);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = 1000 + i;
+  Rng a(5), b(5);
+  const auto via_pool = k_random_selected(4, std::span<const std::size_t>(big), std::nullopt, none, a);
+  const auto direct = k_random_indices(4, big.size(), none, b);
+  ASSERT_EQ(via_pool.size(), direct.size());
+  for (std::size_t i = 0; i < direct.size(); ++i) EXPECT_EQ(via_pool[i], big[direct[i]]);
+}
+
 }  // namespace
 }  // namespace memberlist::state

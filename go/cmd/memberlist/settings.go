@@ -22,6 +22,7 @@ var configKeys = map[string]string{
 	"suspicion_mult":             "SuspicionMult",
 	"suspicion_max_timeout_mult": "SuspicionMaxTimeoutMult",
 	"push_pull_interval":         "PushPullInterval",
+	"push_pull_nodes":            "PushPullNodes",
 	"probe_interval":             "ProbeInterval",
 	"probe_timeout":              "ProbeTimeout",
 	"disable_tcp_pings":          "DisableTcpPings",

@@ -3,7 +3,11 @@ package dev.memberlist;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The one object the native trampolines call (bindings/swig/memberlist.i resolves these methods by
@@ -24,6 +28,7 @@ final class Bridge {
   private final TcpPingPolicy tcpPings;
   private final PingListener ping;
   private final LogListener log;
+  private final NodeSelectionListener nodeSelection;
   private volatile String nodeName = "";
   private final Tracker tracker = new Tracker();
 
@@ -43,7 +48,9 @@ final class Bridge {
   }
 
   Bridge(Delegate delegate, EventListener events, ConflictListener conflict, MergeListener merge,
-      AliveListener alive, TcpPingPolicy tcpPings, PingListener ping, LogListener log) {
+      AliveListener alive, TcpPingPolicy tcpPings, PingListener ping, LogListener log,
+      NodeSelectionListener nodeSelection) {
+    this.nodeSelection = nodeSelection;
     this.delegate = delegate;
     this.events = events;
     this.conflict = conflict;
@@ -207,6 +214,61 @@ final class Bridge {
     } catch (Throwable t) {
       failed("AliveListener", t);
       return false;
+    } finally {
+      exit();
+    }
+  }
+
+  /** Candidates by identity, else (built on first need) by name; an unknown node is logged. */
+  private final class CandidateIndex {
+    private final List<Node> nodes;
+    private final Map<Node, Integer> byIdentity;
+    private Map<String, Integer> byName;
+
+    CandidateIndex(List<Node> nodes) {
+      this.nodes = nodes;
+      byIdentity = new IdentityHashMap<>(nodes.size() * 2);
+      for (int i = 0; i < nodes.size(); i++) byIdentity.put(nodes.get(i), i);
+    }
+
+    int of(Node n) {
+      if (n == null) return -1;
+      Integer i = byIdentity.get(n);
+      if (i != null) return i;
+      if (byName == null) {
+        byName = new HashMap<>(nodes.size() * 2);
+        for (int j = 0; j < nodes.size(); j++) byName.put(nodes.get(j).name(), j);
+      }
+      i = byName.get(n.name());
+      if (i != null) return i;
+      emitLog(LogLevel.WARN, "memberlist " + nodeName + ": NodeSelectionListener returned node " + n.name()
+          + ", which is not a candidate; ignored", null, null);
+      return -1;
+    }
+  }
+
+  /**
+   * Marks {@code selected[i] = 1} for the chosen candidates and returns the preferred one's index,
+   * or -1. A listener that throws selects every candidate and prefers none.
+   */
+  long selectNodes(long candidates, byte[] selected) {
+    enter();
+    try {
+      List<Node> nodes = Node.listFromNative(candidates);
+      NodeSelectionListener.Selection answer = nodeSelection.selectNodes(Collections.unmodifiableList(nodes));
+      if (answer == null) return -1;
+      CandidateIndex index = new CandidateIndex(nodes);
+      if (answer.selected() != null) {
+        for (Node n : answer.selected()) {
+          int i = index.of(n);
+          if (i >= 0 && i < selected.length) selected[i] = 1;
+        }
+      }
+      return index.of(answer.preferred());
+    } catch (Throwable t) {
+      failed("NodeSelectionListener", t);
+      java.util.Arrays.fill(selected, (byte) 1);
+      return -1;
     } finally {
       exit();
     }

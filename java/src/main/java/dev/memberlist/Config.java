@@ -36,6 +36,7 @@ public final class Config {
   final ConflictListener conflict;
   final MergeListener merge;
   final AliveListener alive;
+  final NodeSelectionListener nodeSelection;
   final PingListener ping;
   final TcpPingPolicy tcpPings;
   final LogListener log;
@@ -52,6 +53,7 @@ public final class Config {
     conflict = b.conflict;
     merge = b.merge;
     alive = b.alive;
+    nodeSelection = b.nodeSelection;
     ping = b.ping;
     tcpPings = b.tcpPings;
     log = b.log;
@@ -177,6 +179,7 @@ public final class Config {
     private ConflictListener conflict;
     private MergeListener merge;
     private AliveListener alive;
+    private NodeSelectionListener nodeSelection;
     private PingListener ping;
     private TcpPingPolicy tcpPings;
     private LogListener log;
@@ -230,6 +233,8 @@ public final class Config {
     public Builder suspicionMult(int v) { return set("suspicion_mult", v); }
     public Builder suspicionMaxTimeoutMult(int v) { return set("suspicion_max_timeout_mult", v); }
     public Builder pushPullInterval(Duration v) { return set("push_pull_interval", v); }
+    /** Nodes to push/pull with per push/pull interval; 0 = 1 (grafana/memberlist's PushPullNodes). */
+    public Builder pushPullNodes(int v) { return set("push_pull_nodes", v); }
     public Builder probeInterval(Duration v) { return set("probe_interval", v); }
     public Builder probeTimeout(Duration v) { return set("probe_timeout", v); }
     public Builder disableTcpPings(boolean v) { return set("disable_tcp_pings", v); }
@@ -303,6 +308,8 @@ public final class Config {
     public Builder conflict(ConflictListener v) { conflict = v; return this; }
     public Builder merge(MergeListener v) { merge = v; return this; }
     public Builder alive(AliveListener v) { alive = v; return this; }
+    /** Zone-aware gossip (grafana/memberlist's NodeSelectionDelegate); see {@link NodeSelectionListener}. */
+    public Builder nodeSelection(NodeSelectionListener v) { nodeSelection = v; return this; }
     public Builder ping(PingListener v) { ping = v; return this; }
     /** memberlist's DisableTcpPingsForNode. */
     public Builder disableTcpPingsForNode(TcpPingPolicy v) { tcpPings = v; return this; }

@@ -67,7 +67,7 @@ public final class Memberlist implements AutoCloseable {
   public static Memberlist create(Config config, SharedRuntime runtime) {
     NativeLibrary.ensureLoaded();
     Bridge bridge = new Bridge(config.delegate, config.events, config.conflict, config.merge, config.alive,
-        config.tcpPings, config.ping, config.log);
+        config.tcpPings, config.ping, config.log, config.nodeSelection);
     long cfg = config.toNative();
     try {
       bridge.setNodeName(Config.getNative(cfg, "name"));
@@ -91,6 +91,9 @@ public final class Memberlist implements AutoCloseable {
       }
       if (config.alive != null) {
         MemberlistException.check(MemberlistNative.mljni_config_set_alive(cfg, bridge), "alive");
+      }
+      if (config.nodeSelection != null) {
+        MemberlistException.check(MemberlistNative.mljni_config_set_node_selection(cfg, bridge), "nodeSelection");
       }
       if (config.ping != null) {
         MemberlistException.check(MemberlistNative.mljni_config_set_ping(cfg, bridge, 3), "ping");

@@ -66,6 +66,7 @@ class ConfigTest {
     t.add(typed("suspicion_mult", b -> b.suspicionMult(11), "11"));
     t.add(typed("suspicion_max_timeout_mult", b -> b.suspicionMaxTimeoutMult(13), "13"));
     t.add(typed("push_pull_interval", b -> b.pushPullInterval(Duration.ofSeconds(45)), "45s"));
+    t.add(typed("push_pull_nodes", b -> b.pushPullNodes(3), "3"));
     t.add(typed("probe_interval", b -> b.probeInterval(Duration.ofMillis(1500)), "1.5s"));
     t.add(typed("probe_timeout", b -> b.probeTimeout(Duration.ofMillis(250)), "250ms"));
     t.add(typed("disable_tcp_pings", b -> b.disableTcpPings(true), "true"));
