@@ -13,6 +13,10 @@ inline constexpr size_t kNonceSize = 12;
 inline constexpr size_t kTagSize = 16;
 using Nonce = std::array<uint8_t, kNonceSize>;
 
+// MD5 of data: the integrity check (not a security one) of Grafana dskit's TCP transport packets.
+using Md5 = std::array<uint8_t, 16>;
+Md5 md5(ByteView data);
+
 // AES-128/192/256: 16, 24 or 32 bytes.
 Status validate_key(ByteView key);
 
