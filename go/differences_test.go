@@ -25,6 +25,7 @@ var differences = []struct {
 	{doc: "The configuration is validated as a whole", check: diffConfigValidated},
 	{doc: "Leave after Shutdown returns an error", check: diffLeaveAfterShutdownAndLongMeta},
 	{doc: "Config.MetaMaxSize is an addition", check: diffMetaMaxSize},
+	{doc: "Config.TCPOnly is an addition", check: diffTCPOnly},
 	{doc: "A nil argument returns an error", check: diffNilArguments},
 	{doc: "SendReliable looks the node up by name", check: diffSendReliableByName},
 	{doc: "SendReliable's error says only what kind of failure it was", check: diffSendReliableErrorText},

@@ -113,6 +113,10 @@
 //     value lets NodeMeta return that much, for clusters whose libmemberlist nodes all set it.
 //     memberlist nodes accept such metadata from peers; libmemberlist nodes left at 512 drop it
 //     (docs/protocol.md, "Metadata beyond 512 bytes").
+//   - Config.TCPOnly is an addition: true binds no UDP socket and sends packets over TCP, one
+//     connection each, in Grafana dskit's TCPTransport framing (a node can join a Loki, Mimir or
+//     Tempo ring); UDPBufferSize may then exceed 65,507. It cannot be mixed with UDP nodes nor
+//     combined with a Transport other than *NetTransport (docs/transport-tcp.md).
 //   - A nil argument returns an error where memberlist dereferences it and panics: Create(nil),
 //     SendBestEffort/SendReliable/SendToUDP/SendToTCP(nil, ...), SendTo(nil, ...),
 //     Ping(name, nil), NewNetTransport(nil). Likewise a TransmitLimitedQueue with a nil

@@ -81,6 +81,9 @@ func unknownKey(key string) string {
 		// The agent builds against hashicorp/memberlist too (go.real.mod), whose Config has no
 		// such field; libmemberlist's Go package has Config.MetaMaxSize for programs.
 		return "not a memberlist.Config field in hashicorp/memberlist (libmemberlist's Go package: Config.MetaMaxSize; C API and Java: meta_max_size)"
+	case key == "tcp_only":
+		// As meta_max_size: hashicorp/memberlist's Config has no such field.
+		return "not a memberlist.Config field in hashicorp/memberlist (libmemberlist's Go package: Config.TCPOnly; C API and Java: tcp_only)"
 	case key == "lifeguard" || strings.HasPrefix(key, "reconnect_") || key == "max_concurrent_push_pulls" ||
 		strings.HasPrefix(key, "max_"):
 		return "not a memberlist.Config field (libmemberlist's C API and Java only)"
