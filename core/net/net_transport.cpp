@@ -760,8 +760,12 @@ void NetTransport::finish_packet(Conn *c) {
   const std::string claimed(reinterpret_cast<const char *>(all.data() + 1), alen);
   const ByteView body = all.subspan(1 + alen, all.size() - 1 - alen - kDigestSize);
   const ByteView digest = all.subspan(all.size() - kDigestSize);
-  const wire::Md5 want = wire::md5(body);
-  if (!std::equal(want.begin(), want.end(), digest.begin())) {
+  const auto want = wire::md5(body);
+  if (!want) {
+    packet_in_failed(c, stats_.tcp_packets_bad_digest, "MD5 is not available from OpenSSL");
+    return;
+  }
+  if (!std::equal(want->begin(), want->end(), digest.begin())) {
     packet_in_failed(c, stats_.tcp_packets_bad_digest,
                      "packet digest mismatch (" + std::to_string(body.size()) + " bytes, sender claims " + claimed + ")");
     return;
@@ -796,9 +800,13 @@ void NetTransport::send_tcp_packet(const Endpoint &to, ByteView data) {
     return;
   }
   sockaddr_storage ss;
-  if (advertise_.size() > 255 || !to_sockaddr(to, to.ip.size() == 16, &ss)) {
+  const auto digest = wire::md5(data);
+  if (advertise_.size() > 255 || !to_sockaddr(to, to.ip.size() == 16, &ss) || !digest) {
     ++stats_.tcp_packet_send_errors;
-    if (sink_) sink_->on_transport_error("Failed to send packet over TCP to=" + protocol::to_string(to) + ": bad address");
+    if (sink_) {
+      sink_->on_transport_error("Failed to send packet over TCP to=" + protocol::to_string(to) + ": " +
+                                (digest ? "bad address" : "MD5 is not available from OpenSSL"));
+    }
     return;
   }
   auto *c = new Conn;
@@ -812,13 +820,12 @@ void NetTransport::send_tcp_packet(const Endpoint &to, ByteView data) {
   c->owner = this;
   c->kind = Conn::Kind::PacketOut;
   c->peer = to;
-  const wire::Md5 digest = wire::md5(data);
-  c->out.reserve(2 + advertise_.size() + data.size() + digest.size());
+  c->out.reserve(2 + advertise_.size() + data.size() + digest->size());
   c->out.push_back(kFramePacket);
   c->out.push_back(static_cast<uint8_t>(advertise_.size()));
   c->out.insert(c->out.end(), advertise_.begin(), advertise_.end());
   c->out.insert(c->out.end(), data.begin(), data.end());
-  c->out.insert(c->out.end(), digest.begin(), digest.end());
+  c->out.insert(c->out.end(), digest->begin(), digest->end());
   c->connect_req.data = c;
   c->write_req.data = c;
   packets_out_.insert(c);

@@ -91,7 +91,7 @@ wire::Bytes framed_packet(const std::string &claimed, const wire::Bytes &body, b
   out.push_back(static_cast<uint8_t>(claimed.size()));
   for (char ch : claimed) out.push_back(static_cast<uint8_t>(ch));
   out.insert(out.end(), body.begin(), body.end());
-  auto d = wire::md5(body);
+  auto d = *wire::md5(body);
   if (corrupt_digest) d[0] ^= 0xff;
   out.insert(out.end(), d.begin(), d.end());
   return out;
@@ -179,7 +179,7 @@ TEST_F(TcpOnly, ThreeNodesJoinGossipMessageAndDetectFailure) {
   EXPECT_TRUE(wait_until([&] { return a.rec->left("c") == wire::NodeState::Dead; }, 5000ms));
   // Sending to it failed, counted; a refused connection is logged at debug level, as dskit does.
   EXPECT_TRUE(wait_until([&] { return stats(a).tcp_packet_send_errors + stats(b).tcp_packet_send_errors > 0; }, 5000ms));
-  EXPECT_TRUE(lines.has("Failed to send packet over TCP", protocol::LogLevel::Debug));
+  EXPECT_TRUE(wait_until([&] { return lines.has("Failed to send packet over TCP", protocol::LogLevel::Debug); }, 3000ms));  // logs arrive off the loop
   EXPECT_EQ(members_of(*a.host), 2);
 }
 
@@ -233,7 +233,7 @@ TEST_F(TcpOnly, HostileConnectionsAreClosedAndCounted) {
   // A first byte that is neither 1 nor 2.
   EXPECT_TRUE(send_and_closed(ip, port, {7, 1, 2, 3}, false));
   EXPECT_TRUE(wait_until([&] { return stats(a).tcp_unknown_type == 1; }, 3000ms));
-  EXPECT_TRUE(lines.has("Unknown message type 7"));
+  EXPECT_TRUE(wait_until([&] { return lines.has("Unknown message type 7"); }, 3000ms));  // logs arrive off the loop
 
   // Truncated headers: the type byte alone; an address shorter than its length byte says.
   EXPECT_TRUE(send_and_closed(ip, port, {1}));
@@ -247,13 +247,16 @@ TEST_F(TcpOnly, HostileConnectionsAreClosedAndCounted) {
   // A digest that does not match: dropped (dskit would only log it), counted, logged.
   EXPECT_TRUE(send_and_closed(ip, port, framed_packet("127.0.0.1:1", ping, true)));
   EXPECT_TRUE(wait_until([&] { return stats(a).tcp_packets_bad_digest == 1; }, 3000ms));
-  EXPECT_TRUE(lines.has("packet digest mismatch"));
+  EXPECT_TRUE(wait_until([&] { return lines.has("packet digest mismatch"); }, 3000ms));  // logs arrive off the loop
   EXPECT_EQ(stats(a).tcp_packets_received, 0u);
 
   // A body over max_tcp_packet is cut off before it is all read.
   EXPECT_TRUE(send_and_closed(ip, port, framed_packet("127.0.0.1:1", wire::Bytes(64 * 1024, 0x55))));
   EXPECT_TRUE(wait_until([&] { return stats(a).tcp_packets_oversize == 1; }, 3000ms));
-  EXPECT_TRUE(lines.has("over max_tcp_packet"));
+  EXPECT_TRUE(wait_until([&] { return lines.has("over max_tcp_packet"); }, 3000ms));  // logs arrive off the loop
+
+  // Packets being read are charged to the shared stream memory budget too.
+  EXPECT_EQ(stats(a).streams_over_memory, 0u);
 
   // A connection that never sends anything is closed at the first-byte deadline, not leaked.
   const auto timeouts = stats(a).stream_timeouts;
@@ -310,6 +313,19 @@ TEST_F(TcpOnly, HostileConnectionsAreClosedAndCounted) {
   auto j = b.host->join({a.host->advertise()});
   ASSERT_TRUE(j.ok()) << j.error().to_string();
   EXPECT_TRUE(wait_until([&] { return converged({&a, &b}, 2); }, 5000ms));
+}
+
+// Under max_tcp_packet but over what the streams being read may hold together
+// (max_stream_memory): cut off as well, counted as over memory.
+TEST_F(TcpOnly, PacketsShareTheStreamMemoryBudget) {
+  auto cfg = tcp_config("a", "127.0.0.159");
+  cfg.limits.max_stream_memory = 64 * 1024;
+  auto &a = add(cfg);
+  ASSERT_TRUE(a.host);
+  EXPECT_TRUE(send_and_closed("127.0.0.159", a.host->port(), framed_packet("127.0.0.1:1", wire::Bytes(256 * 1024, 1))));
+  EXPECT_TRUE(wait_until([&] { return stats(a).streams_over_memory == 1 && stats(a).tcp_packets_oversize == 1; }, 3000ms));
+  EXPECT_TRUE(wait_until([&] { return stats(a).stream_memory == 0; }, 3000ms));
+  EXPECT_TRUE(wait_until([&] { return lines.has("stream memory budget"); }, 3000ms));  // logs arrive off the loop
 }
 
 TEST(TcpOnlyConfig, UdpBufferSizeIsBoundedByMaxTcpPacket) {
