@@ -141,6 +141,13 @@ type Config struct {
 	// an alive message in one UDPBufferSize packet can carry (Create says how much that is).
 	MetaMaxSize int
 
+	// TCPOnly (libmemberlist's, not in hashicorp/memberlist): no UDP socket; packets travel over
+	// TCP too, one connection each, in the framing of Grafana dskit's TCPTransport, so the node
+	// can join a Loki/Mimir/Tempo memberlist ring (docs/transport-tcp.md). Every node of the
+	// cluster must use that framing: a UDP node cannot talk to it. UDPBufferSize may then exceed
+	// 65,507 (dskit sets 10 MiB). Not with a Transport other than NetTransport.
+	TCPOnly bool
+
 	// DeadNodeReclaimTime: after this a dead node's name may come back from another address.
 	DeadNodeReclaimTime time.Duration
 
@@ -368,6 +375,7 @@ func (c *Config) entries() []configEntry {
 		{"handoff_queue_depth", "HandoffQueueDepth", i(c.HandoffQueueDepth)},
 		{"udp_buffer_size", "UDPBufferSize", i(c.UDPBufferSize)},
 		{"meta_max_size", "MetaMaxSize", i(metaMax)},
+		{"tcp_only", "TCPOnly", b(c.TCPOnly)},
 		{"dead_node_reclaim_time", "DeadNodeReclaimTime", d(c.DeadNodeReclaimTime)},
 		{"reclaim_name_on_new_address", "ReclaimNameOnNewAddress", b(c.ReclaimNameOnNewAddress)},
 		{"require_node_names", "RequireNodeNames", b(c.RequireNodeNames)},

@@ -22,6 +22,7 @@ var configKeysNotInEntries = map[string]string{
 	"max_user_msg":              "a decoding bound; memberlist has no Config field for it",
 	"max_meta":                  "MetaMaxSize is a constant in memberlist",
 	"max_stream_memory":         "a decoding bound across streams; memberlist has no Config field for it",
+	"max_tcp_packet":            "a decoding bound of the TCP-only transport (Config.TCPOnly); its 16 MiB default covers dskit's 10 MiB packets",
 }
 
 // Config and libmemberlist's property table name the same keys.

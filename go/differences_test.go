@@ -28,6 +28,7 @@ var differences = []struct {
 	{doc: "Config.CompressionAlgorithm is an addition", check: diffCompressionAlgorithm},
 	{doc: "Config.ReclaimNameOnNewAddress is an addition", check: diffReclaimNameOnNewAddress},
 	{doc: "Config.NodeSelection (NodeSelectionDelegate, NodeState) and Config.PushPullNodes are", unchecked: "additions, not behaviour of hashicorp/memberlist: TestNodeSelection (node_selection_test.go) checks them"},
+	{doc: "Config.TCPOnly is an addition", check: diffTCPOnly},
 	{doc: "A nil argument returns an error", check: diffNilArguments},
 	{doc: "SendReliable looks the node up by name", check: diffSendReliableByName},
 	{doc: "SendReliable's error says only what kind of failure it was", check: diffSendReliableErrorText},

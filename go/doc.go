@@ -128,6 +128,10 @@
 //     package. SelectNodes runs on the loop thread like AliveDelegate (see Threading), and
 //     NodeState.StateChange is the zero time. PushPullNodes defaults to 1 in every preset, as
 //     in the fork; hashicorp/memberlist always push/pulls with one node.
+//   - Config.TCPOnly is an addition: true binds no UDP socket and sends packets over TCP, one
+//     connection each, in Grafana dskit's TCPTransport framing (a node can join a Loki, Mimir or
+//     Tempo ring); UDPBufferSize may then exceed 65,507. It cannot be mixed with UDP nodes nor
+//     combined with a Transport other than *NetTransport (docs/transport-tcp.md).
 //   - A nil argument returns an error where memberlist dereferences it and panics: Create(nil),
 //     SendBestEffort/SendReliable/SendToUDP/SendToTCP(nil, ...), SendTo(nil, ...),
 //     Ping(name, nil), NewNetTransport(nil). Likewise a TransmitLimitedQueue with a nil

@@ -138,6 +138,9 @@ func Create(conf *Config) (*Memberlist, error) {
 			}
 			bindAddr, bindPort = addr, port
 		} else {
+			if conf.TCPOnly {
+				return nil, fmt.Errorf("memberlist: Config.TCPOnly selects libmemberlist's own TCP-only transport; it cannot be combined with a Config.Transport other than *NetTransport")
+			}
 			var err error
 			if advAddr, advPort, err = advertiseFor(conf.Transport, conf); err != nil {
 				return nil, err

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "net/address.hpp"
+#include "wire/crypto.hpp"
 
 namespace memberlist::net {
 
@@ -43,9 +44,21 @@ struct NetTransport::Listener {
   NetTransport *owner = nullptr;
 };
 
+// tcp_only framing: the first byte of every connection.
+constexpr uint8_t kFramePacket = 1;
+constexpr uint8_t kFrameStream = 2;
+constexpr size_t kDigestSize = 16;
+
 struct NetTransport::Conn {
+  // tcp_only: what an inbound connection carries (Unknown until its first byte), or an outbound
+  // packet connection. Without tcp_only every connection is a Stream.
+  enum class Kind : uint8_t { Unknown, Stream, Packet, PacketOut };
   uv_tcp_t h{};
   NetTransport *owner = nullptr;  // null once dropped
+  Kind kind = Kind::Stream;
+  Bytes pkt;                  // inbound packet: [len][address][body][digest] as read so far
+  size_t charged = 0;         // bytes of pkt charged against the shared stream memory
+  size_t memory_limit = 0;    // that budget's ceiling (Limits::max_stream_memory)
   bool inbound = false;
   uint64_t id = 0;
   Endpoint peer;
@@ -167,6 +180,7 @@ wire::Status NetTransport::bind_all(int *uv_status) {
       to_sockaddr(Endpoint{ip, port, {}}, v6, &ss);
     }
 
+    if (opts_.tcp_only) continue;  // one TCP listener per address, nothing else
     auto *u = new Udp;
     rc = uv_udp_init_ex(rt_->loop(), &u->h, v6 ? AF_INET6 : AF_INET);
     if (rc != 0) {
@@ -225,6 +239,7 @@ void NetTransport::close() {
   std::vector<Conn *> all;
   for (auto &[id, c] : inbound_) all.push_back(c);
   for (auto &[id, c] : outbound_) all.push_back(c);
+  for (Conn *c : packets_out_) all.push_back(c);
   for (Conn *c : all) drop(c);
   deadline_timer_.close();
 }
@@ -258,7 +273,12 @@ void NetTransport::on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, 
 }
 
 void NetTransport::send_packet(const Endpoint &to, ByteView data) {
-  if (closed_ || udp_.empty()) return;
+  if (closed_) return;
+  if (opts_.tcp_only) {
+    send_tcp_packet(to, data);
+    return;
+  }
+  if (udp_.empty()) return;
   Udp *sock = nullptr;
   for (Udp *u : udp_) {
     if (u->v6 == (to.ip.size() == 16)) {
@@ -338,10 +358,17 @@ void NetTransport::accept_failed(const char *why) {
 
 void NetTransport::drop(Conn *c) {
   if (c->owner != this) return;
-  if (c->inbound) {
+  if (c->kind == Conn::Kind::PacketOut) {
+    packets_out_.erase(c);
+  } else if (c->inbound) {
     inbound_.erase(c->id);
   } else {
     outbound_.erase(c->id);
+  }
+  if (c->charged) {
+    memory_->used -= c->charged;
+    c->charged = 0;
+    Bytes().swap(c->pkt);
   }
   if (c->counted) {
     c->counted = false;
@@ -387,7 +414,9 @@ void NetTransport::on_deadline() {
   for (Conn *c : expired) {
     if (c->owner != this) continue;  // dropped meanwhile (by a sink call of an earlier one)
     ++stats_.stream_timeouts;
-    if (c->inbound) {
+    if (c->kind == Conn::Kind::PacketOut) {
+      packet_send_failed(c, UV_ETIMEDOUT, c->connected ? "write" : "connect");
+    } else if (c->inbound) {
       drop(c);
     } else {
       // Go's words for a dial that timed out (memberlist's join error), else ours.
@@ -404,7 +433,15 @@ void NetTransport::on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   NetTransport *t = c->owner;
   if (!t || nread == 0) return;
   if (nread < 0) {
-    if (c->inbound) {
+    if (c->inbound && c->kind == Conn::Kind::Packet) {
+      if (nread == UV_EOF) {
+        t->finish_packet(c);
+      } else {
+        t->packet_in_failed(c, t->stats_.tcp_packets_malformed, uv_strerror(static_cast<int>(nread)));
+      }
+    } else if (c->inbound && c->kind == Conn::Kind::Unknown) {
+      t->drop(c);  // closed before it said what it carries
+    } else if (c->inbound) {
       if (nread == UV_EOF && c->reader->eof() == State::Failed) {
         t->deliver_inbound(c);
       } else {
@@ -416,7 +453,15 @@ void NetTransport::on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     }
     return;
   }
-  const State st = c->reader->feed(bytes_of(buf, nread));
+  ByteView data = bytes_of(buf, nread);
+  if (c->inbound && c->kind != Conn::Kind::Stream) {
+    if (!c->got_bytes) {  // from the first-byte deadline to the whole exchange's
+      c->got_bytes = true;
+      t->set_deadline(c, c->exchange_deadline);
+    }
+    if (!t->read_framed(c, data) || data.empty()) return;
+  }
+  const State st = c->reader->feed(data);
   if (c->inbound) {
     if (!c->got_bytes) {  // from the first-byte deadline to the whole exchange's (reply included)
       c->got_bytes = true;
@@ -484,6 +529,7 @@ void NetTransport::on_connection(uv_stream_t *server, int status) {
   c->id = t->next_inbound_++;
   c->peer = std::move(*from);
   c->pending = true;
+  if (t->opts_.tcp_only) c->kind = Conn::Kind::Unknown;
   t->pending_[c->id] = c;
   t->inbound_[c->id] = c;
   (void)uv_tcp_nodelay(&c->h, 1);  // latency only; a failure changes nothing else
@@ -580,6 +626,7 @@ void NetTransport::open_stream(protocol::OpenStream o) {
   c->peer = o.to;
   c->expect_reply = o.expect_reply;
   c->out = std::move(o.data);
+  if (opts_.tcp_only) c->out.insert(c->out.begin(), kFrameStream);
   c->connect_req.data = c;
   c->write_req.data = c;
   if (auto old = outbound_.find(c->id); old != outbound_.end()) drop(old->second);  // a stale id
@@ -597,12 +644,22 @@ void NetTransport::on_connect(uv_connect_t *req, int status) {
   NetTransport *t = c->owner;
   if (!t) return;
   if (status < 0) {
-    t->finish_outbound(c, dial_error(status, c->peer));
+    if (c->kind == Conn::Kind::PacketOut) {
+      t->packet_send_failed(c, status, "connect");
+    } else {
+      t->finish_outbound(c, dial_error(status, c->peer));
+    }
     return;
   }
   c->connected = true;
   (void)uv_tcp_nodelay(&c->h, 1);  // latency only
   uv_buf_t b = buf_of(c->out);
+  if (c->kind == Conn::Kind::PacketOut) {
+    if (int rc = uv_write(&c->write_req, stream(&c->h), &b, 1, &NetTransport::on_packet_written); rc != 0) {
+      t->packet_send_failed(c, rc, "write");
+    }
+    return;
+  }
   if (int rc = uv_write(&c->write_req, stream(&c->h), &b, 1, &NetTransport::on_request_written); rc != 0) {
     t->finish_outbound(c, uv_error(rc, "write to " + protocol::to_string(c->peer)));
   }
@@ -635,6 +692,170 @@ void NetTransport::finish_outbound(Conn *c, wire::Result<std::optional<wire::Str
   const StreamId id = c->id;
   drop(c);
   if (sink_) sink_->on_stream_result(id, std::move(outcome));
+}
+
+// ---------------------------------------------------------------------------- TCP-only mode
+
+void NetTransport::set_advertise(const Endpoint &e) { advertise_ = protocol::to_string(e); }
+
+bool NetTransport::read_framed(Conn *c, ByteView &data) {
+  if (c->kind == Conn::Kind::Unknown) {
+    const uint8_t first = data[0];
+    data = data.subspan(1);
+    if (first == kFrameStream) {
+      c->kind = Conn::Kind::Stream;
+      return true;
+    }
+    if (first != kFramePacket) {
+      ++stats_.tcp_unknown_type;
+      if (sink_) {
+        sink_->on_transport_error("Unknown message type " + std::to_string(first) + " on a TCP connection from=" +
+                                      protocol::to_string(c->peer) + ", closed",
+                                  protocol::LogLevel::Warn);
+      }
+      drop(c);
+      return false;
+    }
+    c->kind = Conn::Kind::Packet;
+    c->memory_limit = sink_ ? sink_->stream_in(true).limits.max_stream_memory : 0;
+    c->reader.reset();
+  }
+  // [len][address, len bytes][body][digest]: the address is at most 255 bytes by its format.
+  const size_t most = 1 + 255 + opts_.max_tcp_packet + kDigestSize;
+  const size_t head = c->pkt.empty() ? 0 : 1 + size_t{c->pkt[0]};
+  const size_t allowed = c->pkt.empty() ? most : std::min(most, head + opts_.max_tcp_packet + kDigestSize);
+  if (c->pkt.size() + data.size() > allowed) {
+    packet_in_failed(c, stats_.tcp_packets_oversize,
+                     "packet over max_tcp_packet (" + std::to_string(opts_.max_tcp_packet) + " bytes), cut off");
+    return false;
+  }
+  if (memory_->used + data.size() > c->memory_limit) {
+    ++stats_.streams_over_memory;
+    packet_in_failed(c, stats_.tcp_packets_oversize, "packet over the stream memory budget (max_stream_memory), cut off");
+    return false;
+  }
+  c->pkt.insert(c->pkt.end(), data.begin(), data.end());
+  c->charged += data.size();
+  memory_->used += data.size();
+  return false;
+}
+
+void NetTransport::packet_in_failed(Conn *c, uint64_t &counter, const std::string &why) {
+  ++counter;
+  if (sink_) {
+    sink_->on_transport_error("Dropped a packet received over TCP from=" + protocol::to_string(c->peer) + ": " + why,
+                              protocol::LogLevel::Warn);
+  }
+  drop(c);
+}
+
+void NetTransport::finish_packet(Conn *c) {
+  const ByteView all(c->pkt);
+  if (all.empty() || all.size() < 1 + size_t{all[0]} + kDigestSize) {
+    packet_in_failed(c, stats_.tcp_packets_malformed,
+                     "truncated (" + std::to_string(all.size()) + " bytes after the type byte)");
+    return;
+  }
+  const size_t alen = all[0];
+  const std::string claimed(reinterpret_cast<const char *>(all.data() + 1), alen);
+  const ByteView body = all.subspan(1 + alen, all.size() - 1 - alen - kDigestSize);
+  const ByteView digest = all.subspan(all.size() - kDigestSize);
+  const auto want = wire::md5(body);
+  if (!want) {
+    packet_in_failed(c, stats_.tcp_packets_bad_digest, "MD5 is not available from OpenSSL");
+    return;
+  }
+  if (!std::equal(want->begin(), want->end(), digest.begin())) {
+    packet_in_failed(c, stats_.tcp_packets_bad_digest,
+                     "packet digest mismatch (" + std::to_string(body.size()) + " bytes, sender claims " + claimed + ")");
+    return;
+  }
+  // The sender's advertised address: the TCP source port is an ephemeral one, so replies (acks)
+  // must go to the claimed address, as dskit does. An IP literal and a port, no node name.
+  auto from = claimed.find('/') == std::string::npos ? parse_endpoint(claimed, 0)
+                                                    : wire::Result<Endpoint>(make_error(Errc::Malformed, "name"));
+  if (!from || from->port == 0) {
+    packet_in_failed(c, stats_.tcp_packets_malformed, "sender address '" + claimed + "' is not ip:port");
+    return;
+  }
+  ++stats_.tcp_packets_received;
+  if (sink_) sink_->on_packet(*from, body);
+  drop(c);  // no-op when the sink closed this transport meanwhile
+}
+
+void NetTransport::send_tcp_packet(const Endpoint &to, ByteView data) {
+  if (packets_out_.size() >= kMaxPacketConns) {
+    ++stats_.tcp_packet_send_dropped;
+    ++drops_unlogged_;
+    const Time now = std::chrono::steady_clock::now();
+    if (last_drop_log_ != Time{} && now - last_drop_log_ < std::chrono::seconds(1)) return;
+    last_drop_log_ = now;
+    const uint64_t n = drops_unlogged_;
+    drops_unlogged_ = 0;
+    if (sink_) {
+      sink_->on_transport_error("Failed to send packet over TCP to=" + protocol::to_string(to) + ": " +
+                                std::to_string(kMaxPacketConns) + " connections in flight, " + std::to_string(n) +
+                                " packets dropped");
+    }
+    return;
+  }
+  sockaddr_storage ss;
+  const auto digest = wire::md5(data);
+  if (advertise_.size() > 255 || !to_sockaddr(to, to.ip.size() == 16, &ss) || !digest) {
+    ++stats_.tcp_packet_send_errors;
+    if (sink_) {
+      sink_->on_transport_error("Failed to send packet over TCP to=" + protocol::to_string(to) + ": " +
+                                (digest ? "bad address" : "MD5 is not available from OpenSSL"));
+    }
+    return;
+  }
+  auto *c = new Conn;
+  if (int rc = uv_tcp_init(rt_->loop(), &c->h); rc != 0) {
+    delete c;
+    ++stats_.tcp_packet_send_errors;
+    if (sink_) sink_->on_transport_error("Failed to send packet over TCP to=" + protocol::to_string(to) + ": " + uv_strerror(rc));
+    return;
+  }
+  c->h.data = c;
+  c->owner = this;
+  c->kind = Conn::Kind::PacketOut;
+  c->peer = to;
+  c->out.reserve(2 + advertise_.size() + data.size() + digest->size());
+  c->out.push_back(kFramePacket);
+  c->out.push_back(static_cast<uint8_t>(advertise_.size()));
+  c->out.insert(c->out.end(), advertise_.begin(), advertise_.end());
+  c->out.insert(c->out.end(), data.begin(), data.end());
+  c->out.insert(c->out.end(), digest->begin(), digest->end());
+  c->connect_req.data = c;
+  c->write_req.data = c;
+  packets_out_.insert(c);
+  set_deadline(c, std::chrono::steady_clock::now() + opts_.tcp_timeout);
+  if (int rc = uv_tcp_connect(&c->connect_req, &c->h, reinterpret_cast<const sockaddr *>(&ss), &NetTransport::on_connect);
+      rc != 0) {
+    packet_send_failed(c, rc, "connect");
+  }
+}
+
+void NetTransport::packet_send_failed(Conn *c, int uv_status, const char *what) {
+  ++stats_.tcp_packet_send_errors;
+  const Endpoint to = c->peer;
+  drop(c);
+  if (!sink_) return;
+  // A refused connection is what a node that stopped answers with: debug, as dskit logs it.
+  sink_->on_transport_error("Failed to send packet over TCP: " + sys_error(uv_status, "dial tcp " + protocol::to_string(to), what).message,
+                            uv_status == UV_ECONNREFUSED ? protocol::LogLevel::Debug : protocol::LogLevel::Warn);
+}
+
+void NetTransport::on_packet_written(uv_write_t *req, int status) {
+  auto *c = static_cast<Conn *>(req->data);
+  NetTransport *t = c->owner;
+  if (!t) return;
+  if (status < 0) {
+    t->packet_send_failed(c, status, "write");
+    return;
+  }
+  ++t->stats_.tcp_packets_sent;
+  t->drop(c);  // the close sends FIN after the written bytes: the receiver reads to EOF
 }
 
 }  // namespace memberlist::net

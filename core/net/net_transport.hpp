@@ -20,6 +20,18 @@
 //   maxPushPullRequests; one more is refused: "Too many pending push/pull requests"). The rest
 //   are pending (transport.hpp: kMaxPendingStreams, oldest closed first; kFirstByteTimeout).
 //   Every stream read, in or out, shares one memory budget (Limits::max_stream_memory).
+// * TCP-only mode (options.tcp_only; docs/transport-tcp.md): Grafana dskit's TCPTransport framing
+//   on the TCP listeners, and no UDP socket at all. Every connection starts with one byte, 1 (a
+//   packet) or 2 (a stream). A packet is [1][u8 n][the sender's advertised "ip:port", n bytes]
+//   [packet][MD5 of the packet, 16 bytes], one connection each, closed by the sender; it is read
+//   to EOF (bounded by max_tcp_packet and the shared stream memory), its MD5 checked (a mismatch
+//   is dropped and counted: dskit only logs it) and handed over as from the claimed address. A
+//   stream is [2] and then memberlist's stream bytes. Packets are sent asynchronously, each on a
+//   connection of its own with tcp_timeout for connect and write; at most kMaxPacketConns are in
+//   flight, beyond that a packet is dropped and counted (dskit drops after 250 ms without one of
+//   its 3 writers). A failed send is logged (debug for a refused connection, as dskit) and
+//   counted. Inbound packet connections are pending streams (kMaxPendingStreams,
+//   kFirstByteTimeout, tcp_timeout for the whole read).
 // * close() closes every socket before it returns (libuv closes the descriptor inside
 //   uv_close; only the memory is freed later, by the close callbacks).
 #pragma once
@@ -42,6 +54,8 @@ struct NetTransportOptions {
   protocol::Duration tcp_timeout = std::chrono::seconds(10);
   int max_inbound_streams = 128;
   int udp_recv_buffer = 2 * 1024 * 1024;
+  bool tcp_only = false;                    // dskit's TCP-only framing, no UDP socket
+  size_t max_tcp_packet = 16u << 20;        // tcp_only: body of one inbound packet
 };
 
 class NetTransport final : public Transport {
@@ -51,6 +65,10 @@ class NetTransport final : public Transport {
   ~NetTransport() override;  // closes if still open (loop thread only then)
 
   uint16_t port() const { return port_; }
+  bool tcp_only() const { return opts_.tcp_only; }
+  // tcp_only: the address packets name as their sender (the node's advertised one). Set before
+  // the first send_packet.
+  void set_advertise(const Endpoint &e);
   const std::vector<Bytes> &bind_ips() const { return bind_ips_; }
   // The receive buffer the kernel granted the first UDP socket (as getsockopt reports it).
   int udp_recv_buffer() const { return udp_recv_buffer_; }
@@ -72,6 +90,9 @@ class NetTransport final : public Transport {
   // burst a node sends (a probe round, a gossip round: a few datagrams of udp_buffer_size),
   // small next to what a reflection flood would queue (257,040 acks for one crafted packet).
   static constexpr size_t kMaxQueuedSendBytes = 1u << 20;
+  // tcp_only: outbound packet connections in flight at once. A probe round and a gossip round
+  // open a handful; a peer that black-holes SYNs keeps each for tcp_timeout. Bounds descriptors.
+  static constexpr size_t kMaxPacketConns = 128;
 
  private:
   struct Udp;
@@ -96,6 +117,15 @@ class NetTransport final : public Transport {
   // delivered). False: the push/pull was one too many, refused and dropped.
   bool identify(Conn *c);
   void accept_failed(const char *why);
+  // tcp_only: a chunk of an inbound connection whose kind is not known yet or is a packet.
+  // False: the connection was dropped or is a packet (the caller stops); true: it is a stream
+  // and `data` (the first byte taken off) goes to its reader.
+  bool read_framed(Conn *c, ByteView &data);
+  void finish_packet(Conn *c);
+  void packet_in_failed(Conn *c, uint64_t &counter, const std::string &why);
+  void send_tcp_packet(const Endpoint &to, ByteView data);
+  void packet_send_failed(Conn *c, int uv_status, const char *what);
+  static void on_packet_written(uv_write_t *req, int status);
 
   static void on_connection(uv_stream_t *server, int status);
   static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
@@ -116,6 +146,8 @@ class NetTransport final : public Transport {
   std::vector<Listener *> listeners_;
   std::unordered_map<uint64_t, Conn *> inbound_;   // by our inbound stream id
   std::unordered_map<uint64_t, Conn *> outbound_;  // by the node's StreamId
+  std::set<Conn *> packets_out_;                   // tcp_only: packet connections being sent
+  std::string advertise_;                          // tcp_only: "ip:port" named in every packet
   uint64_t next_inbound_ = 1;
   int reading_ = 0;  // inbound push/pulls in the reading phase
   std::map<uint64_t, Conn *> pending_;  // inbound, type not known to be push/pull; oldest first

@@ -235,8 +235,8 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource, SharedKeyring:
   void on_stream_result(StreamId id, wire::Result<std::optional<wire::StreamMessage>> outcome) override {
     input([this, id, out = std::move(outcome)](Time t) mutable { node->stream_result(t, id, std::move(out)); });
   }
-  void on_transport_error(std::string what) override {
-    input([this, w = std::move(what)](Time t) { node->handle_transport_error(t, w); });
+  void on_transport_error(std::string what, protocol::LogLevel level) override {
+    input([this, w = std::move(what), level](Time t) { node->handle_transport_error(t, w, level); });
   }
   wire::StreamIn stream_in(bool request) override { return node->stream_in(request); }
 
@@ -261,6 +261,10 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource, SharedKeyring:
 
 wire::Status NodeHost::Impl::open(HostOptions &o, bool install_keyring) {
   protocol::Config cfg = o.config;
+  if (o.external && cfg.tcp_only) {
+    return make_error(Errc::InvalidArgument, "tcp_only selects the built-in TCP-only transport; it cannot be combined "
+                                             "with an external transport");
+  }
   if (o.external) {
     auto t = ExternalTransport::create(*rt, std::move(*o.external), cfg.tcp_timeout, cfg.max_concurrent_push_pulls);
     if (!t) return t.error();
@@ -280,6 +284,8 @@ wire::Status NodeHost::Impl::open(HostOptions &o, bool install_keyring) {
     no.bind_port = cfg.bind_port;
     no.tcp_timeout = cfg.tcp_timeout;
     no.max_inbound_streams = cfg.max_concurrent_push_pulls;
+    no.tcp_only = cfg.tcp_only;
+    no.max_tcp_packet = cfg.limits.max_tcp_packet;
     auto t = NetTransport::create(*rt, std::move(no));
     if (!t) return t.error();
     auto adv = choose_advertise(cfg, t.value()->bind_ips().front(), t.value()->port(), interface_addresses());
@@ -291,6 +297,7 @@ wire::Status NodeHost::Impl::open(HostOptions &o, bool install_keyring) {
     if (cfg.bind_port == 0) cfg.bind_port = port;
     cfg.advertise_port = adv->port;
     advertise = std::move(adv.value());
+    t.value()->set_advertise(advertise);
     transport = std::move(t.value());
   }
   auto fail = [&](wire::Error e) -> wire::Status {
@@ -613,7 +620,7 @@ wire::Result<protocol::Metrics> NodeHost::metrics() {
     protocol::Metrics m = impl->node->metrics();
     const TransportStats ts = impl->transport->stats();
     m.push_pull_refused += ts.streams_refused;
-    m.udp_send_dropped += ts.udp_send_dropped;
+    m.udp_send_dropped += ts.udp_send_dropped + ts.tcp_packet_send_dropped;  // the latter: tcp_only
     m.streams_over_memory += ts.streams_over_memory;
     // Datagram user messages that found the notification queue full (notifier.hpp).
     if (impl->notifier) m.handoff_dropped += impl->notifier->dropped();

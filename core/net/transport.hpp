@@ -91,6 +91,15 @@ struct TransportStats {
   uint64_t streams_evicted = 0;     // unidentified inbound streams closed to make room for a new one
   uint64_t stream_timeouts = 0;     // inbound or outbound streams past their deadline (or first byte)
   uint64_t accept_errors = 0;
+  // TCP-only transport (NetTransportOptions::tcp_only).
+  uint64_t tcp_packets_sent = 0;          // packets written and closed
+  uint64_t tcp_packets_received = 0;      // packets handed to the node
+  uint64_t tcp_packet_send_errors = 0;    // a connect or write failed or timed out
+  uint64_t tcp_packet_send_dropped = 0;   // kMaxPacketConns were already in flight
+  uint64_t tcp_packets_malformed = 0;     // truncated header or digest, or a bad sender address
+  uint64_t tcp_packets_bad_digest = 0;    // the MD5 did not match: dropped
+  uint64_t tcp_packets_oversize = 0;      // body over max_tcp_packet: cut off
+  uint64_t tcp_unknown_type = 0;          // first byte neither 1 (packet) nor 2 (stream)
   uint64_t streams_reading = 0;     // gauge: inbound push/pulls being read now
   uint64_t streams_pending = 0;     // gauge: inbound streams not (yet) known to be push/pulls
   uint64_t stream_memory = 0;       // gauge: bytes the streams being read hold
@@ -127,7 +136,8 @@ class Transport {
     virtual wire::StreamIn stream_in(bool request) = 0;
     // Something the transport could not do that no caller hears of otherwise (a datagram not
     // sent, a connection not accepted), in words, for the log. Counted in TransportStats too.
-    virtual void on_transport_error(std::string /*what*/) {}
+    // Error level unless said otherwise (a refused connection of the TCP-only transport: debug).
+    virtual void on_transport_error(std::string /*what*/, protocol::LogLevel /*level*/ = protocol::LogLevel::Error) {}
 
    protected:
     ~Sink() = default;

@@ -164,7 +164,14 @@ wire::Status Config::validate() const {
   if (max_concurrent_push_pulls < 1) return bad("max_concurrent_push_pulls: must be >= 1");
   // The smallest packet must hold a compound header and one small message; the largest must fit
   // a UDP datagram.
-  if (udp_buffer_size < 64 || udp_buffer_size > 65507) return bad("udp_buffer_size: must be in [64, 65507]");
+  if (tcp_only) {
+    if (udp_buffer_size < 64 || static_cast<size_t>(udp_buffer_size) > limits.max_tcp_packet) {
+      return bad("udp_buffer_size: must be in [64, max_tcp_packet (" + std::to_string(limits.max_tcp_packet) +
+                 ")] with tcp_only");
+    }
+  } else if (udp_buffer_size < 64 || udp_buffer_size > 65507) {
+    return bad("udp_buffer_size: must be in [64, 65507] (larger only with tcp_only)");
+  }
   if (meta_max_size < 0 || meta_max_size > kMetaMaxSizeCeiling) {
     return bad("meta_max_size: must be in [0, " + std::to_string(kMetaMaxSizeCeiling) + "]");
   }

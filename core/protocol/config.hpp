@@ -89,6 +89,12 @@ struct Config {
   // reconnect_interval 0 turns this off (memberlist's behaviour).
   Duration reconnect_interval = 30s;
   Duration reconnect_timeout = 24h;
+  // TCP-only transport (docs/transport-tcp.md): no UDP socket; every packet travels on a TCP
+  // connection of its own in Grafana dskit's TCPTransport framing, so these nodes can join a
+  // Loki/Mimir/Tempo memberlist ring. Cannot be mixed with UDP nodes. A packet is then bounded by
+  // limits.max_tcp_packet instead of the 65,507 bytes of a UDP datagram, and so is
+  // udp_buffer_size (dskit sets it to 10 MiB).
+  bool tcp_only = false;
   // Concurrent inbound push/pulls served (memberlist: 128).
   int max_concurrent_push_pulls = 128;
   // The most metadata this node's delegate may give (NodeMeta is asked with this limit and a
@@ -131,7 +137,8 @@ struct Config {
   // dead_node_reclaim_time, queue_check_interval, reconnect_interval and reconnect_timeout >= 0;
   // indirect_checks and gossip_nodes >= 0; retransmit_mult, suspicion_mult,
   // suspicion_max_timeout_mult, awareness_max_multiplier, handoff_queue_depth and
-  // max_concurrent_push_pulls >= 1; udp_buffer_size in [64, 65507]; meta_max_size in
+  // max_concurrent_push_pulls >= 1; udp_buffer_size in [64, 65507] (in tcp_only mode [64,
+  // limits.max_tcp_packet]); meta_max_size in
   // [0, kMetaMaxSizeCeiling] and, above 512, small enough that its alive message fits
   // packet_room(); delegate_protocol_min <=
   // delegate_protocol_max (unless max is 0) and delegate_protocol_version within them; every

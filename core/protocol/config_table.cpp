@@ -260,8 +260,8 @@ const std::array kTable{
              set_string<&Config::dns_config_path>, get_string<&Config::dns_config_path>},
     Property{"handoff_queue_depth", "HandoffQueueDepth", PT::Int, "Queued gossip messages before dropping.",
              set_int<&Config::handoff_queue_depth, 1, kIntMax>, get_int<&Config::handoff_queue_depth>},
-    Property{"udp_buffer_size", "UDPBufferSize", PT::Int, "Packet budget for gossip and piggybacking.",
-             set_int<&Config::udp_buffer_size, 64, 65507>, get_int<&Config::udp_buffer_size>},
+    Property{"udp_buffer_size", "UDPBufferSize", PT::Int, "Packet budget for gossip and piggybacking (at most 65507; with tcp_only, max_tcp_packet).",
+             set_int<&Config::udp_buffer_size, 64, int64_t{1} << 30>, get_int<&Config::udp_buffer_size>},
     Property{"dead_node_reclaim_time", "DeadNodeReclaimTime", PT::Dur,
              "A dead node's name may come back from another address after this; 0 = never.",
              set_duration<&Config::dead_node_reclaim_time>, get_duration<&Config::dead_node_reclaim_time>},
@@ -291,6 +291,10 @@ const std::array kTable{
              "the old address goes unanswered (probe_timeout) when it is alive or suspect; an answer is a "
              "conflict, as in memberlist. false = memberlist (docs/protocol.md, \"Name reuse\").",
              set_bool<&Config::reclaim_name_on_new_address>, get_bool<&Config::reclaim_name_on_new_address>},
+    Property{"tcp_only", "", PT::Bool,
+             "TCP-only transport in Grafana dskit's framing (joins Loki/Mimir/Tempo rings): no UDP socket, one "
+             "connection per packet. Not mixable with UDP nodes (docs/transport-tcp.md).",
+             set_bool<&Config::tcp_only>, get_bool<&Config::tcp_only>},
     Property{"max_packet_decompressed", "", PT::Int, "Bound: decompressed size inside one UDP packet (bytes).",
              set_limit<&wire::Limits::max_packet_decompressed>, get_limit<&wire::Limits::max_packet_decompressed>},
     Property{"max_stream_decompressed", "", PT::Int, "Bound: decompressed size of a stream message (bytes).",
@@ -308,6 +312,10 @@ const std::array kTable{
     Property{"max_stream_memory", "", PT::Int,
              "Bound: memory the streams being read hold at once, buffered and decoded (bytes).",
              set_limit<&wire::Limits::max_stream_memory>, get_limit<&wire::Limits::max_stream_memory>},
+    Property{"max_tcp_packet", "", PT::Int,
+             "Bound: body of one packet received with tcp_only (bytes); more is cut off. Also the largest "
+             "packet sent and the most udp_buffer_size may be with tcp_only.",
+             set_limit<&wire::Limits::max_tcp_packet>, get_limit<&wire::Limits::max_tcp_packet>},
     Property{"max_meta", "", PT::Int, "Bound: metadata accepted from a peer (bytes); at least meta_max_size.",
              set_limit<&wire::Limits::max_meta>, get_limit<&wire::Limits::max_meta>},
 };

@@ -182,6 +182,11 @@ wire::Status Node::start(Time now) {
   // The receive bound covers what we send ourselves: nodes of ours with the same setting then
   // accept each other's metadata (docs/protocol.md "Metadata beyond 512 bytes").
   s.cfg.limits.max_meta = std::max(s.cfg.limits.max_meta, meta_max);
+  // Over TCP a packet may be as large as max_tcp_packet (dskit's nodes gossip up to 10 MiB), and
+  // compressed it decompresses to at most its sender's udp_buffer_size.
+  if (s.cfg.tcp_only) {
+    s.cfg.limits.max_packet_decompressed = std::max(s.cfg.limits.max_packet_decompressed, s.cfg.limits.max_tcp_packet);
+  }
   Bytes meta;
   if (s.dg.delegate) {
     meta = s.dg.delegate->node_meta(meta_max);
@@ -361,8 +366,8 @@ void Node::handle_stream_error(Time, StreamId id, const Endpoint &from, const wi
   s.reply_stream(id, wire::encode(wire::ErrResp{err.message}));
 }
 
-void Node::handle_transport_error(Time, const std::string &what) {
-  impl_->log(LogLevel::Error, [&] { return what; });
+void Node::handle_transport_error(Time, const std::string &what, LogLevel level) {
+  impl_->log(level, [&] { return what; });
 }
 
 void Node::stream_result(Time now, StreamId id, wire::Result<std::optional<wire::StreamMessage>> outcome) {

@@ -241,7 +241,7 @@ class Node {
   // An inbound stream that failed to decode: the node replies with an errResp.
   void handle_stream_error(Time now, StreamId id, const Endpoint &from, const wire::Error &err);
   // The transport failed at something no operation waits for (Transport::Sink::on_transport_error).
-  void handle_transport_error(Time now, const std::string &what);
+  void handle_transport_error(Time now, const std::string &what, LogLevel level = LogLevel::Error);
   // How an OpenStream ended: an error (dial, write, read, timeout, decode), or success with the
   // reply message when expect_reply was set (nullopt for a write-only stream).
   void stream_result(Time now, StreamId id, wire::Result<std::optional<wire::StreamMessage>> outcome);

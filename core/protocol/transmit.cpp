@@ -19,10 +19,14 @@ wire::Status Node::Impl::send_raw(const Endpoint &to, ByteView payload) {
   if (!pkt) return pkt.error();
   // A message that even alone (send_parts never puts a part over the budget in a compound) is
   // larger than any UDP datagram can never be delivered; say so here rather than as a socket error.
-  if (pkt->size() > kMaxDatagram) {
+  // Over the TCP-only transport the bound is what a receiver of ours accepts (max_tcp_packet).
+  const size_t most = cfg.tcp_only ? cfg.limits.max_tcp_packet : kMaxDatagram;
+  if (pkt->size() > most) {
     return make_error(Errc::LimitExceeded, "a packet of " + std::to_string(pkt->size()) + " bytes (a " +
                                                std::to_string(payload.size()) + "-byte message) is over the " +
-                                               std::to_string(kMaxDatagram) + " a UDP datagram holds; not sent");
+                                               std::to_string(most) +
+                                               (cfg.tcp_only ? " max_tcp_packet allows; not sent"
+                                                             : " a UDP datagram holds; not sent"));
   }
   ++m.udp_sent;
   m.udp_sent_bytes += pkt->size();

@@ -94,6 +94,15 @@ size_t encrypted_length(uint8_t version, size_t n) {
   return 1 + kNonceSize + n + kTagSize;
 }
 
+std::optional<Md5> md5(ByteView data) {
+  Md5 out{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_md5(), nullptr) != 1 || len != out.size()) {
+    return std::nullopt;
+  }
+  return out;
+}
+
 Nonce random_nonce() {
   Nonce n{};
   if (RAND_bytes(n.data(), static_cast<int>(n.size())) != 1) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <vector>
 
 #include "wire/bytes.hpp"
@@ -12,6 +13,11 @@ namespace memberlist::wire {
 inline constexpr size_t kNonceSize = 12;
 inline constexpr size_t kTagSize = 16;
 using Nonce = std::array<uint8_t, kNonceSize>;
+
+// MD5 of data: the integrity check (not a security one) of Grafana dskit's TCP transport packets.
+// Nothing when OpenSSL refuses MD5 (a FIPS-only configuration): the caller fails that packet.
+using Md5 = std::array<uint8_t, 16>;
+std::optional<Md5> md5(ByteView data);
 
 // AES-128/192/256: 16, 24 or 32 bytes.
 Status validate_key(ByteView key);

@@ -40,6 +40,12 @@ struct Limits {
   // Node metadata accepted from a peer (memberlist's MetaMaxSize, enforced by every Go node on
   // its own meta, so a larger value can only come from a misbehaving peer).
   size_t max_meta = 512;
+  // Body of one packet received over a TCP-only transport (Config::tcp_only; docs/transport-tcp.md):
+  // a connection that sends more is cut off. Grafana dskit (Loki, Mimir, Tempo) sets
+  // UDPBufferSize to 10 MiB for its TCP transport, so its gossip packets reach 10 MiB; 16 MiB
+  // takes those with room for a large best-effort user message, and stays far below
+  // max_stream_memory, which every packet being read is charged against as well.
+  size_t max_tcp_packet = 16u << 20;
   // Nesting of msgpack containers inside one message (only unknown keys nest at all).
   size_t max_msgpack_depth = 32;
 };

@@ -99,6 +99,9 @@ func unknownKey(key string) string {
 	case key == "compression_algorithm":
 		// Same reason: grafana/memberlist's field, which hashicorp/memberlist lacks.
 		return "not a memberlist.Config field in hashicorp/memberlist (libmemberlist's Go package and grafana/memberlist: Config.CompressionAlgorithm; C API and Java: compression_algorithm)"
+	case key == "tcp_only":
+		// As meta_max_size: hashicorp/memberlist's Config has no such field.
+		return "not a memberlist.Config field in hashicorp/memberlist (libmemberlist's Go package: Config.TCPOnly; C API and Java: tcp_only)"
 	case key == "lifeguard" || strings.HasPrefix(key, "reconnect_") || key == "max_concurrent_push_pulls" ||
 		strings.HasPrefix(key, "max_"):
 		return "not a memberlist.Config field (libmemberlist's C API and Java only)"

@@ -290,6 +290,15 @@ public final class Config {
      * address".
      */
     public Builder reclaimNameOnNewAddress(boolean v) { return set("reclaim_name_on_new_address", v); }
+    /**
+     * TCP-only transport: no UDP socket; packets travel one per TCP connection in Grafana dskit's
+     * TCPTransport framing, so the node can join a Loki/Mimir/Tempo memberlist ring. Every node
+     * of the cluster must use it (docs/transport-tcp.md). {@link #udpBufferSize} may then go up
+     * to {@link #maxTcpPacket}.
+     */
+    public Builder tcpOnly(boolean v) { return set("tcp_only", v); }
+    /** With {@link #tcpOnly}: the largest packet received (more is cut off) or sent (bytes). */
+    public Builder maxTcpPacket(long bytes) { return set("max_tcp_packet", bytes); }
     // Bounds on what a peer may make this node decode or buffer (bytes, or node states).
     public Builder maxPacketDecompressed(long bytes) { return set("max_packet_decompressed", bytes); }
     public Builder maxStreamDecompressed(long bytes) { return set("max_stream_decompressed", bytes); }

@@ -97,6 +97,8 @@ class ConfigTest {
     t.add(typed("meta_max_size", b -> b.metaMaxSize(1200), "1200"));
     t.add(typed("compression_algorithm", b -> b.compressionAlgorithm(Config.CompressionAlgorithm.SNAPPY), "snappy"));
     t.add(typed("reclaim_name_on_new_address", b -> b.reclaimNameOnNewAddress(true), "true"));
+    t.add(typed("tcp_only", b -> b.tcpOnly(true), "true"));
+    t.add(typed("max_tcp_packet", b -> b.maxTcpPacket(1_000_000), "1000000"));
     t.add(typed("max_packet_decompressed", b -> b.maxPacketDecompressed(2_000_000), "2000000"));
     t.add(typed("max_stream_decompressed", b -> b.maxStreamDecompressed(3_000_000), "3000000"));
     t.add(typed("max_encrypted_stream", b -> b.maxEncryptedStream(4_000_000), "4000000"));
