@@ -216,7 +216,7 @@ const std::array kTable{
     Property{"push_pull_interval", "PushPullInterval", PT::Dur,
              "Full state sync with a random node (scaled up past 32 nodes); 0 = off.",
              set_duration<&Config::push_pull_interval>, get_duration<&Config::push_pull_interval>},
-    Property{"push_pull_nodes", "PushPullNodes", PT::Int,
+    Property{"push_pull_nodes", "", PT::Int,
              "Nodes to push/pull with per push/pull interval; 0 = 1 (grafana/memberlist's PushPullNodes).",
              set_int<&Config::push_pull_nodes, 0, 1024>, get_int<&Config::push_pull_nodes>},
     Property{"probe_interval", "ProbeInterval", PT::Dur, "Failure detection: one probe per interval.",

@@ -22,7 +22,6 @@ var configKeys = map[string]string{
 	"suspicion_mult":             "SuspicionMult",
 	"suspicion_max_timeout_mult": "SuspicionMaxTimeoutMult",
 	"push_pull_interval":         "PushPullInterval",
-	"push_pull_nodes":            "PushPullNodes",
 	"probe_interval":             "ProbeInterval",
 	"probe_timeout":              "ProbeTimeout",
 	"disable_tcp_pings":          "DisableTcpPings",
@@ -45,11 +44,14 @@ var configKeys = map[string]string{
 }
 
 // ourKeys are docs/config.md keys for libmemberlist's own Config fields (additions to
-// memberlist.Config). The agent builds against hashicorp/memberlist too (go.real.mod), whose
+// memberlist.Config, or grafana/memberlist's). The agent builds against hashicorp/memberlist too (go.real.mod), whose
 // Config has no such field: there --set refuses them, saying so; on libmemberlist they are set
 // like the keys above.
 var ourKeys = map[string]string{
 	"reclaim_name_on_new_address": "ReclaimNameOnNewAddress",
+	// grafana/memberlist's fields, with its names (also not in hashicorp/memberlist).
+	"push_pull_nodes":       "PushPullNodes",
+	"compression_algorithm": "CompressionAlgorithm",
 }
 
 // flagKeys are the docs/config.md keys the agent's own flags set.
@@ -96,9 +98,6 @@ func unknownKey(key string) string {
 		// The agent builds against hashicorp/memberlist too (go.real.mod), whose Config has no
 		// such field; libmemberlist's Go package has Config.MetaMaxSize for programs.
 		return "not a memberlist.Config field in hashicorp/memberlist (libmemberlist's Go package: Config.MetaMaxSize; C API and Java: meta_max_size)"
-	case key == "compression_algorithm":
-		// Same reason: grafana/memberlist's field, which hashicorp/memberlist lacks.
-		return "not a memberlist.Config field in hashicorp/memberlist (libmemberlist's Go package and grafana/memberlist: Config.CompressionAlgorithm; C API and Java: compression_algorithm)"
 	case key == "tcp_only":
 		// As meta_max_size: hashicorp/memberlist's Config has no such field.
 		return "not a memberlist.Config field in hashicorp/memberlist (libmemberlist's Go package: Config.TCPOnly; C API and Java: tcp_only)"
