@@ -326,6 +326,11 @@ void NetTransport::send_packet(const Endpoint &to, ByteView data) {
 
 void NetTransport::send_dropped(const Endpoint &to) {
   ++stats_.udp_send_dropped;
+  report_drop(to, "Failed to send UDP packet", "send queue full", "datagrams");
+}
+
+void NetTransport::report_drop(const Endpoint &to, std::string_view what, const std::string &why,
+                               std::string_view unit) {
   ++drops_unlogged_;
   const Time now = std::chrono::steady_clock::now();
   if (last_drop_log_ != Time{} && now - last_drop_log_ < std::chrono::seconds(1)) return;
@@ -333,8 +338,8 @@ void NetTransport::send_dropped(const Endpoint &to) {
   const uint64_t n = drops_unlogged_;
   drops_unlogged_ = 0;
   if (sink_) {
-    sink_->on_transport_error("Failed to send UDP packet to=" + protocol::to_string(to) +
-                              ": send queue full, " + std::to_string(n) + " datagrams dropped");
+    sink_->on_transport_error(std::string(what) + " to=" + protocol::to_string(to) + ": " + why + ", " +
+                              std::to_string(n) + " " + std::string(unit) + " dropped");
   }
 }
 
@@ -786,17 +791,8 @@ void NetTransport::finish_packet(Conn *c) {
 void NetTransport::send_tcp_packet(const Endpoint &to, ByteView data) {
   if (packets_out_.size() >= kMaxPacketConns) {
     ++stats_.tcp_packet_send_dropped;
-    ++drops_unlogged_;
-    const Time now = std::chrono::steady_clock::now();
-    if (last_drop_log_ != Time{} && now - last_drop_log_ < std::chrono::seconds(1)) return;
-    last_drop_log_ = now;
-    const uint64_t n = drops_unlogged_;
-    drops_unlogged_ = 0;
-    if (sink_) {
-      sink_->on_transport_error("Failed to send packet over TCP to=" + protocol::to_string(to) + ": " +
-                                std::to_string(kMaxPacketConns) + " connections in flight, " + std::to_string(n) +
-                                " packets dropped");
-    }
+    report_drop(to, "Failed to send packet over TCP", std::to_string(kMaxPacketConns) + " connections in flight",
+                "packets");
     return;
   }
   sockaddr_storage ss;

@@ -111,6 +111,9 @@ class NetTransport final : public Transport {
   // Count the failure and tell the sink (Sink::on_transport_error).
   void send_failed(const Endpoint &to, const char *why);
   void send_dropped(const Endpoint &to);
+  // Counts one dropped send toward the next log line and logs at most once a second:
+  // "<what> to=<to>: <why>, <n> <unit> dropped" (n: the drops since the last line).
+  void report_drop(const Endpoint &to, std::string_view what, const std::string &why, std::string_view unit);
   wire::StreamIn stream_in(bool request);  // the node's, with this transport's memory budget
   // After each read of a pending stream: once it is known to be a push/pull it leaves the
   // pending set and counts against max_inbound_streams (anything else stays pending until it is
