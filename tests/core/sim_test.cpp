@@ -454,6 +454,31 @@ TEST(Sim, MetadataUserMessagesAndEncryption) {
   }
 }
 
+// Snappy (compression_algorithm, grafana/memberlist's CompressionAlgorithmSnappy) beside LZW:
+// a cluster where every other node sends Snappy joins, converges and finds a killed node dead
+// like an all-LZW one; every packet and stream is read (nothing dropped), and the same run
+// with LZW everywhere gives the same membership outcome.
+TEST(Sim, SnappyAndLzwNodesFormOneCluster) {
+  for (bool mixed : {false, true}) {
+    Cluster c(41);
+    for (int i = 0; i < 30; ++i) {
+      Config cfg = lan();
+      if (mixed && i % 2 == 1) cfg.compression = wire::Compression::Snappy;
+      c.add(cfg);
+    }
+    for (NodeId i = 1; i < 30; ++i) c.join(i, 0);
+    ASSERT_TRUE(c.sim.run_until([&] { return c.converged(30); }, join_bound(30, lan()))) << mixed;
+    c.sim.kill(7);
+    ASSERT_TRUE(c.sim.run_until([&] { return c.all_see(7, wire::NodeState::Dead); }, 60s)) << mixed;
+    EXPECT_TRUE(c.converged(29)) << mixed;
+    for (NodeId i = 0; i < 30; ++i) {
+      if (i != 7) {
+        EXPECT_EQ(c.sim.node(i).metrics().packets_dropped, 0u) << mixed << " node " << i;
+      }
+    }
+  }
+}
+
 // meta_max_size beyond memberlist's 512: nodes with the setting carry 1,000 bytes of metadata
 // at join (push/pull) and 1,300 after an update (an alive gossiped in a UDP packet of 1,400
 // bytes); an update beyond the setting is refused and changes nothing. A node left at the
