@@ -158,7 +158,11 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
     });
   } else {
     ++m.msg_alive;
-    broadcast(a.node, wire::encode(a), std::move(notify));
+    // About another node and with nobody waiting for it, the broadcast refers to the entry once
+    // the entry states exactly this alive (broadcast_alive); otherwise it is queued as bytes.
+    const bool by_reference = !notify && !is_local;
+    Bytes msg = wire::encode(a);
+    if (!by_reference) broadcast(a.node, std::move(msg), std::move(notify));
     if (vsn_in.size() >= 6) std::copy_n(vsn_in.begin(), 6, r->vsn.begin());
     r->incarnation = a.incarnation;
     r->set_meta_opt(a.meta);
@@ -168,6 +172,7 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
       r->state = NodeState::Alive;
       r->state_change = now;
     }
+    if (by_reference) broadcast_alive(*r, std::move(msg));
   }
   if (dg.events) {
     if (dead_or_left(old_state)) {
@@ -281,9 +286,8 @@ void Node::Impl::final_check_answered(Time now, const std::string &name) {
 void Node::Impl::stale_accusation(const Endpoint &from) {
   const state::Member *me = members.find(cfg.name);
   if (!me || from.ip.empty()) return;  // not started, or no address to answer to
-  wire::Alive a{me->incarnation, me->name_str(), me->addr_opt(), me->port, me->meta_opt(), Bytes(me->vsn.begin(), me->vsn.end())};
   // Best effort, as the gossip it stands in for: a failure is not worth a line of its own.
-  (void)send_msg(from, wire::encode(a));
+  (void)send_msg(from, wire::encode(state::alive_of(*me)));
 }
 
 void Node::Impl::dead_node(Time now, const wire::Dead &d, std::function<void()> notify) {
@@ -317,9 +321,8 @@ void Node::Impl::refute(state::Member &me, uint32_t accused) {
   me.incarnation = inc;
   ++m.refutes;
   if (cfg.lifeguard) awareness.apply_delta(1);
-  wire::Alive a{inc, me.name_str(), me.addr_opt(), me.port, me.meta_opt(), Bytes(me.vsn.begin(), me.vsn.end())};
   // memberlist queues this under the address string, not the name (WIRE.md §6.2 refute).
-  broadcast(to_string(endpoint_of(me)), wire::encode(a));
+  broadcast(to_string(endpoint_of(me)), wire::encode(state::alive_of(me)));
 }
 
 void Node::Impl::check_old_address(Time now, const state::Member &r, wire::Alive a) {

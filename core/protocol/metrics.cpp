@@ -42,6 +42,8 @@ std::vector<std::pair<const char *, double>> metric_values(const Metrics &m) {
       {"memberlist.health.score", d(m.health_score)},
       {"memberlist.queue.broadcasts", d(m.queue_system)},
       {"memberlist.queue.user", d(m.queue_user)},
+      {"memberlist.queue.broadcasts_by_reference", d(m.queue_system_by_reference)},
+      {"memberlist.queue.stale_dropped", d(m.queue_stale_dropped)},
       {"memberlist.samples.dropped", d(m.samples_dropped)},
   };
 }

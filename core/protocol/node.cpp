@@ -620,6 +620,8 @@ Metrics Node::metrics() const {
   m.health_score = impl_->awareness.score();
   m.name_checks_pending = impl_->name_checks.size();
   m.queue_system = impl_->system_queue.num_queued();
+  m.queue_system_by_reference = impl_->system_queue.num_member_alives();
+  m.queue_stale_dropped = impl_->system_queue.stale_dropped();
   m.queue_user = impl_->user_queue.num_queued();
   return m;
 }

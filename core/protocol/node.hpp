@@ -204,6 +204,9 @@ struct Metrics {
   uint64_t node_alive = 0, node_suspect = 0, node_dead = 0, node_left = 0;  // gauges, refreshed on read
   int64_t health_score = 0;
   uint64_t queue_system = 0, queue_user = 0;  // broadcast queue depths (gauges)
+  // Of queue_system, the alives kept as a reference to their member entry (gauge), and those
+  // dropped when sent because the entry had changed without a new broadcast (a bug if ever > 0).
+  uint64_t queue_system_by_reference = 0, queue_stale_dropped = 0;
   uint64_t samples_dropped = 0;  // timing/size samples not drained in time (Node::take_samples)
 };
 

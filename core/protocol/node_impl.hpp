@@ -265,6 +265,8 @@ struct Node::Impl {
         members(cfg.name),
         awareness(cfg.awareness_max_multiplier) {
     system_queue.set_retransmit_mult(cfg.retransmit_mult);
+    // A queued member alive refers to its entry: it goes before the entry does.
+    members.set_reap_hook([this](const state::Member &r) { system_queue.forget_member(r); });
     user_queue.set_retransmit_mult(cfg.retransmit_mult);
   }
 
@@ -375,6 +377,9 @@ struct Node::Impl {
 
   // ------------------------------------------------------------------ broadcasting
   void broadcast(const std::string &node, Bytes msg, std::function<void()> notify = nullptr);
+  // An alive about r, already applied to r: queued as a reference to the entry when r encodes to
+  // exactly msg (state::TransmitLimitedQueue::queue_member_alive), else as msg.
+  void broadcast_alive(const state::Member &r, Bytes msg);
 
   // ------------------------------------------------------------------ alive / suspect / dead
   // aliveNode. `notify` runs when this node's broadcast of `a` finishes (UpdateNode).

@@ -74,7 +74,14 @@ std::vector<Bytes> Node::Impl::take_broadcasts(size_t limit) {
   // take the share reserved for them.
   const size_t system_limit = std::max(limit > used ? limit - used : 0, system_reserved);
   std::vector<Bytes> system;
+  const uint64_t stale_before = system_queue.stale_dropped();
   system_queue.append_broadcasts(overhead, static_cast<int64_t>(system_limit), n, system);
+  if (system_queue.stale_dropped() != stale_before) {
+    log(LogLevel::Error, [&] {
+      return "memberlist: " + std::to_string(system_queue.stale_dropped() - stale_before) +
+             " queued alive broadcast(s) no longer matched their member entry and were dropped (a bug: please report it)";
+    });
+  }
   system.insert(system.end(), std::make_move_iterator(out.begin()), std::make_move_iterator(out.end()));
   return system;
 }
@@ -128,6 +135,13 @@ wire::Ping Node::Impl::make_ping(uint32_t seq, const std::string &target) const 
 
 void Node::Impl::broadcast(const std::string &node, Bytes msg, std::function<void()> notify) {
   system_queue.queue(std::make_unique<state::MemberlistBroadcast>(node, std::move(msg), std::move(notify)));
+}
+
+void Node::Impl::broadcast_alive(const state::Member &r, Bytes msg) {
+  // The entry must encode to exactly the bytes memberlist would queue (a Vsn longer than six
+  // bytes, or an address cut to 255, does not): then those bytes need not be kept.
+  if (wire::encode(state::alive_of(r)) == msg && system_queue.queue_member_alive(r, msg.size())) return;
+  broadcast(r.name_str(), std::move(msg));
 }
 
 void Node::Impl::gossip(Time now) {

@@ -7,7 +7,9 @@
 #include <limits>
 #include <utility>
 
+#include "state/member_table.hpp"
 #include "state/util.hpp"
+#include "wire/codec.hpp"
 
 namespace memberlist::state {
 
@@ -44,22 +46,67 @@ void TransmitLimitedQueue::idle_check() noexcept {
 }
 
 namespace {
-std::uint32_t hash_name(std::string_view name) noexcept {
-  return static_cast<std::uint32_t>(std::hash<std::string_view>{}(name));
-}
+constexpr std::uintptr_t kKindMask = 3, kIndexed = 4, kTagMask = 7;
 }  // namespace
 
+TransmitLimitedQueue::Item::Item(Key k, Kind kind, bool indexed, Broadcast *owned) noexcept
+    : key(k), p_(reinterpret_cast<std::uintptr_t>(owned) | static_cast<std::uintptr_t>(kind) | (indexed ? kIndexed : 0)) {
+  assert((reinterpret_cast<std::uintptr_t>(owned) & kTagMask) == 0 && kind != Kind::MemberAlive);
+}
+
+TransmitLimitedQueue::Item::Item(Key k, const Member *m) noexcept
+    : key(k), p_(reinterpret_cast<std::uintptr_t>(m) | static_cast<std::uintptr_t>(Kind::MemberAlive) | kIndexed) {
+  assert((reinterpret_cast<std::uintptr_t>(m) & kTagMask) == 0);
+}
+
+TransmitLimitedQueue::Item &TransmitLimitedQueue::Item::operator=(Item &&o) noexcept {
+  if (this != &o) {
+    reset();
+    key = o.key;
+    p_ = std::exchange(o.p_, 0);
+  }
+  return *this;
+}
+
+void TransmitLimitedQueue::Item::reset() noexcept {
+  delete broadcast();  // null for a member alive (not owned) and for an empty item
+  p_ = 0;
+}
+
+std::unique_ptr<Broadcast> TransmitLimitedQueue::Item::release_broadcast() noexcept {
+  std::unique_ptr<Broadcast> out(broadcast());
+  p_ = 0;
+  return out;
+}
+
+std::string_view TransmitLimitedQueue::Item::name() const {
+  if (const Member *m = member()) return m->name();
+  return indexed() ? *broadcast()->name() : std::string_view{};
+}
+
+std::uint32_t TransmitLimitedQueue::Item::name_hash() const {
+  if (const Member *m = member()) return m->name_hash();
+  return hash_name(name());
+}
+
+std::uint32_t TransmitLimitedQueue::Item::size_now() const {
+  if (kind() == Kind::MemberAlive) return key.msg_len;
+  return static_cast<std::uint32_t>(broadcast()->message().size());
+}
+
 std::unique_ptr<Broadcast> TransmitLimitedQueue::take(Set::iterator it) {
-  if (it->indexed) names_.erase(it->hash, [it](Set::const_iterator v) noexcept { return v == it; });
+  if (it->indexed()) names_.erase(it->name_hash(), [it](Set::const_iterator v) noexcept { return v == it; });
+  if (it->kind() == Kind::MemberAlive) --member_alives_;
   auto node = items_.extract(it);
-  return std::move(node.value().b);
+  return node.value().release_broadcast();
 }
 
 void TransmitLimitedQueue::insert(Item item) {
   auto [pos, inserted] = items_.insert(std::move(item));
   assert(inserted && "queue ids are unique");
   (void)inserted;
-  if (pos->indexed) names_.insert(pos, pos->hash);
+  if (pos->indexed()) names_.insert(pos, pos->name_hash());
+  if (pos->kind() == Kind::MemberAlive) ++member_alives_;
 }
 
 void TransmitLimitedQueue::finish_all(std::vector<std::unique_ptr<Broadcast>> &done) noexcept {
@@ -69,43 +116,62 @@ void TransmitLimitedQueue::finish_all(std::vector<std::unique_ptr<Broadcast>> &d
   done.clear();
 }
 
+std::vector<TransmitLimitedQueue::Set::iterator> TransmitLimitedQueue::victims(Kind kind, std::string_view name,
+                                                                               const Broadcast *b) {
+  std::vector<Set::iterator> out;
+  if ((kind == Kind::Named || kind == Kind::MemberAlive) && !name.empty()) {
+    if (const auto *found =
+            names_.find(hash_name(name), [&](Set::const_iterator v) { return v->name() == name; })) {
+      out.push_back(*found);
+    }
+  } else if (kind != Kind::Unique) {
+    for (auto it = items_.begin(); it != items_.end(); ++it) {
+      if (it->kind() == Kind::Plain && b->invalidates(*it->broadcast())) out.push_back(it);
+    }
+  }
+  return out;
+}
+
+void TransmitLimitedQueue::enqueue(Item item, const std::vector<Set::iterator> &gone) {
+  std::vector<std::unique_ptr<Broadcast>> done;
+  done.reserve(gone.size());
+  for (auto it : gone) done.push_back(take(it));
+  idle_check();
+  item.key.id = next_id();
+  insert(std::move(item));
+  finish_all(done);
+}
+
 void TransmitLimitedQueue::queue(std::unique_ptr<Broadcast> b, int initial_transmits) {
   if (!b) return;
-
-  Item item{Key{0, initial_transmits, static_cast<std::uint32_t>(b->message().size())}, Kind::Plain, false,
-            0, nullptr};
+  Kind kind = Kind::Plain;
   std::string_view name;
   if (auto n = b->name()) {
-    item.kind = Kind::Named;
+    kind = Kind::Named;
     name = *n;
-    item.indexed = !name.empty();
-    item.hash = hash_name(name);
   } else if (b->unique()) {
-    item.kind = Kind::Unique;
+    kind = Kind::Unique;
   }
+  // Collected before touching the queue: invalidates() may throw.
+  const auto gone = victims(kind, name, b.get());
+  const Key key{0, initial_transmits, static_cast<std::uint32_t>(b->message().size())};
+  enqueue(Item(key, kind, kind == Kind::Named && !name.empty(), b.release()), gone);
+}
 
-  // Collect what this broadcast replaces before touching the queue (invalidates() may throw).
-  std::vector<Set::iterator> victims;
-  if (item.indexed) {
-    if (const auto *found = names_.find(item.hash, [&](Set::const_iterator v) { return v->name() == name; })) {
-      victims.push_back(*found);
-    }
-  } else if (item.kind != Kind::Unique) {
-    for (auto it = items_.begin(); it != items_.end(); ++it) {
-      if (it->kind == Kind::Plain && b->invalidates(*it->b)) victims.push_back(it);
-    }
-  }
+bool TransmitLimitedQueue::queue_member_alive(const Member &m, std::size_t msg_len) {
+  if (m.name().empty()) return false;
+  const auto gone = victims(Kind::MemberAlive, m.name(), nullptr);
+  enqueue(Item(Key{0, 0, static_cast<std::uint32_t>(msg_len)}, &m), gone);
+  return true;
+}
 
-  std::vector<std::unique_ptr<Broadcast>> done;
-  done.reserve(victims.size());
-  for (auto it : victims) done.push_back(take(it));
+void TransmitLimitedQueue::forget_member(const Member &m) noexcept {
+  if (m.name().empty()) return;
+  // Compared by address only: nothing about the entry is read but its cached hash.
+  const auto *found = names_.find(m.name_hash(), [&m](Set::const_iterator v) noexcept { return v->member() == &m; });
+  if (found == nullptr) return;
+  (void)take(*found);  // a member alive has nothing to finish
   idle_check();
-
-  item.key.id = next_id();
-  item.b = std::move(b);
-  insert(std::move(item));
-
-  finish_all(done);
 }
 
 std::pair<int, int> TransmitLimitedQueue::transmit_range() const noexcept {
@@ -136,7 +202,7 @@ std::vector<TransmitLimitedQueue::Set::const_iterator> TransmitLimitedQueue::sel
     Set::const_iterator pick = items_.end();
     for (; it != items_.end() && it->key.transmits == tier; ++it) {
       // A message that grew since it was queued is skipped, as in Go.
-      if (static_cast<std::int64_t>(it->b->message().size()) > free) continue;
+      if (static_cast<std::int64_t>(it->size_now()) > free) continue;
       pick = it;
       break;
     }
@@ -145,7 +211,7 @@ std::vector<TransmitLimitedQueue::Set::const_iterator> TransmitLimitedQueue::sel
       last = items_.end();
       continue;
     }
-    bytes_used += overhead + static_cast<std::int64_t>(pick->b->message().size());
+    bytes_used += overhead + static_cast<std::int64_t>(pick->size_now());
     chosen.push_back(pick);
     last = pick;
   }
@@ -177,22 +243,36 @@ std::int64_t TransmitLimitedQueue::append_broadcasts(std::int64_t overhead, std:
   std::vector<bool> finishing(chosen.size());
   for (std::size_t k = 0; k < chosen.size(); ++k) {
     const auto it = chosen[k];
-    const wire::ByteView msg = it->b->message();
-    out.emplace_back(msg.begin(), msg.end());
     finishing[k] = it->key.transmits + 1 >= transmit_limit;
-    if (finishing[k] && it->indexed) {
-      names_.erase(it->hash, [it](Set::const_iterator v) noexcept { return v == it; });
+    if (const Member *m = it->member()) {
+      // Encoded now from the entry; one that changed without a new broadcast (which the
+      // protocol's rules exclude) is dropped rather than sent as other bytes than were queued.
+      wire::Bytes msg = wire::encode(alive_of(*m));
+      if (m->state != NodeState::Alive || msg.size() != it->key.msg_len) {
+        ++stale_dropped_;
+        finishing[k] = true;
+      } else {
+        out.push_back(std::move(msg));
+      }
+    } else {
+      const wire::ByteView msg = it->broadcast()->message();
+      out.emplace_back(msg.begin(), msg.end());
+    }
+    if (finishing[k] && it->indexed()) {
+      names_.erase(it->name_hash(), [it](Set::const_iterator v) noexcept { return v == it; });
     }
   }
   std::vector<std::pair<Set::node_type, Set::const_iterator *>> again;
   for (std::size_t k = 0; k < chosen.size(); ++k) {
     const auto it = chosen[k];
     if (finishing[k]) {
-      done.push_back(std::move(items_.extract(it).value().b));
+      if (it->kind() == Kind::MemberAlive) --member_alives_;
+      done.push_back(items_.extract(it).value().release_broadcast());
       continue;
     }
     Set::const_iterator *slot =
-        it->indexed ? names_.find(it->hash, [it](Set::const_iterator v) noexcept { return v == it; }) : nullptr;
+        it->indexed() ? names_.find(it->name_hash(), [it](Set::const_iterator v) noexcept { return v == it; })
+                      : nullptr;
     auto node = items_.extract(it);
     ++node.value().key.transmits;
     again.emplace_back(std::move(node), slot);
@@ -235,7 +315,8 @@ std::vector<TransmitLimitedQueue::Entry> TransmitLimitedQueue::ordered_view() co
   std::vector<Entry> out;
   out.reserve(items_.size());
   for (const auto &item : items_) {
-    out.push_back(Entry{item.key.transmits, static_cast<std::int64_t>(item.key.msg_len), item.key.id, item.b.get()});
+    out.push_back(Entry{item.key.transmits, static_cast<std::int64_t>(item.key.msg_len), item.key.id,
+                        item.broadcast(), item.member()});
   }
   return out;
 }

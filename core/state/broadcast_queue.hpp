@@ -36,6 +36,8 @@
 
 namespace memberlist::state {
 
+class Member;  // state/member_table.hpp
+
 // Something that can be gossiped. Implementations may come from the protocol, the C API or a
 // language binding; the queue owns them.
 class Broadcast {
@@ -105,6 +107,23 @@ class TransmitLimitedQueue {
   // A null pointer is ignored.
   void queue(std::unique_ptr<Broadcast> b, int initial_transmits = 0);
 
+  // A MemberlistBroadcast of the alive that states `m` as it is now (alive_of(m), msg_len bytes
+  // encoded), named by m's name, kept as a reference to the entry instead of a copy of the bytes
+  // and encoded again each time it is sent: a joining cluster queues one per member on every node,
+  // and this is 24 bytes of queue where a copy is about 130. The caller guarantees what the
+  // protocol's rules give: every later change to the entry comes with a broadcast of that name
+  // (which replaces this one), and forget_member(m) is called before the entry is freed. Should
+  // the entry no longer be Alive, or encode to another length, when it is sent, the broadcast is
+  // dropped and counted (stale_dropped()) instead of sending other bytes than were queued.
+  // An empty name is not indexed, so it is refused (false: queue a copy instead).
+  bool queue_member_alive(const Member &m, std::size_t msg_len);
+  // Drops, without finishing, a queued member alive that refers to m (see MemberTable's reap hook).
+  void forget_member(const Member &m) noexcept;
+  // Member alives dropped when sent because their entry had changed without a new broadcast.
+  std::uint64_t stale_dropped() const noexcept { return stale_dropped_; }
+  // How many of the queued entries are member alives.
+  std::size_t num_member_alives() const noexcept { return member_alives_; }
+
   struct Batch {
     std::vector<wire::Bytes> messages;  // copies, in the order taken
     std::int64_t bytes_used = 0;        // Σ (overhead + size)
@@ -136,7 +155,8 @@ class TransmitLimitedQueue {
     int transmits;
     std::int64_t msg_len;
     std::int64_t id;
-    const Broadcast *broadcast;
+    const Broadcast *broadcast;  // null for a member alive
+    const Member *member;        // the entry a member alive refers to; else null
   };
   std::vector<Entry> ordered_view() const;
   // The last id handed out (0 after the queue went idle).
@@ -150,15 +170,38 @@ class TransmitLimitedQueue {
     std::int32_t transmits;
     std::uint32_t msg_len;  // messages are bounded far below 4 GiB (a packet or a stream frame)
   };
-  enum class Kind : std::uint8_t { Plain, Named, Unique };
-  // 32 bytes: the name, when there is one, is read from the broadcast.
-  struct Item {
+  enum class Kind : std::uint8_t { Plain = 0, Named = 1, Unique = 2, MemberAlive = 3 };
+  // 24 bytes (a 64-byte set node): the key and one word that is either an owned Broadcast* or,
+  // for a member alive, the entry's address, with the kind and `indexed` in its low bits. The
+  // name, when there is one, and its hash are read from the broadcast or the entry.
+  class Item {
+   public:
     Key key;
-    Kind kind;
-    bool indexed;        // Named with a non-empty name: present in names_
-    std::uint32_t hash;  // of the name, when indexed
-    std::unique_ptr<Broadcast> b;
-    std::string_view name() const { return indexed ? *b->name() : std::string_view{}; }
+    Item(Key k, Kind kind, bool indexed, Broadcast *owned) noexcept;
+    Item(Key k, const Member *m) noexcept;
+    Item(Item &&o) noexcept : key(o.key), p_(std::exchange(o.p_, 0)) {}
+    Item &operator=(Item &&o) noexcept;
+    Item(const Item &) = delete;
+    Item &operator=(const Item &) = delete;
+    ~Item() { reset(); }
+
+    Kind kind() const noexcept { return static_cast<Kind>(p_ & 3u); }
+    // Named with a non-empty name (and every member alive): present in names_.
+    bool indexed() const noexcept { return (p_ & 4u) != 0; }
+    Broadcast *broadcast() const noexcept {
+      return kind() == Kind::MemberAlive ? nullptr : reinterpret_cast<Broadcast *>(p_ & ~std::uintptr_t{7});
+    }
+    const Member *member() const noexcept {
+      return kind() == Kind::MemberAlive ? reinterpret_cast<const Member *>(p_ & ~std::uintptr_t{7}) : nullptr;
+    }
+    std::unique_ptr<Broadcast> release_broadcast() noexcept;
+    std::string_view name() const;      // indexed ones only
+    std::uint32_t name_hash() const;    // indexed ones only
+    std::uint32_t size_now() const;     // the message's size now (key.msg_len for a member alive)
+
+   private:
+    void reset() noexcept;
+    std::uintptr_t p_ = 0;
   };
   struct Less {
     using is_transparent = void;
@@ -173,15 +216,20 @@ class TransmitLimitedQueue {
   };
   using Set = std::set<Item, Less>;
   struct ItemHashOf {
-    std::uint32_t operator()(Set::const_iterator it) const noexcept { return it->hash; }
+    std::uint32_t operator()(Set::const_iterator it) const noexcept { return it->name_hash(); }
   };
 
   // The entries get_broadcasts would take, in order, and the bytes they cost. No mutation.
   std::vector<Set::const_iterator> select(std::int64_t overhead, std::int64_t limit,
                                           std::int64_t &bytes_used) const;
   std::int64_t next_id() noexcept;
-  // Removes an entry (and its name) and hands back its broadcast.
+  // Removes an entry (and its name) and hands back its broadcast (null for a member alive).
   std::unique_ptr<Broadcast> take(Set::iterator it);
+  // The entries a new broadcast replaces: the queued one of its name, or (plain) those it
+  // invalidates. `b` is consulted only for a plain scan.
+  std::vector<Set::iterator> victims(Kind kind, std::string_view name, const Broadcast *b);
+  // Takes the victims, gives item the next id, inserts it, then finishes the victims.
+  void enqueue(Item item, const std::vector<Set::iterator> &victims);
   void insert(Item item);
   void idle_check() noexcept;
   static void finish_all(std::vector<std::unique_ptr<Broadcast>> &done) noexcept;
@@ -190,6 +238,8 @@ class TransmitLimitedQueue {
   Set items_;
   OpenIndex<Set::const_iterator, ItemHashOf> names_;  // the indexed entries, by name
   std::int64_t id_gen_ = 0;
+  std::uint64_t stale_dropped_ = 0;
+  std::size_t member_alives_ = 0;
 };
 
 // Sharing one packet budget between two queues (e.g. memberlist's own broadcasts and user

@@ -17,11 +17,10 @@ const char *node_state_name(NodeState s) noexcept {
   return "unknown";
 }
 
-namespace {
-std::uint32_t hash_name(std::string_view name) noexcept {
-  return static_cast<std::uint32_t>(std::hash<std::string_view>{}(name));
+wire::Alive alive_of(const Member &m) {
+  return wire::Alive{m.incarnation, m.name_str(), m.addr_opt(), m.port, m.meta_opt(),
+                     wire::Bytes(m.vsn.begin(), m.vsn.end())};
 }
-}  // namespace
 
 Member::Member(std::string_view name) : hash_(hash_name(name)) {
   rebuild(name, {}, {});
@@ -226,6 +225,7 @@ std::vector<Member> MemberTable::reap_and_shuffle(TimePoint now,
   std::vector<Member> removed;
   removed.reserve(list_.size() - end);
   for (std::size_t i = end; i < list_.size(); ++i) {
+    if (reap_hook_) reap_hook_(*list_[i]);
     by_name_.erase(list_[i]->name_hash(), [p = list_[i]](const Member *r) noexcept { return r == p; });
     removed.push_back(std::move(*list_[i]));
     slab_.release(list_[i]);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -122,6 +123,10 @@ class Member {
   char buf_[kInline]{};  // the bytes, or (when on_heap()) a char* to them, unaligned
 };
 static_assert(sizeof(Member) == 64, "a member entry is one cache line");
+
+// The alive message that states m as it is now: its incarnation, name, address, port, metadata
+// and the six version bytes (what refutation and the queued member alives send).
+wire::Alive alive_of(const Member &m);
 
 // A view of the table's members in probe-list order (invalidated by insert and reaping).
 template <class M>
@@ -256,6 +261,10 @@ class MemberTable {
                                        Rng &rng);
   void shuffle(Rng &rng);
 
+  // Called with each record reap_and_shuffle is about to remove, while it is still in its slot
+  // (the broadcast queue drops an alive that refers to it: TransmitLimitedQueue::forget_member).
+  void set_reap_hook(std::function<void(const Member &)> hook) { reap_hook_ = std::move(hook); }
+
   // kRandomNodes: up to k distinct random members for which exclude(member) is false.
   template <class Exclude>
   std::vector<Member *> k_random_members(std::size_t k, Rng &rng, Exclude &&exclude) {
@@ -278,6 +287,7 @@ class MemberTable {
   List list_;
   OpenIndex<Member *, MemberHashOf> by_name_;
   std::size_t probe_index_ = 0;
+  std::function<void(const Member &)> reap_hook_;
 };
 
 }  // namespace memberlist::state

@@ -10,14 +10,22 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace memberlist::state {
+
+// The 32-bit hash of a node name that the member table and the broadcast queue index by (one
+// function, so an entry's cached hash finds its queued broadcast).
+inline std::uint32_t hash_name(std::string_view name) noexcept {
+  return static_cast<std::uint32_t>(std::hash<std::string_view>{}(name));
+}
 
 // A small, fast, platform-independent generator (xoshiro256** seeded through splitmix64).
 // Satisfies std::uniform_random_bit_generator, but the helpers below never go through

@@ -479,6 +479,56 @@ TEST(Sim, SnappyAndLzwNodesFormOneCluster) {
   }
 }
 
+// A joining cluster queues one alive per member on every node; those are kept as references to
+// the member entries and encoded when sent (state::TransmitLimitedQueue::queue_member_alive).
+// Through a join, a crash, its dead declaration and the dead node's reaping, every node has them
+// by reference, none is ever found stale, and the queues drain to nothing.
+TEST(Sim, JoinAlivesAreQueuedByReferenceAndNeverStale) {
+  Cluster c(47);
+  Config cfg = lan();
+  cfg.gossip_to_the_dead_time = 5s;  // reaped within the test
+  for (int i = 0; i < 40; ++i) c.add(cfg);
+  for (NodeId i = 1; i < 40; ++i) c.join(i, 0);
+  uint64_t by_reference = 0, queued = 0;
+  ASSERT_TRUE(c.sim.run_until(
+      [&] {
+        for (NodeId i = 0; i < 40; ++i) {
+          const auto m = c.sim.node(i).metrics();
+          by_reference = std::max(by_reference, m.queue_system_by_reference);
+          queued = std::max(queued, m.queue_system);
+        }
+        return c.converged(40);
+      },
+      join_bound(40, cfg)));
+  EXPECT_GE(by_reference, 20u) << "the join's alives are held by reference";
+  EXPECT_LE(by_reference, queued);
+  c.sim.kill(9);
+  ASSERT_TRUE(c.sim.run_until([&] { return c.all_see(9, wire::NodeState::Dead); }, 60s));
+  // Reaped everywhere: the dead node leaves every table after gossip_to_the_dead_time.
+  ASSERT_TRUE(c.sim.run_until(
+      [&] {
+        for (NodeId i = 0; i < 40; ++i) {
+          if (i != 9 && c.sim.node(i).metrics().node_dead != 0) return false;
+        }
+        return true;
+      },
+      60s));
+  ASSERT_TRUE(c.sim.run_until(
+      [&] {
+        for (NodeId i = 0; i < 40; ++i) {
+          if (i != 9 && c.sim.node(i).metrics().queue_system != 0) return false;
+        }
+        return true;
+      },
+      60s));
+  for (NodeId i = 0; i < 40; ++i) {
+    if (i == 9) continue;
+    const auto m = c.sim.node(i).metrics();
+    EXPECT_EQ(m.queue_stale_dropped, 0u) << "node " << i;
+    EXPECT_EQ(m.queue_system_by_reference, 0u) << "node " << i;
+  }
+}
+
 // meta_max_size beyond memberlist's 512: nodes with the setting carry 1,000 bytes of metadata
 // at join (push/pull) and 1,300 after an update (an alive gossiped in a UDP packet of 1,400
 // bytes); an update beyond the setting is refused and changes nothing. A node left at the

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "state/broadcast_queue.hpp"
+#include "state/member_table.hpp"
+#include "wire/codec.hpp"
 #include "state/util.hpp"
 
 namespace memberlist::state {
@@ -608,6 +610,124 @@ TEST(Queue, SharedNeverDuplicatesAMessage) {
     EXPECT_EQ(s1.size(), 10u);
     EXPECT_EQ(s2.size(), 10u);
   }
+}
+
+
+// ---------------------------------------------------------------- member alives by reference
+
+using namespace std::chrono_literals;
+const TimePoint kNow = TimePoint{} + 100h;
+
+Member alive_member(std::string name, std::uint32_t inc = 1) {
+  Member m(name);
+  m.incarnation = inc;
+  const Bytes addr{10, 0, 0, 1};
+  m.set_addr(wire::ByteView(addr));
+  m.port = 7946;
+  m.vsn = {1, 5, 2, 2, 5, 4};
+  m.state = NodeState::Alive;
+  return m;
+}
+
+Bytes encoded(const Member &m) { return wire::encode(alive_of(m)); }
+
+TEST(QueueMemberAlive, EncodedFromTheEntryWhenSent) {
+  MemberTable t("self");
+  Rng rng(1);
+  Member &a = t.insert(alive_member("a"), rng).first;
+  TransmitLimitedQueue q(1);
+  const Bytes msg = encoded(a);
+  ASSERT_TRUE(q.queue_member_alive(a, msg.size()));
+  EXPECT_EQ(q.num_queued(), 1u);
+  EXPECT_EQ(q.num_member_alives(), 1u);
+  const auto v = q.ordered_view();
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].member, &a);
+  EXPECT_EQ(v[0].broadcast, nullptr);
+  EXPECT_EQ(v[0].msg_len, static_cast<std::int64_t>(msg.size()));
+  // Sent as the bytes the entry encodes to, and counted like any other message.
+  const auto b = q.get_broadcasts(2, 1400, 1);  // retransmit limit 1: sent once, then gone
+  ASSERT_EQ(b.messages.size(), 1u);
+  EXPECT_EQ(b.messages[0], msg);
+  EXPECT_EQ(b.bytes_used, static_cast<std::int64_t>(2 + msg.size()));
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.num_member_alives(), 0u);
+  EXPECT_EQ(q.stale_dropped(), 0u);
+}
+
+TEST(QueueMemberAlive, ReplacesAndIsReplacedByName) {
+  MemberTable t("self");
+  Rng rng(2);
+  Member &a = t.insert(alive_member("a"), rng).first;
+  TransmitLimitedQueue q(4);
+  int finished = 0;
+  q.queue(mb("a", "older alive", [&] { ++finished; }));
+  q.queue(mb("b", "about b"));
+  ASSERT_TRUE(q.queue_member_alive(a, encoded(a).size()));
+  EXPECT_EQ(finished, 1) << "the queued broadcast of the same name is finished";
+  EXPECT_EQ(q.num_queued(), 2u);
+  // A newer broadcast about "a" (a suspect, say) replaces the reference.
+  q.queue(mb("a", "suspect a"));
+  EXPECT_EQ(q.num_queued(), 2u);
+  EXPECT_EQ(q.num_member_alives(), 0u);
+  for (const auto &e : q.ordered_view()) EXPECT_EQ(e.member, nullptr);
+  // And a second reference to the same entry replaces the first.
+  ASSERT_TRUE(q.queue_member_alive(a, encoded(a).size()));
+  ASSERT_TRUE(q.queue_member_alive(a, encoded(a).size()));
+  EXPECT_EQ(q.num_queued(), 2u);
+  EXPECT_EQ(q.num_member_alives(), 1u);
+  // An unnamed entry cannot be indexed: refused, the caller queues a copy.
+  Member &nameless = t.insert(alive_member(""), rng).first;
+  EXPECT_FALSE(q.queue_member_alive(nameless, 10));
+  EXPECT_EQ(q.num_queued(), 2u);
+}
+
+TEST(QueueMemberAlive, AChangedEntryIsDroppedAndCountedNotSent) {
+  MemberTable t("self");
+  Rng rng(3);
+  Member &a = t.insert(alive_member("a"), rng).first;
+  Member &b = t.insert(alive_member("b"), rng).first;
+  TransmitLimitedQueue q(4);
+  ASSERT_TRUE(q.queue_member_alive(a, encoded(a).size()));
+  ASSERT_TRUE(q.queue_member_alive(b, encoded(b).size()));
+  // Changes the protocol never makes without a new broadcast: a state that is not Alive, and
+  // metadata that changes the length.
+  a.state = NodeState::Suspect;
+  const Bytes meta{1, 2, 3};
+  b.set_meta(wire::ByteView(meta));
+  const auto out = q.get_broadcasts(2, 1400, 10);
+  EXPECT_TRUE(out.messages.empty());
+  EXPECT_EQ(q.stale_dropped(), 2u);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.num_member_alives(), 0u);
+}
+
+TEST(QueueMemberAlive, ReapHookForgetsTheReferenceBeforeTheEntryGoes) {
+  MemberTable t("self");
+  Rng rng(4);
+  TransmitLimitedQueue q(4);
+  t.set_reap_hook([&q](const Member &m) { q.forget_member(m); });
+  Member &gone = t.insert(alive_member("gone"), rng).first;
+  Member &stays = t.insert(alive_member("stays"), rng).first;
+  ASSERT_TRUE(q.queue_member_alive(gone, encoded(gone).size()));
+  ASSERT_TRUE(q.queue_member_alive(stays, encoded(stays).size()));
+  q.queue(mb("other", "x"));
+  gone.set_state(NodeState::Dead, kNow - 1h);
+  const auto removed = t.reap_and_shuffle(kNow, 15s, rng);
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_EQ(q.num_queued(), 2u);
+  EXPECT_EQ(q.num_member_alives(), 1u);
+  for (const auto &e : q.ordered_view()) EXPECT_NE(e.member, &gone);
+  // A named copy about the same name is not a reference: forget_member leaves it.
+  q.queue(mb("stays", "copy"));
+  q.forget_member(stays);
+  EXPECT_EQ(q.num_queued(), 2u);
+  // The slot is reused by the next insert; nothing in the queue points at it any more.
+  Member &next = t.insert(alive_member("next"), rng).first;
+  const auto out = q.get_broadcasts(2, 1400, 10);
+  EXPECT_EQ(out.messages.size(), 2u);
+  EXPECT_EQ(q.stale_dropped(), 0u);
+  (void)next;
 }
 
 }  // namespace
