@@ -203,6 +203,7 @@ class TransmitLimitedQueue {
     void reset() noexcept;
     std::uintptr_t p_ = 0;
   };
+  static_assert(sizeof(Key) == 16);
   struct Less {
     using is_transparent = void;
     static bool less(const Key &a, const Key &b) noexcept {
@@ -215,6 +216,7 @@ class TransmitLimitedQueue {
     bool operator()(const Key &a, const Item &b) const noexcept { return less(a, b.key); }
   };
   using Set = std::set<Item, Less>;
+  static_assert(sizeof(Item) == 24, "the item is the queue's per-message cost");
   struct ItemHashOf {
     std::uint32_t operator()(Set::const_iterator it) const noexcept { return it->name_hash(); }
   };
