@@ -126,16 +126,6 @@ wire::Bytes ping_packet(uint32_t seq, const std::string &node) {
 
 // ---- TCP from outside
 
-bool send_all(int fd, const wire::Bytes &data) {
-  size_t off = 0;
-  while (off < data.size()) {
-    const ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 // A TCP ping to ip:port; true when the ack for seq comes back.
 bool tcp_ping(const std::string &ip, uint16_t port, const std::string &node, uint32_t seq) {
   int fd = tcp_connect(ip, port, scaled(3000ms));

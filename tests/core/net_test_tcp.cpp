@@ -97,16 +97,6 @@ wire::Bytes framed_packet(const std::string &claimed, const wire::Bytes &body, b
   return out;
 }
 
-bool send_all(int fd, const wire::Bytes &data) {
-  size_t off = 0;
-  while (off < data.size()) {
-    const ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 // Connects, sends `data`, half-closes (the sender's close that ends a packet) and reads until the
 // node closes. True when the node closed the connection (EOF or reset) without writing anything.
 bool send_and_closed(const std::string &ip, uint16_t port, const wire::Bytes &data, bool half_close = true) {

@@ -269,6 +269,17 @@ inline int tcp_connect(const std::string &ip, uint16_t port, std::chrono::millis
 }
 
 // Reads until EOF, error or timeout. *eof tells whether the peer closed (0 from recv).
+// Writes all of data to a connected socket; false when the peer closed or reset it first.
+inline bool send_all(int fd, const wire::Bytes &data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    const ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
 inline wire::Bytes read_all(int fd, bool *eof) {
   wire::Bytes out;
   *eof = false;
