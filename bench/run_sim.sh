@@ -12,7 +12,8 @@
 #   NO_DOC=1                          print only, leave docs/bench alone
 #
 # Needs gnuplot (Debian: gnuplot-nox) for the PNG. Memory is O(N^2) (every node holds the full
-# member table), about 330 B per entry at the join peak: N=2000 needs ~1.4 GB, N=4000 ~5.5 GB.
+# member table), about 170-210 B per entry at the join peak: N=2000 needs ~0.7 GB, N=4000 ~3 GB,
+# N=10000 ~17 GB.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -49,17 +50,21 @@ tables=$(awk -F'\t' '
   function q(p) { return v(p "50") " / " v(p "99") " / " v(p "100") }
   {
     n = v("nodes"); nn = n * n
-    cost[NR] = sprintf("| %d | %.1f | %.1f | %.1f | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |", n, v("wall_s"),
+    # a run with --no-compression (column absent in older results: compressed) is marked, and
+    # kept out of the CPU fit: LZW is a third of the join CPU, and nothing else (not a round)
+    lzw = ("compression" in c) ? v("compression") != 0 : 1
+    tag = lzw ? "" : " (no LZW)"
+    cost[NR] = sprintf("| %d%s | %.1f | %.1f | %.1f | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |", n, tag, v("wall_s"),
       v("cpu_s"), v("join_cpu_s"), v("events"), v("peak_rss_kb") / 1024, v("bytes_per_node") / 1024,
       v("bytes_per_entry"), v("heap_joined_bytes") / nn, v("heap_settled_bytes") / nn, v("queued_settled") / n)
-    conv[NR] = sprintf("| %d | %.2f | %s | %s | %s | %s | %s |%s", n, v("bound_rounds"), q("join"), q("rumor"),
+    conv[NR] = sprintf("| %d%s | %.2f | %s | %s | %s | %s | %s |%s", n, tag, v("bound_rounds"), q("join"), q("rumor"),
       q("suspect"), q("dead"), q("deadfirst"), v("ok") == 1 ? "" : " incomplete: " v("notes"))
     last = NR
     # extrapolation inputs: a least-squares power law of join CPU over the N >= 500 runs, and the
     # peak bytes per entry of the largest run
-    if (n >= 500 && v("join_cpu_s") > 0) { x = log(n); y = log(v("join_cpu_s")); sx += x; sy += y; sxx += x * x; sxy += x * y; m++ }
-    if (n >= 500) { nfit = nfit (nfit == "" ? "" : ", ") n }
-    ln = n; lcpu = v("join_cpu_s"); lbpe = v("bytes_per_entry")
+    if (n >= 500 && lzw && v("join_cpu_s") > 0) { x = log(n); y = log(v("join_cpu_s")); sx += x; sy += y; sxx += x * x; sxy += x * y; m++ }
+    if (n >= 500 && lzw) { nfit = nfit (nfit == "" ? "" : ", ") n }
+    if (lzw) { ln = n; lcpu = v("join_cpu_s"); lbpe = v("bytes_per_entry") }
     if (v("queued_settled") == 0) { lset = v("heap_settled_bytes") / nn; lsetn = n }
   }
   END {

@@ -385,7 +385,7 @@ const char *kHeader =
     "\tjoin50\tjoin99\tjoin100\trumor50\trumor99\trumor100"
     "\tsuspect50\tsuspect99\tsuspect100\tdead50\tdead99\tdead100\tdeadfirst50\tdeadfirst99\tdeadfirst100"
     "\tjoin_virtual_s\tjoin_cpu_s\tjoin_wall_s\trumor_cpu_s\tfail_cpu_s\trss_joined_kb\theap_joined_bytes"
-    "\tsettle_s\theap_settled_bytes\tqueued_joined\tqueued_settled\tevents\tpackets\tbytes_sent\tok\tnotes";
+    "\tsettle_s\theap_settled_bytes\tqueued_joined\tqueued_settled\tevents\tpackets\tbytes_sent\tcompression\tok\tnotes";
 
 // The child's row, without the parent's rusage columns.
 std::string row(const Result &r, const Options &opt) {
@@ -400,7 +400,7 @@ std::string row(const Result &r, const Options &opt) {
      << num(r.rumor_cpu, 2) << '\t' << num(r.fail_cpu, 2) << '\t' << r.rss_joined_kb << '\t'
      << (r.heap_joined - r.heap_start) << '\t' << num(r.settle_s, 1) << '\t' << (r.heap_settled ? r.heap_settled - r.heap_start : 0) << '\t'
      << r.queued_joined << '\t' << r.queued_settled << '\t' << r.events << '\t' << r.packets << '\t' << r.bytes << '\t'
-     << (r.ok ? 1 : 0) << '\t' << (r.notes.empty() ? "-" : r.notes);
+     << (opt.compression ? 1 : 0) << '\t' << (r.ok ? 1 : 0) << '\t' << (r.notes.empty() ? "-" : r.notes);
   return os.str();
 }
 
