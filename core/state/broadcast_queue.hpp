@@ -67,8 +67,9 @@ class Broadcast {
 
 // memberlist's own broadcast (memberlistBroadcast): a message about one node, named by it, with
 // an optional callback when it is finished (memberlist's notify channel, e.g. for Leave).
-// A joining cluster queues one per member on every node (N^2 in all), so it is 32 bytes plus one
-// exact-size buffer holding the message and the node's name; the rare callback is boxed.
+// 32 bytes plus one exact-size buffer holding the message and the node's name; the rare callback
+// is boxed. The alives a joining cluster queues (one per member on every node, N^2 in all) do not
+// take this form: they refer to their member entry (TransmitLimitedQueue::queue_member_alive).
 class MemberlistBroadcast final : public Broadcast {
  public:
   MemberlistBroadcast(std::string_view node, wire::ByteView msg, std::function<void()> on_finished = {});
