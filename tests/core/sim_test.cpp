@@ -504,23 +504,18 @@ TEST(Sim, JoinAlivesAreQueuedByReferenceAndNeverStale) {
   EXPECT_LE(by_reference, queued);
   c.sim.kill(9);
   ASSERT_TRUE(c.sim.run_until([&] { return c.all_see(9, wire::NodeState::Dead); }, 60s));
-  // Reaped everywhere: the dead node leaves every table after gossip_to_the_dead_time.
-  ASSERT_TRUE(c.sim.run_until(
-      [&] {
-        for (NodeId i = 0; i < 40; ++i) {
-          if (i != 9 && c.sim.node(i).metrics().node_dead != 0) return false;
-        }
-        return true;
-      },
-      60s));
-  ASSERT_TRUE(c.sim.run_until(
-      [&] {
-        for (NodeId i = 0; i < 40; ++i) {
-          if (i != 9 && c.sim.node(i).metrics().queue_system != 0) return false;
-        }
-        return true;
-      },
-      60s));
+  auto every_survivor = [&](uint64_t protocol::Metrics::*field, uint64_t want) {
+    return [&c, field, want] {
+      for (NodeId i = 0; i < 40; ++i) {
+        if (i != 9 && c.sim.node(i).metrics().*field != want) return false;
+      }
+      return true;
+    };
+  };
+  // Reaped everywhere (the dead node leaves every table after gossip_to_the_dead_time), and
+  // every queue drained.
+  ASSERT_TRUE(c.sim.run_until(every_survivor(&protocol::Metrics::node_dead, 0), 60s));
+  ASSERT_TRUE(c.sim.run_until(every_survivor(&protocol::Metrics::queue_system, 0), 60s));
   for (NodeId i = 0; i < 40; ++i) {
     if (i == 9) continue;
     const auto m = c.sim.node(i).metrics();
