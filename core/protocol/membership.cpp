@@ -398,6 +398,8 @@ void Node::Impl::name_check_expired(Time now, NameCheck c) {
     // The old incarnation is gone: it leaves here (not broadcast: the name lives on), and the
     // claim below brings the name back at its new address, as after a dead node's reclaim.
     suspicions.erase(c.name);
+    // Its queued alive, if held as a reference, no longer states the entry: it goes too.
+    system_queue.forget_member(*r);
     r->state = NodeState::Dead;
     r->state_change = now;
     if (dg.events) dg.events->notify_leave(to_member(*r));

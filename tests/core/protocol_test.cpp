@@ -934,6 +934,9 @@ TEST(NameReuse, UnansweredPingMovesTheNameToTheNewestClaim) {
   EXPECT_EQ(r.ev.seen, (std::vector<std::string>{"leave b 10.0.0.2", "join b 10.0.0.4"}));
   EXPECT_EQ(r.node->metrics().name_reclaimed, 1u);
   EXPECT_EQ(r.node->metrics().name_checks_pending, 0u);
+  // The alive about b's new address is queued as a reference to its entry; none went stale.
+  EXPECT_EQ(r.node->metrics().queue_system_by_reference, 1u);
+  EXPECT_EQ(r.node->metrics().queue_stale_dropped, 0u);
   EXPECT_EQ(r.logger.count(protocol::LogLevel::Info,
                            "memberlist: Node b did not answer at its old address 10.0.0.2:7946 within the probe "
                            "timeout: taking its new address 10.0.0.4:7946"),
