@@ -46,7 +46,8 @@ void TransmitLimitedQueue::idle_check() noexcept {
 }
 
 namespace {
-constexpr std::uintptr_t kKindMask = 3, kIndexed = 4, kTagMask = 7;
+constexpr std::uintptr_t kIndexed = 4;  // the kind is the low two bits
+[[maybe_unused]] constexpr std::uintptr_t kTagMask = 7;  // checked in debug builds
 }  // namespace
 
 TransmitLimitedQueue::Item::Item(Key k, Kind kind, bool indexed, Broadcast *owned) noexcept

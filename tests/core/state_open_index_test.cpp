@@ -19,7 +19,9 @@ struct Hash {
 
 void check_all(OpenIndex<int, Hash> &idx, const std::map<int, bool> &ref, Hash h) {
   std::size_t present = 0;
-  for (const auto &[k, in] : ref) {
+  for (const auto &entry : ref) {
+    const int k = entry.first;
+    const bool in = entry.second;
     const int *v = idx.find(h(k), [k](int x) noexcept { return x == k; });
     if (in) {
       ASSERT_NE(v, nullptr) << k;
