@@ -9,7 +9,7 @@ import (
 
 // TestMain checks, after every test has shut its nodes down, that libmemberlist released every
 // cgo.Handle it was given (each registration's user_free ran exactly once), and that no shared
-// runtime is left.
+// runtime and no metrics goroutine is left.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
@@ -34,6 +34,17 @@ func TestMain(m *testing.M) {
 		}
 		if users, dying, err := sharedRuntimeUsers(); len(users) != 0 || dying != 0 {
 			fmt.Fprintf(os.Stderr, "FAIL: shared runtimes left: memberlists on them %v, %d not destroyed (%v)\n", users, dying, err)
+			code = 1
+		}
+		// The metrics goroutine ends with the last node.
+		for time.Now().Before(deadline) {
+			if running, _ := metricsHubState(); !running {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if running, nodes := metricsHubState(); running || nodes != 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: the metrics goroutine still runs (reading %d nodes)\n", nodes)
 			code = 1
 		}
 	}

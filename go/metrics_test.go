@@ -3,6 +3,8 @@ package memberlist
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,4 +80,113 @@ func TestMetrics(t *testing.T) {
 		}
 		iv.RUnlock()
 	}
+}
+
+// lockingSink is a go-metrics sink that takes the application's lock on every call, as a sink
+// that aggregates into the application's own state does.
+type lockingSink struct {
+	mu      *sync.Mutex
+	waiting atomic.Bool // a call is waiting for mu
+}
+
+func (s *lockingSink) take() {
+	s.waiting.Store(true)
+	s.mu.Lock()
+	s.mu.Unlock() //nolint:staticcheck // the lock is the point, not a critical section
+}
+func (s *lockingSink) SetGauge([]string, float32)                                     { s.take() }
+func (s *lockingSink) SetGaugeWithLabels([]string, float32, []metrics.Label)          { s.take() }
+func (s *lockingSink) SetPrecisionGauge([]string, float64)                            { s.take() }
+func (s *lockingSink) SetPrecisionGaugeWithLabels([]string, float64, []metrics.Label) { s.take() }
+func (s *lockingSink) EmitKey([]string, float32)                                      { s.take() }
+func (s *lockingSink) IncrCounter([]string, float32)                                  { s.take() }
+func (s *lockingSink) IncrCounterWithLabels([]string, float32, []metrics.Label)       { s.take() }
+func (s *lockingSink) AddSample([]string, float32)                                    { s.take() }
+func (s *lockingSink) AddSampleWithLabels([]string, float32, []metrics.Label)         { s.take() }
+
+// A go-metrics sink is user code: Shutdown, called with a lock held that the sink takes, returns
+// while the metrics goroutine waits in the sink (memberlist's Shutdown waits for no metric
+// either). The shared metrics goroutine then ends once the last node is gone.
+func TestMetricsShutdownDoesNotWaitForTheSink(t *testing.T) {
+	var appLock sync.Mutex
+	sink := &lockingSink{mu: &appLock}
+	cfg := metrics.DefaultConfig("test")
+	cfg.EnableHostname = false
+	cfg.EnableRuntimeMetrics = false
+	if _, err := metrics.NewGlobal(cfg, sink); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = metrics.NewGlobal(cfg, &metrics.BlackholeSink{}) }()
+
+	c := testConfig(t)
+	c.QueueCheckInterval = 50 * time.Millisecond
+	m := create(t, c)
+	appLock.Lock()
+	sink.waiting.Store(false)
+	waitFor(t, "the metrics goroutine to wait in the sink", func() (bool, string) {
+		return sink.waiting.Load(), "no metric emitted"
+	})
+	done := make(chan error, 1)
+	go func() { done <- m.Shutdown() }()
+	select {
+	case err := <-done:
+		appLock.Unlock()
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(waitTimeout):
+		t.Error("Shutdown waited for a go-metrics sink blocked on the caller's lock")
+		appLock.Unlock()
+		<-done
+	}
+	waitFor(t, "the metrics goroutine to end with the last node", func() (bool, string) {
+		running, nodes := metricsHubState()
+		return !running && nodes == 0, fmt.Sprintf("running %v with %d nodes", running, nodes)
+	})
+}
+
+// With two nodes of different QueueCheckIntervals the one goroutine samples each at its own
+// pace: the 100 ms node many times for each sample of the 1 s node.
+func TestMetricsQueueSamplesAtEachNodesInterval(t *testing.T) {
+	sink := metrics.NewInmemSink(time.Hour, time.Hour)
+	cfg := metrics.DefaultConfig("test")
+	cfg.EnableHostname = false
+	cfg.EnableRuntimeMetrics = false
+	if _, err := metrics.NewGlobal(cfg, sink); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = metrics.NewGlobal(cfg, &metrics.BlackholeSink{}) }()
+	c1 := testConfig(t)
+	c1.MetricLabels = []metrics.Label{{Name: "n", Value: "fast"}}
+	c1.QueueCheckInterval = 100 * time.Millisecond
+	create(t, c1)
+	c2 := testConfig(t)
+	c2.MetricLabels = []metrics.Label{{Name: "n", Value: "slow"}}
+	c2.QueueCheckInterval = time.Second
+	create(t, c2)
+	count := func(label string) int {
+		n := 0
+		for _, iv := range sink.Data() {
+			iv.RLock()
+			if s, ok := iv.Samples["test.memberlist.queue.broadcasts;n="+label]; ok {
+				n += s.Count
+			}
+			iv.RUnlock()
+		}
+		return n
+	}
+	waitFor(t, "three samples of the 1 s node", func() (bool, string) {
+		return count("slow") >= 3, fmt.Sprintf("%d", count("slow"))
+	})
+	// About 10 to 1; a loaded machine skips ticks of both alike.
+	if fast, slow := count("fast"), count("slow"); fast < 3*slow {
+		t.Errorf("queue samples: %d of the 100 ms node, %d of the 1 s node", fast, slow)
+	}
+}
+
+// metricsHubState reports whether the metrics goroutine runs and how many nodes it reads.
+func metricsHubState() (running bool, nodes int) {
+	hub.mu.Lock()
+	defer hub.mu.Unlock()
+	return hub.running, len(hub.nodes)
 }
