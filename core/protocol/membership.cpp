@@ -172,7 +172,7 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
       r->state = NodeState::Alive;
       r->state_change = now;
     }
-    if (by_reference) broadcast_alive(*r, std::move(msg));
+    if (by_reference) broadcast_alive(*r, a, std::move(msg));
   }
   if (dg.events) {
     if (dead_or_left(old_state)) {

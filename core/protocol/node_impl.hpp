@@ -377,9 +377,9 @@ struct Node::Impl {
 
   // ------------------------------------------------------------------ broadcasting
   void broadcast(const std::string &node, Bytes msg, std::function<void()> notify = nullptr);
-  // An alive about r, already applied to r: queued as a reference to the entry when r encodes to
-  // exactly msg (state::TransmitLimitedQueue::queue_member_alive), else as msg.
-  void broadcast_alive(const state::Member &r, Bytes msg);
+  // An alive a about r (msg is its encoding), already applied to r: queued as a reference to the
+  // entry when r states exactly a (state::TransmitLimitedQueue::queue_member_alive), else as msg.
+  void broadcast_alive(const state::Member &r, const wire::Alive &a, Bytes msg);
 
   // ------------------------------------------------------------------ alive / suspect / dead
   // aliveNode. `notify` runs when this node's broadcast of `a` finishes (UpdateNode).

@@ -137,10 +137,11 @@ void Node::Impl::broadcast(const std::string &node, Bytes msg, std::function<voi
   system_queue.queue(std::make_unique<state::MemberlistBroadcast>(node, std::move(msg), std::move(notify)));
 }
 
-void Node::Impl::broadcast_alive(const state::Member &r, Bytes msg) {
-  // The entry must encode to exactly the bytes memberlist would queue (a Vsn longer than six
-  // bytes, or an address cut to 255, does not): then those bytes need not be kept.
-  if (wire::encode(state::alive_of(r)) == msg && system_queue.queue_member_alive(r, msg.size())) return;
+void Node::Impl::broadcast_alive(const state::Member &r, const wire::Alive &a, Bytes msg) {
+  // The entry must state exactly the alive memberlist would queue (msg, the encoding of a; a Vsn
+  // longer than six bytes, or an address cut to 255, does not): then those bytes need not be
+  // kept. Equal messages encode to equal bytes, so comparing them spares a second encoding.
+  if (state::alive_of(r) == a && system_queue.queue_member_alive(r, msg.size())) return;
   broadcast(r.name_str(), std::move(msg));
 }
 
