@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <random>
@@ -11,6 +10,7 @@
 #include "net/address.hpp"
 #include "net/net_transport.hpp"
 #include "net/notifier.hpp"
+#include "state/util.hpp"
 
 namespace memberlist::net {
 
@@ -128,7 +128,7 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource, SharedKeyring:
   bool closed = false;                  // loop thread
   std::atomic<bool> closed_flag{false};  // the same, readable anywhere
   bool busy = false;                    // inside an input (so inside any callback of ours)
-  std::deque<std::function<void(Time)>> deferred;
+  state::Fifo<std::function<void(Time)>> deferred;
   std::map<OpId, DoneFn> waiting;
   Endpoint advertise;
   uint16_t port = 0;

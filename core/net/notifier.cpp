@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "state/util.hpp"
+
 namespace memberlist::net {
 
 // Lock order: a Notifier's State::mu, then never the pool's mu while holding it (schedule() is
@@ -24,7 +26,7 @@ struct Notifier::State {
     Fn fn;
     bool msg = false;
   };
-  std::deque<Item> queue;      // guarded by mu
+  state::Fifo<Item> queue;    // guarded by mu
   size_t waiting_msgs = 0;     // guarded by mu: datagram messages in `queue`
   size_t depth = 1;
   bool stopped = false;        // guarded by mu
@@ -216,13 +218,13 @@ Notifier::Offer Notifier::post_msg(Fn fn) {
 }
 
 void Notifier::stop() {
-  std::deque<State::Item> dropped;
+  state::Fifo<State::Item> dropped;
   std::shared_ptr<void> keep;
   {
     std::lock_guard lk(st_->mu);
     if (st_->stopped) return;
     st_->stopped = true;
-    dropped.swap(st_->queue);
+    std::swap(dropped, st_->queue);
     st_->waiting_msgs = 0;
     // No callback in flight: none can start any more, so the delegates go now. Otherwise the
     // pool thread releases them when the one in flight returns.

@@ -409,7 +409,7 @@ void Node::Impl::name_check_expired(Time now, NameCheck c) {
 }
 
 void Node::Impl::remember_move(Time now, const std::string &name, const Endpoint &old, uint32_t inc) {
-  std::erase_if(moved_names, [&](const MovedName &x) { return x.name == name || x.until <= now; });
+  erase_if(moved_names, [&](const MovedName &x) { return x.name == name || x.until <= now; });
   if (moved_names.size() >= Node::kMaxMovedNames) moved_names.pop_front();
   moved_names.push_back(MovedName{name, old, inc, now + 2 * cfg.gossip_to_the_dead_time});
 }

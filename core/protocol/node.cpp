@@ -650,7 +650,7 @@ wire::StreamIn Node::stream_in(bool request) const {
 
 wire::Keyring &Node::keyring() { return impl_->keyring; }
 bool Node::has_effects() const { return !impl_->effects.empty(); }
-std::deque<Effect> Node::take_effects() { return std::exchange(impl_->effects, {}); }
+std::vector<Effect> Node::take_effects() { return std::exchange(impl_->effects, {}); }
 
 }  // namespace memberlist::protocol
 

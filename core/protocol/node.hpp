@@ -15,7 +15,6 @@
 #include <chrono>
 #include <functional>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <random>
@@ -296,7 +295,7 @@ class Node {
 
   // ---- effects
   bool has_effects() const;
-  std::deque<Effect> take_effects();
+  std::vector<Effect> take_effects();
 
  private:
   struct Impl;

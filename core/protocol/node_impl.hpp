@@ -17,7 +17,6 @@
 #include <cmath>
 #include <map>
 #include <set>
-#include <deque>
 #include <unordered_map>
 
 #include "state/awareness.hpp"
@@ -150,7 +149,7 @@ struct Node::Impl {
     Endpoint at;
     Time since;
   };
-  std::deque<Failed> failed;
+  state::Fifo<Failed> failed;
   static constexpr size_t kMaxFailed = 4096;
 
   // An in-flight probe (probeNode).
@@ -215,7 +214,7 @@ struct Node::Impl {
     uint32_t incarnation;
     Time until;
   };
-  std::deque<MovedName> moved_names;
+  state::Fifo<MovedName> moved_names;
 
   // ---- streams we opened
   enum class StreamKind { PushPull, Join, TcpPing, Reliable };
@@ -244,9 +243,9 @@ struct Node::Impl {
   std::map<OpId, WaitOp> waits;
   OpId next_op = 1;
 
-  std::deque<Effect> effects;
+  std::vector<Effect> effects;
   Metrics m;
-  std::deque<MetricSample> samples;
+  state::Fifo<MetricSample> samples;
   std::function<Time()> work_clock;  // Node::set_work_clock
   void sample(const char *name, double value) {
     if (samples.size() >= Node::kMaxMetricSamples) {

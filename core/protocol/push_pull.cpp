@@ -117,7 +117,7 @@ void Node::Impl::push_pull_with_random(Time now) {
 }
 
 void Node::Impl::reconnect(Time now) {
-  std::erase_if(failed, [&](const Failed &f) { return now - f.since > cfg.reconnect_timeout || members.find(f.at.name); });
+  erase_if(failed, [&](const Failed &f) { return now - f.since > cfg.reconnect_timeout || members.find(f.at.name); });
   std::vector<Endpoint> candidates;
   for (const auto &f : failed) candidates.push_back(f.at);
   for_each_member([&](const state::Member &r) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <numeric>
 #include <set>
@@ -308,6 +309,43 @@ TEST(Util, KRandomSelectedEmptyAndEdges) {
   const auto direct = k_random_indices(4, big.size(), none, b);
   ASSERT_EQ(via_pool.size(), direct.size());
   for (std::size_t i = 0; i < direct.size(); ++i) EXPECT_EQ(via_pool[i], big[direct[i]]);
+}
+
+// Fifo: first in, first out across the compactions of its consumed prefix, erase_if keeps the
+// order of what stays, and clearing or draining a large queue gives its buffer back.
+TEST(Fifo, OrderAcrossCompactionAndEraseIf) {
+  Fifo<std::string> q;
+  EXPECT_TRUE(q.empty());
+  std::deque<std::string> model;
+  Rng r(3);
+  int next = 0;
+  for (int step = 0; step < 5000; ++step) {
+    if (r.below(3) != 0 || model.empty()) {
+      q.push_back(std::to_string(next));
+      model.push_back(std::to_string(next++));
+    } else {
+      ASSERT_EQ(q.front(), model.front());
+      q.pop_front();
+      model.pop_front();
+    }
+    if (step % 997 == 0) {
+      auto odd = [](const std::string &x) { return (x.back() - '0') % 2 == 1; };
+      const std::size_t n = erase_if(q, odd);
+      EXPECT_EQ(n, std::erase_if(model, odd));
+    }
+    ASSERT_EQ(q.size(), model.size());
+    ASSERT_TRUE(std::equal(q.begin(), q.end(), model.begin(), model.end()));
+  }
+  while (!q.empty()) {
+    EXPECT_EQ(q.front(), model.front());
+    q.pop_front();
+    model.pop_front();
+  }
+  EXPECT_TRUE(model.empty());
+  EXPECT_EQ(q.begin(), q.end());
+  q.emplace_back("again");
+  EXPECT_EQ(q.size(), 1u);
+  EXPECT_EQ(q.front(), "again");
 }
 
 }  // namespace
