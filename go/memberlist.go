@@ -806,8 +806,9 @@ func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
 
 // Shutdown stops the node without telling anyone (peers notice by probing; call Leave first to
 // leave gracefully). Its ports are free when it returns and no delegate call starts afterwards
-// (one already running may finish, as in memberlist). It never waits for a delegate, so it may
-// be called with a lock held that delegates take, and from inside any delegate. Members,
+// (one already running may finish, as in memberlist). It never waits for a delegate or a
+// go-metrics sink, so it may be called with a lock held that delegates or the sink take, and from
+// inside any delegate. Members,
 // LocalNode, NumMembers and GetHealthScore keep answering with the last state. It is safe to
 // call more than once and from several goroutines.
 func (m *Memberlist) Shutdown() error {
