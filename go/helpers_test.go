@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -131,8 +132,16 @@ func joinPeer(tb testing.TB, first *Memberlist, c *Config) *Memberlist {
 
 func joinAddr(m *Memberlist) string { return m.config.Name + "/" + m.config.BindAddr }
 
-// deadline scales waits: under the race detector everything is slower.
-const waitTimeout = 20 * time.Second
+// waitTimeout bounds every wait: 20 s (ample under the race detector), stretched by
+// ML_TEST_TIMEOUT_SCALE when it is set, the factor the C and C++ suites read.
+var waitTimeout = scaledTimeout(20 * time.Second)
+
+func scaledTimeout(d time.Duration) time.Duration {
+	if f, err := strconv.ParseFloat(os.Getenv("ML_TEST_TIMEOUT_SCALE"), 64); err == nil && f > 0 {
+		return time.Duration(float64(d) * f)
+	}
+	return d
+}
 
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(tb testing.TB, what string, cond func() (bool, string)) {

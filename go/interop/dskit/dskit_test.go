@@ -254,9 +254,19 @@ func ourNodeMode(t *testing.T, name string, tcpOnly bool) *node {
 	return n
 }
 
+// waitTimeout bounds every wait: 20 s, stretched by ML_TEST_TIMEOUT_SCALE when it is set (the
+// factor the C and C++ suites read).
+var waitTimeout = func() time.Duration {
+	d := 20 * time.Second
+	if f, err := strconv.ParseFloat(os.Getenv("ML_TEST_TIMEOUT_SCALE"), 64); err == nil && f > 0 {
+		d = time.Duration(float64(d) * f)
+	}
+	return d
+}()
+
 func waitFor(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
-	end := time.Now().Add(20 * time.Second)
+	end := time.Now().Add(waitTimeout)
 	for {
 		ok, state := cond()
 		if ok {
