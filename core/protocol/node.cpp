@@ -629,8 +629,11 @@ Metrics Node::metrics() const {
 void Node::set_work_clock(std::function<Time()> clock) { impl_->work_clock = std::move(clock); }
 
 std::vector<MetricSample> Node::take_samples() {
-  std::vector<MetricSample> out(impl_->samples.begin(), impl_->samples.end());
-  impl_->samples.clear();
+  auto &ring = impl_->samples;
+  std::rotate(ring.begin(), ring.begin() + static_cast<std::ptrdiff_t>(impl_->samples_head), ring.end());
+  impl_->samples_head = 0;
+  std::vector<MetricSample> out(ring.begin(), ring.end());
+  ring.clear();  // the capacity stays: about one read interval's samples
   return out;
 }
 

@@ -245,14 +245,20 @@ struct Node::Impl {
 
   std::vector<Effect> effects;
   Metrics m;
-  state::Fifo<MetricSample> samples;
+  // The samples since the last take_samples, oldest first, at most kMaxMetricSamples: once full,
+  // a ring whose oldest (at samples_head) the next sample overwrites. Nothing is allocated before
+  // the first sample, and no more than the cap after.
+  std::vector<MetricSample> samples;
+  size_t samples_head = 0;
   std::function<Time()> work_clock;  // Node::set_work_clock
   void sample(const char *name, double value) {
-    if (samples.size() >= Node::kMaxMetricSamples) {
-      samples.pop_front();
-      ++m.samples_dropped;
+    if (samples.size() < Node::kMaxMetricSamples) {
+      samples.push_back(MetricSample{name, value});
+      return;
     }
-    samples.push_back(MetricSample{name, value});
+    samples[samples_head] = MetricSample{name, value};
+    samples_head = (samples_head + 1) % samples.size();
+    ++m.samples_dropped;
   }
   static double to_ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 

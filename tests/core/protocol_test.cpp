@@ -160,6 +160,37 @@ TEST(Node, MetricSamplesAreTimedBoundedAndCounted) {
   EXPECT_TRUE(s.node.take_samples().empty());
 }
 
+// The kept samples are the newest, oldest first, also after the buffer has wrapped many times.
+TEST(Node, MetricSamplesKeepTheNewestInOrder) {
+  Solo s;
+  // A work clock whose steps grow: every timed round lasts longer than the one before.
+  auto calls = std::make_shared<int64_t>(0);
+  s.node.set_work_clock([calls] {
+    const int64_t k = ++*calls;
+    return protocol::Time{} + std::chrono::microseconds(k * k);
+  });
+  (void)s.node.take_samples();
+  for (int i = 0; i < 1000; ++i) {
+    s.now += 200ms;
+    s.node.tick(s.now);
+    (void)s.node.take_effects();
+  }
+  const auto samples = s.node.take_samples();
+  ASSERT_EQ(samples.size(), protocol::Node::kMaxMetricSamples);
+  for (size_t i = 1; i < samples.size(); ++i) {
+    ASSERT_LT(samples[i - 1].value, samples[i].value) << "sample " << i << " is out of order";
+  }
+  // Drained, a few more rounds give exactly their own samples, still in order.
+  for (int i = 0; i < 5; ++i) {
+    s.now += 200ms;
+    s.node.tick(s.now);
+    (void)s.node.take_effects();
+  }
+  const auto more = s.node.take_samples();
+  ASSERT_FALSE(more.empty());
+  EXPECT_LT(samples.back().value, more.front().value);
+}
+
 TEST(Node, RequireNodeNamesRefusesAnonymousReplies) {
   Config c = named(Config::lan());
   c.require_node_names = true;
