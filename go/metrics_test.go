@@ -11,15 +11,22 @@ import (
 	metrics "github.com/hashicorp/go-metrics"
 )
 
-func TestMetrics(t *testing.T) {
-	sink := metrics.NewInmemSink(time.Hour, time.Hour)
+// useSink makes sink go-metrics' global sink (prefix "test", no host name, no runtime metrics)
+// until the test ends.
+func useSink(t *testing.T, sink metrics.MetricSink) {
+	t.Helper()
 	cfg := metrics.DefaultConfig("test")
 	cfg.EnableHostname = false
 	cfg.EnableRuntimeMetrics = false
 	if _, err := metrics.NewGlobal(cfg, sink); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _, _ = metrics.NewGlobal(cfg, &metrics.BlackholeSink{}) }()
+	t.Cleanup(func() { _, _ = metrics.NewGlobal(cfg, &metrics.BlackholeSink{}) })
+}
+
+func TestMetrics(t *testing.T) {
+	sink := metrics.NewInmemSink(time.Hour, time.Hour)
+	useSink(t, sink)
 
 	label := metrics.Label{Name: "segment", Value: "alpha"}
 	c1 := testConfig(t)
@@ -110,13 +117,7 @@ func (s *lockingSink) AddSampleWithLabels([]string, float32, []metrics.Label)   
 func TestMetricsShutdownDoesNotWaitForTheSink(t *testing.T) {
 	var appLock sync.Mutex
 	sink := &lockingSink{mu: &appLock}
-	cfg := metrics.DefaultConfig("test")
-	cfg.EnableHostname = false
-	cfg.EnableRuntimeMetrics = false
-	if _, err := metrics.NewGlobal(cfg, sink); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _, _ = metrics.NewGlobal(cfg, &metrics.BlackholeSink{}) }()
+	useSink(t, sink)
 
 	c := testConfig(t)
 	c.QueueCheckInterval = 50 * time.Millisecond
@@ -149,13 +150,7 @@ func TestMetricsShutdownDoesNotWaitForTheSink(t *testing.T) {
 // pace: the 100 ms node many times for each sample of the 1 s node.
 func TestMetricsQueueSamplesAtEachNodesInterval(t *testing.T) {
 	sink := metrics.NewInmemSink(time.Hour, time.Hour)
-	cfg := metrics.DefaultConfig("test")
-	cfg.EnableHostname = false
-	cfg.EnableRuntimeMetrics = false
-	if _, err := metrics.NewGlobal(cfg, sink); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _, _ = metrics.NewGlobal(cfg, &metrics.BlackholeSink{}) }()
+	useSink(t, sink)
 	c1 := testConfig(t)
 	c1.MetricLabels = []metrics.Label{{Name: "n", Value: "fast"}}
 	c1.QueueCheckInterval = 100 * time.Millisecond
