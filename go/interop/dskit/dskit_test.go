@@ -137,15 +137,30 @@ func theirNode(t *testing.T, name string) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	addr := net.JoinHostPort(ip, strconv.Itoa(tr.GetAutoBindPort()))
+	return wrapNode[*theirs.Node](t, name, addr, rec, m, func(n *theirs.Node) string { return n.Name })
+}
+
+// memberlistAPI is the part of memberlist's API the tests use, the same on both sides but for
+// the node type.
+type memberlistAPI[N any] interface {
+	Members() []N
+	Join([]string) (int, error)
+	Shutdown() error
+	SendBestEffort(N, []byte) error
+	SendReliable(N, []byte) error
+}
+
+// wrapNode is a node of either side: m's members by name, its sends addressed by name, and one
+// Shutdown at the end of the test.
+func wrapNode[N any](t *testing.T, name, addr string, rec *recorder, m memberlistAPI[N], nameOf func(N) string) *node {
 	stopped := false
 	n := &node{
-		name: name,
-		addr: net.JoinHostPort(ip, strconv.Itoa(tr.GetAutoBindPort())),
-		rec:  rec,
-		members: func() []string {
-			return sortedNames(m.Members(), func(n *theirs.Node) string { return n.Name })
-		},
-		join: func(addr string) error { _, err := m.Join([]string{addr}); return err },
+		name:    name,
+		addr:    addr,
+		rec:     rec,
+		members: func() []string { return sortedNames(m.Members(), nameOf) },
+		join:    func(addr string) error { _, err := m.Join([]string{addr}); return err },
 		shutdown: func() error {
 			if stopped {
 				return nil
@@ -154,28 +169,16 @@ func theirNode(t *testing.T, name string) *node {
 			return m.Shutdown()
 		},
 	}
-	find := func(to *node) *theirs.Node {
+	send := func(to *node, msg []byte, how func(N, []byte) error) error {
 		for _, x := range m.Members() {
-			if x.Name == to.name {
-				return x
+			if nameOf(x) == to.name {
+				return how(x, msg)
 			}
 		}
-		return nil
+		return fmt.Errorf("%s does not know %s", name, to.name)
 	}
-	n.bestEffort = func(to *node, msg []byte) error {
-		x := find(to)
-		if x == nil {
-			return fmt.Errorf("%s does not know %s", name, to.name)
-		}
-		return m.SendBestEffort(x, msg)
-	}
-	n.reliable = func(to *node, msg []byte) error {
-		x := find(to)
-		if x == nil {
-			return fmt.Errorf("%s does not know %s", name, to.name)
-		}
-		return m.SendReliable(x, msg)
-	}
+	n.bestEffort = func(to *node, msg []byte) error { return send(to, msg, m.SendBestEffort) }
+	n.reliable = func(to *node, msg []byte) error { return send(to, msg, m.SendReliable) }
 	t.Cleanup(func() { _ = n.shutdown() })
 	return n
 }
@@ -210,48 +213,9 @@ func ourNodeMode(t *testing.T, name string, tcpOnly bool) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stopped := false
 	local := m.LocalNode()
-	n := &node{
-		name: name,
-		addr: net.JoinHostPort(local.Addr.String(), strconv.Itoa(int(local.Port))),
-		rec:  rec,
-		members: func() []string {
-			return sortedNames(m.Members(), func(n *ours.Node) string { return n.Name })
-		},
-		join: func(addr string) error { _, err := m.Join([]string{addr}); return err },
-		shutdown: func() error {
-			if stopped {
-				return nil
-			}
-			stopped = true
-			return m.Shutdown()
-		},
-	}
-	find := func(to *node) *ours.Node {
-		for _, x := range m.Members() {
-			if x.Name == to.name {
-				return x
-			}
-		}
-		return nil
-	}
-	n.bestEffort = func(to *node, msg []byte) error {
-		x := find(to)
-		if x == nil {
-			return fmt.Errorf("%s does not know %s", name, to.name)
-		}
-		return m.SendBestEffort(x, msg)
-	}
-	n.reliable = func(to *node, msg []byte) error {
-		x := find(to)
-		if x == nil {
-			return fmt.Errorf("%s does not know %s", name, to.name)
-		}
-		return m.SendReliable(x, msg)
-	}
-	t.Cleanup(func() { _ = n.shutdown() })
-	return n
+	addr := net.JoinHostPort(local.Addr.String(), strconv.Itoa(int(local.Port)))
+	return wrapNode[*ours.Node](t, name, addr, rec, m, func(n *ours.Node) string { return n.Name })
 }
 
 // waitTimeout bounds every wait: 20 s, stretched by ML_TEST_TIMEOUT_SCALE when it is set (the
