@@ -32,7 +32,9 @@
 namespace memberlist::net {
 
 // The threads that run a runtime's notifications. A node's notifications run on one pool thread
-// at a time; a pool thread serves whichever node has work. Threads start when every existing
+// at a time; a pool thread serves whichever node has work, up to 64 of one node's callbacks per
+// turn before the next node with work (so a burst costs the pool's lock once per 64, and one
+// node's burst delays another's by at most 64 callbacks per thread). Threads start when every existing
 // one is busy (a node whose callback blocks holds one thread, never the others' work) and end
 // after a second idle. close() (the runtime's shutdown) ends the idle ones at once and waits for
 // them, never for one inside a callback: that one ends when its callback returns.

@@ -128,6 +128,31 @@ TEST(Notifier, StopWithNothingInFlightReleasesTheDelegatesAtOnce) {
   ASSERT_TRUE(wait_until([&] { return released->load(); }, 5s));
 }
 
+// stop() called between two callbacks of one turn (here by a callback itself): nothing queued
+// after it runs, and the delegates go once the callback that called it returns.
+TEST(Notifier, StopInsideABurstEndsItAfterTheCallbackThatStopped) {
+  NotifyPool pool;
+  auto released = std::make_shared<std::atomic<bool>>(false);
+  Notifier n(pool, 4, observed_keep(released));
+  Gate gate;
+  std::atomic<int> ran{0};
+  std::atomic<bool> released_inside{false};
+  ASSERT_TRUE(n.post([&] { gate.wait(); }));  // holds the rest back until all are queued
+  for (int i = 1; i < 200; ++i) {
+    ASSERT_TRUE(n.post([&, i] {
+      ++ran;
+      if (i == 10) {
+        n.stop();
+        released_inside = released->load();
+      }
+    }));
+  }
+  gate.release();
+  ASSERT_TRUE(wait_until([&] { return released->load(); }, 5s));
+  EXPECT_EQ(ran.load(), 10);
+  EXPECT_FALSE(released_inside.load());  // not while the callback that stopped still ran
+}
+
 TEST(Notifier, ACallbackThatBlocksHoldsOneThreadNotOtherNodes) {
   NotifyPool pool;
   Notifier blocked(pool, 4, nullptr), other(pool, 4, nullptr);
