@@ -10,7 +10,7 @@
 #include "net/address.hpp"
 #include "net/net_transport.hpp"
 #include "net/notifier.hpp"
-#include "state/util.hpp"
+#include "state/fifo.hpp"
 
 namespace memberlist::net {
 

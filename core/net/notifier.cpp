@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "state/util.hpp"
+#include "state/fifo.hpp"
 
 namespace memberlist::net {
 

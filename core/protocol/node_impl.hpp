@@ -21,6 +21,7 @@
 
 #include "state/awareness.hpp"
 #include "state/broadcast_queue.hpp"
+#include "state/fifo.hpp"
 #include "state/member_table.hpp"
 #include "state/suspicion.hpp"
 #include "state/util.hpp"

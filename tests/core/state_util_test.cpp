@@ -1,4 +1,4 @@
-// Tests for core/state/util.hpp. Expected numbers come from memberlist's util_test.go, from
+// Tests for core/state/util.hpp (and state::Fifo, core/state/fifo.hpp). Expected numbers come from memberlist's util_test.go, from
 // WIRE.md §6.3–§6.5, and from running memberlist's formulas under Go 1.26 (amd64).
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "state/fifo.hpp"
 #include "state/util.hpp"
 
 namespace memberlist::state {
