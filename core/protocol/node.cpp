@@ -630,9 +630,12 @@ void Node::set_work_clock(std::function<Time()> clock) { impl_->work_clock = std
 
 std::vector<MetricSample> Node::take_samples() {
   auto &ring = impl_->samples;
-  std::rotate(ring.begin(), ring.begin() + static_cast<std::ptrdiff_t>(impl_->samples_head), ring.end());
+  const auto head = ring.begin() + static_cast<std::ptrdiff_t>(impl_->samples_head);
+  std::vector<MetricSample> out;
+  out.reserve(ring.size());
+  out.insert(out.end(), head, ring.end());  // the oldest, when the ring wrapped
+  out.insert(out.end(), ring.begin(), head);
   impl_->samples_head = 0;
-  std::vector<MetricSample> out(ring.begin(), ring.end());
   ring.clear();  // the capacity stays: about one read interval's samples
   return out;
 }
