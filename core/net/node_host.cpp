@@ -47,6 +47,10 @@ struct Relay final : protocol::Delegate, protocol::EventDelegate, protocol::Conf
   protocol::Delegates user;
   Notifier *notifier = nullptr;  // delegates and events
   Notifier *logs = nullptr;      // log lines: their own queue, so a blocked delegate holds none up
+  // Called (loop thread) before an event about ourselves is handed on, so a delegate that reads
+  // the host's local member copy there sees the change it is told about.
+  std::string local_name;
+  std::function<void()> refresh_local;
 
   // The node's view: this relay where the user registered something, the user's own for the
   // answering-only interfaces.
@@ -84,12 +88,15 @@ struct Relay final : protocol::Delegate, protocol::EventDelegate, protocol::Conf
   }
   // ---- EventDelegate
   void notify_join(const Member &m) override {
+    if (m.name == local_name) refresh_local();
     notifier->post([e = user.events, m] { e->notify_join(m); });
   }
   void notify_leave(const Member &m) override {
+    if (m.name == local_name) refresh_local();
     notifier->post([e = user.events, m] { e->notify_leave(m); });
   }
   void notify_update(const Member &m) override {
+    if (m.name == local_name) refresh_local();
     notifier->post([e = user.events, m] { e->notify_update(m); });
   }
   // ---- ConflictDelegate
@@ -128,6 +135,12 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource, SharedKeyring:
   bool closed = false;                  // loop thread
   std::atomic<bool> closed_flag{false};  // the same, readable anywhere
   bool busy = false;                    // inside an input (so inside any callback of ours)
+  std::atomic<size_t> queued_send_bytes{0};  // send_best_effort: queued, not yet run (any thread)
+  // A copy of node->local_member(), refreshed on the loop when local_stamp() moves, so that
+  // local_member() (memberlist's LocalNode, which consumers call per message) needs no round trip.
+  uint64_t local_stamp = 0;  // loop thread
+  std::mutex local_mu;
+  std::shared_ptr<const protocol::Member> local_copy;  // guarded by local_mu
   state::Fifo<std::function<void(Time)>> deferred;
   std::map<OpId, DoneFn> waiting;
   Endpoint advertise;
@@ -182,6 +195,8 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource, SharedKeyring:
   }
 
   void flush() {
+    // Before the effects: an OpDone below wakes a caller who may read local_member() at once.
+    refresh_local();
     while (node->has_effects()) {
       for (auto &effect : node->take_effects()) {
         if (auto *p = std::get_if<protocol::SendPacket>(&effect)) {
@@ -195,6 +210,15 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource, SharedKeyring:
         }
       }
     }
+  }
+
+  void refresh_local() {
+    const uint64_t stamp = node->local_stamp();
+    if (stamp == local_stamp) return;
+    local_stamp = stamp;
+    auto copy = std::make_shared<const protocol::Member>(node->local_member());
+    std::lock_guard<std::mutex> lk(local_mu);
+    local_copy = std::move(copy);
   }
 
   void complete(const OpDone &d) {
@@ -319,6 +343,8 @@ wire::Status NodeHost::Impl::open(HostOptions &o, bool install_keyring) {
   relay.user = o.delegates;
   relay.notifier = notifier.get();
   relay.logs = log_notifier.get();
+  relay.local_name = cfg.name;
+  relay.refresh_local = [this] { refresh_local(); };
   node = std::make_unique<Node>(cfg, advertise, relay.for_node(), seed, now());
   node->set_work_clock(now);
   keyring = o.keyring;
@@ -423,6 +449,8 @@ wire::Result<std::unique_ptr<NodeHost>> NodeHost::create(HostOptions options) {
   if (!st.value()) return st.value().error();
   auto host = std::unique_ptr<NodeHost>(new NodeHost(std::move(rt), std::move(impl)));
   host->keyring_ = std::move(keyring);
+  host->names_required_ = options.config.require_node_names;
+  host->sure_fit_ = options.config.user_packet_sure_fit();
   return host;
 }
 
@@ -555,11 +583,30 @@ wire::Status NodeHost::join_async(std::vector<protocol::Endpoint> peers, DoneFn 
 
 wire::Status NodeHost::send_best_effort(const protocol::Endpoint &to, wire::ByteView msg) {
   auto impl = impl_;
+  if (impl->closed_flag.load()) return shut_down_error();
+  if (auto st = protocol::check_target_name(names_required_, to.name); !st) return st;
+  // Queued without waiting when it surely fits and the queue has room (bytes counted with a
+  // little for the task itself, so a flood of empty messages is bounded too). On the loop thread
+  // the call below runs inline, in order with the other calls made from a callback.
+  const size_t cost = msg.size() + 64;
+  const bool may_queue = msg.size() <= sure_fit_ && !rt_->in_loop_thread();
+  if (may_queue && impl->queued_send_bytes.fetch_add(cost) + cost <= kMaxQueuedSendBytes) {
+    const bool queued = rt_->post([impl, to, cost, bytes = wire::Bytes(msg.begin(), msg.end())]() mutable {
+      impl->queued_send_bytes.fetch_sub(cost);
+      impl->input([impl, to = std::move(to), bytes = std::move(bytes)](Time t) {
+        impl->node->send_best_effort_queued(t, to, bytes);
+      });
+    });
+    if (queued) return wire::Ok{};
+    impl->queued_send_bytes.fetch_sub(cost);
+    return shut_down_error();
+  }
+  if (may_queue) impl->queued_send_bytes.fetch_sub(cost);
   auto r = rt_->call([&]() -> wire::Status {
     if (impl->closed_flag.load()) return shut_down_error();
     if (impl->busy) {
       impl->input([impl, to, bytes = wire::Bytes(msg.begin(), msg.end())](Time t) {
-        (void)impl->node->send_best_effort(t, to, bytes);
+        impl->node->send_best_effort_queued(t, to, bytes);
       });
       return wire::Ok{};
     }
@@ -601,6 +648,10 @@ wire::Result<int> NodeHost::num_members() {
 
 wire::Result<protocol::Member> NodeHost::local_member() {
   auto impl = impl_;
+  {
+    std::lock_guard<std::mutex> lk(impl->local_mu);
+    if (impl->local_copy) return *impl->local_copy;
+  }
   return rt_->call([impl] { return impl->node->local_member(); });
 }
 

@@ -100,6 +100,14 @@ class NodeHost {
   wire::Status join_async(std::vector<protocol::Endpoint> peers, DoneFn done);
 
   // ---- non-blocking
+  // A message that surely fits a packet (Config::user_packet_sure_fit) is checked here (shut
+  // down, node names required), copied and queued to the loop without waiting: Ok means it will
+  // be sent unless the host shuts down first; a failure after all is logged and counted
+  // (Node::send_best_effort_queued). At most kMaxQueuedSendBytes wait so; past that, and for a
+  // larger message, the call waits for the loop and returns the send's own result (memberlist's
+  // SendBestEffort writes the socket in the caller; this keeps its back-pressure without a
+  // round trip per message). Either way one caller's sends go out in call order.
+  static constexpr size_t kMaxQueuedSendBytes = 256 * 1024;
   wire::Status send_best_effort(const protocol::Endpoint &to, wire::ByteView msg);
   wire::Status queue_broadcast(wire::Bytes msg, std::string name = {});
 
@@ -149,6 +157,9 @@ class NodeHost {
   std::shared_ptr<SharedKeyring> keyring_;
   protocol::Endpoint advertise_;
   uint16_t port_ = 0;
+  // From the config at create(), which never changes: what send_best_effort checks off the loop.
+  bool names_required_ = false;
+  size_t sure_fit_ = 0;
 };
 
 }  // namespace memberlist::net

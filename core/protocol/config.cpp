@@ -82,6 +82,21 @@ size_t Config::packet_budget(bool encrypted) const {
   return size > overhead ? size - overhead : 0;
 }
 
+size_t Config::user_packet_sure_fit() const {
+  const size_t most = tcp_only ? limits.max_tcp_packet : kMaxDatagram;
+  const size_t crc = 5;  // wire::add_crc: the type byte and a CRC-32
+  const size_t overhead = 1 + crc + wire::kEncryptOverhead + wire::label_overhead(label);
+  return most > overhead ? most - overhead : 0;
+}
+
+wire::Status check_target_name(bool names_required, std::string_view name) {
+  if (names_required && name.empty()) {
+    return wire::make_error(wire::Errc::InvalidArgument,
+                            "memberlist: node names are required by configuration but one was not provided");
+  }
+  return wire::Ok{};
+}
+
 size_t Config::packet_room() const {
   const size_t budget = packet_budget(!secret_key.empty());
   return budget > wire::kCompoundOverhead ? budget - wire::kCompoundOverhead : 0;

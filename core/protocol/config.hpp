@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wire/bytes.hpp"
@@ -20,6 +21,12 @@ using namespace std::chrono_literals;
 inline constexpr uint8_t kProtocolVersionMin = 1;
 inline constexpr uint8_t kProtocolVersion2Compatible = 2;
 inline constexpr uint8_t kProtocolVersionMax = 5;
+// The largest UDP payload over IPv4 (65535 less the IP and UDP headers).
+inline constexpr size_t kMaxDatagram = 65507;
+
+// memberlist's errNodeNamesAreRequired when names are required (Config::require_node_names)
+// and the target's `name` is empty.
+wire::Status check_target_name(bool names_required, std::string_view name);
 // memberlist's MetaMaxSize: the default for Config::meta_max_size.
 inline constexpr size_t kMetaMaxSize = 512;
 // The most Config::meta_max_size may be set to: a compound part holds at most 65535 bytes, and
@@ -129,6 +136,11 @@ struct Config {
   size_t packet_room() const;
   // The largest meta_max_size whose alive message fits packet_room() (0 if none does).
   size_t meta_max_size_fitting() const;
+  // The largest user message a best-effort send always fits in one packet, whatever the keyring
+  // (now or later), compression and the receiver's CRC: the packet bound (kMaxDatagram, or
+  // limits.max_tcp_packet with tcp_only) less the user type byte, a CRC, the largest encryption
+  // overhead and the label header. Such a send can only fail by the node being shut down.
+  size_t user_packet_sure_fit() const;
 
   // Rejects a configuration a node cannot run with; the message names the field. Checked: a
   // name is set; protocol_version in [kProtocolVersionMin, kProtocolVersionMax]; label at most

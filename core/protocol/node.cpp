@@ -530,12 +530,20 @@ OpId Node::ping(Time now, const std::string &name, const Endpoint &addr) {
 wire::Status Node::send_best_effort(Time, const Endpoint &to, ByteView msg) {
   Impl &s = *impl_;
   if (!running()) return make_error(Errc::Closed, "memberlist is shut down");
-  if (s.cfg.require_node_names && to.name.empty()) return make_error(Errc::InvalidArgument, "node names are required");
   Bytes framed;
   framed.reserve(msg.size() + 1);
   framed.push_back(static_cast<uint8_t>(wire::MsgType::User));
   framed.insert(framed.end(), msg.begin(), msg.end());
   return s.send_raw(to, framed);
+}
+
+void Node::send_best_effort_queued(Time now, const Endpoint &to, ByteView msg) {
+  if (!running()) return;
+  if (auto st = send_best_effort(now, to, msg); !st) {
+    ++impl_->m.udp_send_dropped;
+    impl_->log(LogLevel::Error,
+               [&] { return "Failed to send user message to " + to_string(to) + ": " + st.error().message; });
+  }
 }
 
 OpId Node::send_reliable(Time now, const Endpoint &to, ByteView msg) {
@@ -597,6 +605,12 @@ int Node::num_members() const {
 Member Node::local_member() const {
   const auto *r = impl_->members.find(impl_->cfg.name);
   return r ? impl_->to_member(*r) : Member{};
+}
+
+uint64_t Node::local_stamp() const {
+  const auto *r = impl_->members.local();
+  if (!r) return 0;
+  return uint64_t{1} << 40 | uint64_t{static_cast<uint8_t>(r->state)} << 32 | r->incarnation;
 }
 
 std::optional<Member> Node::member(const std::string &name) const {

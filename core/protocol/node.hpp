@@ -189,7 +189,8 @@ struct Metrics {
   // handoff queue holds (HandoffQueueDepth; memberlist logs "handler queue full" and drops them)
   uint64_t handoff_dropped = 0;
   // Filled in by the runtime (net::NodeHost::metrics), from its transport: datagrams dropped
-  // because the send queue was full (the socket buffer full for longer than a burst), and streams
+  // because the send queue was full (the socket buffer full for longer than a burst; plus queued
+  // best-effort sends that failed, Node::send_best_effort_queued), and streams
   // refused by their memory bounds (wire::Limits::max_stream_memory, node states that decode to
   // far more than they take on the wire). The latter also count in push_pull_refused when inbound.
   uint64_t udp_send_dropped = 0;
@@ -254,6 +255,10 @@ class Node {
   OpId update_node(Time now, Duration timeout);  // re-reads node_meta, gossips a new alive
   OpId ping(Time now, const std::string &name, const Endpoint &addr);
   wire::Status send_best_effort(Time now, const Endpoint &to, ByteView msg);
+  // The same for a send whose caller was already told Ok (net::NodeHost queues sends that
+  // Config::user_packet_sure_fit says cannot fail): a failure after all is logged at ERR and
+  // counted in udp_send_dropped, not lost silently. Nothing is sent once shut down.
+  void send_best_effort_queued(Time now, const Endpoint &to, ByteView msg);
   OpId send_reliable(Time now, const Endpoint &to, ByteView msg);
   // Queues a user broadcast for gossip (the node's own TransmitLimitedQueue for user data).
   // `name`, when non-empty, replaces a queued broadcast of the same name.
@@ -264,6 +269,9 @@ class Node {
   std::vector<Member> members() const;  // non-dead, non-left, self included
   int num_members() const;
   Member local_member() const;
+  // Changes whenever local_member() would (our incarnation or state; our metadata and address
+  // change only with a new incarnation): a host refreshes a copy only when this moved. O(1).
+  uint64_t local_stamp() const;
   std::optional<Member> member(const std::string &name) const;
   int health_score() const;
   Metrics metrics() const;

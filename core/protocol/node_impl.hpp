@@ -44,8 +44,6 @@ inline constexpr size_t kUserMsgOverhead = 1;
 // memberlist before v0.2.4 (v0.1.5 included) mis-splits compounds of more than 127 parts (its
 // length check is computed in uint8), so we never send more, though newer nodes accept 255.
 inline constexpr size_t kMaxCompoundParts = 127;
-// The largest UDP payload over IPv4 (65535 less the IP and UDP headers).
-inline constexpr size_t kMaxDatagram = 65507;
 inline constexpr Time kNever = Time::max();
 inline constexpr uint32_t kMaxIncarnation = 0xFFFFFFFF;  // incarnations are uint32 on the wire
 

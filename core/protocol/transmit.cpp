@@ -34,13 +34,7 @@ wire::Status Node::Impl::send_raw(const Endpoint &to, ByteView payload) {
   return wire::Ok{};
 }
 
-wire::Status Node::Impl::names_ok(const Endpoint &to) const {
-  if (cfg.require_node_names && to.name.empty()) {
-    return make_error(Errc::InvalidArgument,
-                      "memberlist: node names are required by configuration but one was not provided");
-  }
-  return wire::Ok{};
-}
+wire::Status Node::Impl::names_ok(const Endpoint &to) const { return check_target_name(cfg.require_node_names, to.name); }
 
 size_t Node::Impl::packet_budget() const { return cfg.packet_budget(encryption_on()); }
 

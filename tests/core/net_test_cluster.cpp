@@ -395,6 +395,193 @@ TEST_F(Cluster, CallbacksMayCallBack) {
   a.value().reset();
 }
 
+// send_best_effort from a thread off the loop queues the message without waiting: every one is
+// sent (the sender's udp_sent counts them all), in call order (what the receiver gets, whatever the
+// kernel or the handoff queue drops, arrives in increasing order). With the loop held up, the
+// caller runs ahead by at most kMaxQueuedSendBytes and then waits: back-pressure, not an unbounded
+// queue and not a drop.
+TEST_F(Cluster, BestEffortSendsQueueInOrderWithBackPressure) {
+  auto &a = add(fast_config("a", "127.0.0.190"));
+  auto &b = add(fast_config("b", "127.0.0.191"));
+  const auto sent_before = a.host->metrics()->udp_sent;
+  const auto to = b.host->advertise();
+  constexpr int kMsgs = 6000;
+  auto msg_of = [](int i) {
+    wire::Bytes m(64, 'x');
+    for (int k = 0; k < 4; ++k) m[static_cast<size_t>(k)] = static_cast<uint8_t>(i >> (24 - 8 * k));
+    return m;
+  };
+  // Hold the loop: nothing queued can run until `release`.
+  std::mutex hold_mu;
+  std::condition_variable hold_cv;
+  bool held = false, release = false;
+  ASSERT_TRUE(rt->post([&] {
+    std::unique_lock<std::mutex> lk(hold_mu);
+    held = true;
+    hold_cv.notify_all();
+    hold_cv.wait(lk, [&] { return release; });
+  }));
+  auto unhold = [&] {
+    std::lock_guard<std::mutex> lk(hold_mu);
+    release = true;
+    hold_cv.notify_all();
+  };
+  {
+    std::unique_lock<std::mutex> lk(hold_mu);
+    ASSERT_TRUE(hold_cv.wait_for(lk, scaled(5000ms), [&] { return held; }));
+  }
+  std::atomic<int> returned{0}, errors{0};
+  std::thread sender([&] {
+    for (int i = 0; i < kMsgs; ++i) {
+      if (!a.host->send_best_effort(to, msg_of(i)).ok()) ++errors;
+      ++returned;
+    }
+  });
+  const int room = static_cast<int>(net::NodeHost::kMaxQueuedSendBytes / (64 + 64));
+  const bool reached = wait_until([&] { return returned.load() >= room; }, 5000ms);
+  // The next call waits for the held loop: the count must not pass the room.
+  const bool ran_past = wait_until([&] { return returned.load() > room; }, 300ms);
+  unhold();
+  sender.join();
+  EXPECT_TRUE(reached) << returned.load() << " calls returned with the loop held";
+  EXPECT_FALSE(ran_past) << returned.load() << " calls returned with the loop held, room for " << room;
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_TRUE(wait_until([&] { return a.host->metrics()->udp_sent >= sent_before + kMsgs; }, 5000ms))
+      << a.host->metrics()->udp_sent - sent_before;
+  EXPECT_EQ(a.host->metrics()->udp_send_dropped, 0u);
+  // Order at the receiver (the kernel or b's handoff queue may drop some under this flood).
+  ASSERT_TRUE(wait_until([&] { return b.rec->messages().size() >= 100; }, 5000ms));
+  const auto got = b.rec->messages();
+  int last = -1;
+  for (const auto &m : got) {
+    ASSERT_EQ(m.size(), 64u);
+    const int i = (m[0] << 24) | (m[1] << 16) | (m[2] << 8) | m[3];
+    ASSERT_GT(i, last) << "message " << i << " arrived after " << last;
+    last = i;
+  }
+}
+
+// A send queued from inside a callback on the loop thread (it cannot wait there) that fails after
+// all — here a message no UDP datagram holds — is not lost silently: it is logged at ERR and counted
+// in udp_send_dropped, as memberlist logs a failed write.
+TEST_F(Cluster, QueuedSendThatFailsIsLoggedAndCounted) {
+  struct Lines : protocol::Logger {
+    std::mutex mu;
+    std::vector<std::string> lines;
+    void log(protocol::LogLevel level, const std::string &msg) override {
+      if (level != protocol::LogLevel::Error) return;
+      std::lock_guard<std::mutex> lk(mu);
+      lines.push_back(msg);
+    }
+    bool has(const std::string &s) {
+      std::lock_guard<std::mutex> lk(mu);
+      for (const auto &l : lines) {
+        if (l.find(s) != std::string::npos) return true;
+      }
+      return false;
+    }
+  } logs;
+  struct Oversend : protocol::Delegate {
+    net::NodeHost *host = nullptr;
+    protocol::Endpoint to;
+    wire::Bytes big;  // incompressible: compression must not bring it under a datagram
+    std::atomic<bool> armed{false}, done{false}, queued_ok{false};
+    std::vector<wire::Bytes> get_broadcasts(size_t, size_t) override {
+      if (!armed || done) return {};
+      queued_ok = host->send_best_effort(to, big).ok();
+      done = true;
+      return {};
+    }
+  } over;
+  auto &b = add(fast_config("b", "127.0.0.193"));
+  net::HostOptions o;
+  o.config = fast_config("a", "127.0.0.192");
+  o.runtime = rt;
+  o.delegates.delegate = &over;
+  o.delegates.logger = &logs;
+  auto a = net::NodeHost::create(o);
+  ASSERT_TRUE(a.ok());
+  over.host = a->get();
+  over.to = b.host->advertise();
+  uint32_t x = 2463534242u;
+  for (int i = 0; i < 70000; ++i) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    over.big.push_back(static_cast<uint8_t>(x));
+  }
+  ASSERT_TRUE((*a)->join({b.host->advertise()}).ok());
+  // From outside a callback the same message is refused at once.
+  auto direct = (*a)->send_best_effort(b.host->advertise(), over.big);
+  ASSERT_FALSE(direct.ok());
+  EXPECT_EQ(direct.error().code, wire::Errc::LimitExceeded);
+  const auto dropped_before = (*a)->metrics()->udp_send_dropped;
+  over.armed = true;
+  ASSERT_TRUE(wait_until([&] { return over.done.load(); }, 5000ms));
+  EXPECT_TRUE(over.queued_ok.load());
+  EXPECT_TRUE(wait_until([&] { return (*a)->metrics()->udp_send_dropped == dropped_before + 1; }, 5000ms));
+  EXPECT_TRUE(wait_until([&] { return logs.has("Failed to send user message to"); }, 5000ms));
+  a.value().reset();
+}
+
+// local_member() (memberlist's LocalNode) is served from a copy the loop refreshes when our entry
+// changes: right after update_node() returns it shows the new metadata and incarnation, and a
+// notify_update about ourselves that reads it sees the change it announces (or a later one: the
+// notification runs on its own thread while the test goes on updating).
+TEST_F(Cluster, LocalMemberCopyFollowsEveryChange) {
+  struct SelfWatch : Recorder {
+    std::atomic<net::NodeHost *> host{nullptr};
+    std::mutex mu;
+    std::vector<std::pair<wire::Bytes, wire::Bytes>> seen;  // (announced meta, local_member().meta)
+    void notify_update(const protocol::Member &m) override {
+      Recorder::notify_update(m);
+      auto *h = host.load();
+      if (h == nullptr || m.name != "a") return;
+      auto me = h->local_member();
+      std::lock_guard<std::mutex> lk(mu);
+      seen.emplace_back(m.meta, me ? me->meta : wire::Bytes{});
+    }
+  } watch;
+  net::HostOptions o;
+  o.config = fast_config("a", "127.0.0.194");
+  o.runtime = rt;
+  o.delegates = watch.delegates();
+  auto a = net::NodeHost::create(o);
+  ASSERT_TRUE(a.ok());
+  watch.host = a->get();
+  auto first = (*a)->local_member();
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->name, "a");
+  EXPECT_EQ(first->state, wire::NodeState::Alive);
+  uint32_t inc = first->incarnation;
+  for (int i = 0; i < 20; ++i) {
+    const auto meta = wire::to_bytes("meta-" + std::to_string(i));
+    watch.set_meta(meta);
+    ASSERT_TRUE((*a)->update_node(scaled(2000ms)).ok());
+    auto me = (*a)->local_member();
+    ASSERT_TRUE(me.ok());
+    EXPECT_EQ(me->meta, meta) << "round " << i;
+    EXPECT_GT(me->incarnation, inc) << "round " << i;
+    inc = me->incarnation;
+  }
+  ASSERT_TRUE(wait_until(
+      [&] {
+        std::lock_guard<std::mutex> lk(watch.mu);
+        return watch.seen.size() == 20;
+      },
+      5000ms));
+  auto round_of = [](const wire::Bytes &m) {
+    const std::string s(m.begin(), m.end());
+    return s.rfind("meta-", 0) == 0 ? std::atoi(s.c_str() + 5) : -1;
+  };
+  std::lock_guard<std::mutex> lk(watch.mu);
+  for (const auto &[announced, read] : watch.seen) {
+    EXPECT_GE(round_of(read), round_of(announced))
+        << "told of " << std::string(announced.begin(), announced.end()) << ", read "
+        << std::string(read.begin(), read.end());
+  }
+  watch.host = nullptr;
+  a.value().reset();
+}
+
 // A misuse that must not crash: a delegate destroys its own host (on a private runtime) from
 // inside a callback. The shutdown completes after the callback, the runtime's thread ends, and
 // the port is released.

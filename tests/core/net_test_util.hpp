@@ -157,6 +157,10 @@ class Recorder : public protocol::Delegate, public protocol::EventDelegate {
     if (it == updates_.end()) return std::nullopt;
     return it->second;
   }
+  std::vector<wire::Bytes> messages() const {
+    std::lock_guard<std::mutex> lk(mu_);
+    return msgs_;
+  }
   int joins(const std::string &name) const {
     std::lock_guard<std::mutex> lk(mu_);
     auto it = joins_.find(name);
