@@ -643,11 +643,28 @@ func TestMemberlist_SendTo(t *testing.T) {
 	waitForMsgs(t, d1, "pong", "udp", "tcp", "udp2", "tcp2", string(big))
 
 	if err := m2.SendReliable(&Node{Name: "nobody", Addr: net.ParseIP("127.0.0.1"), Port: 1}, []byte("x")); err == nil {
-		t.Fatal("SendReliable to an unknown node must fail")
+		t.Fatal("SendReliable to an address nobody listens on must fail")
 	}
 	if err := m2.SendToAddress(Address{Addr: "no port", Name: "x"}, []byte("x")); err == nil {
 		t.Fatal("a bad address must fail")
 	}
+}
+
+// SendReliable dials the Node's address as given, as memberlist's does: the node need not be a
+// member (before, libmemberlist looked it up by name and refused a stranger).
+func TestMemberlist_SendReliableToANodeOutsideTheCluster(t *testing.T) {
+	d1 := &mockDelegate{}
+	c1 := testConfig(t)
+	c1.Delegate = d1
+	m1 := create(t, c1)
+	m2 := create(t, testConfig(t)) // never joined: m1 is not among its members
+	if n := m2.NumMembers(); n != 1 {
+		t.Fatalf("m2 has %d members", n)
+	}
+	if err := m2.SendReliable(m1.LocalNode(), []byte("from a stranger")); err != nil {
+		t.Fatal(err)
+	}
+	waitForMsgs(t, d1, "from a stranger")
 }
 
 func waitForMsgs(t *testing.T, d *mockDelegate, want ...string) {

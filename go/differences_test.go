@@ -30,7 +30,6 @@ var differences = []struct {
 	{doc: "Config.NodeSelection (NodeSelectionDelegate, NodeState) and Config.PushPullNodes are", unchecked: "additions, not behaviour of hashicorp/memberlist: TestNodeSelection (node_selection_test.go) checks them"},
 	{doc: "Config.TCPOnly is an addition", check: diffTCPOnly},
 	{doc: "A nil argument returns an error", check: diffNilArguments},
-	{doc: "SendReliable looks the node up by name", check: diffSendReliableByName},
 	{doc: "SendReliable's error says only what kind of failure it was", check: diffSendReliableErrorText},
 	{doc: "SendBestEffort, SendToAddress and SendTo queue the packet", check: diffBestEffortQueued},
 	{doc: "Members and LocalNode return fresh snapshots", check: diffFreshSnapshots},
@@ -229,16 +228,6 @@ func diffNilArguments(t *testing.T) {
 	var empty Keyring
 	if err := empty.RemoveKey(make([]byte, 16)); err != nil {
 		t.Errorf("RemoveKey on an empty Keyring: %v", err)
-	}
-}
-
-func diffSendReliableByName(t *testing.T) {
-	m1 := create(t, testConfig(t))
-	m2 := create(t, testConfig(t)) // reachable, but not a member of m1's cluster
-	l := m2.LocalNode()
-	ghost := &Node{Name: l.Name, Addr: l.Addr, Port: l.Port}
-	if err := m1.SendReliable(ghost, []byte("hi")); err == nil || !strings.Contains(err.Error(), "not a known member") {
-		t.Fatalf("SendReliable to a node that is not a member: %v", err)
 	}
 }
 

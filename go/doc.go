@@ -136,9 +136,6 @@
 //     SendBestEffort/SendReliable/SendToUDP/SendToTCP(nil, ...), SendTo(nil, ...),
 //     Ping(name, nil), NewNetTransport(nil). Likewise a TransmitLimitedQueue with a nil
 //     NumNodes counts one node, and RemoveKey on an empty Keyring returns nil.
-//   - SendReliable looks the node up by name in the current membership (memberlist dials the
-//     Node's address as given), so a node that is not a member is an error; SendBestEffort and
-//     SendToAddress use the address as given.
 //   - SendReliable's error says only what kind of failure it was ("memberlist: send reliable
 //     to node1: network error"): libmemberlist's C call reports no text, where memberlist
 //     returns the dial or write error itself ("dial tcp ...: connect: connection refused").

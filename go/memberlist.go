@@ -679,23 +679,25 @@ func (m *Memberlist) SendBestEffort(to *Node, msg []byte) error {
 	return m.SendToAddress(to.FullAddress(), msg)
 }
 
-// SendReliable sends a user message to a member over TCP; delivered if no error is returned.
-// libmemberlist looks the node up by name in the current membership, so the node must be known.
+// SendReliable sends a user message to a node over TCP, dialing its address as given (it need
+// not be a member, as in memberlist); delivered if no error is returned.
 func (m *Memberlist) SendReliable(to *Node, msg []byte) error {
 	if to == nil {
 		return fmt.Errorf("memberlist: SendReliable needs a node")
 	}
-	if to.Name == "" && m.config.RequireNodeNames {
+	a := to.FullAddress()
+	if a.Name == "" && m.config.RequireNodeNames {
 		return errNodeNamesAreRequired
 	}
-	cname := C.CString(to.Name)
-	defer C.free(unsafe.Pointer(cname))
+	target, err := m.cTarget(a)
+	if err != nil {
+		return err
+	}
+	ct := C.CString(target)
+	defer C.free(unsafe.Pointer(ct))
 	return m.withC(func(c *C.ml_memberlist_t) error {
-		rc := C.ml_memberlist_send_reliable(c, cname, bytesPtr(msg), C.size_t(len(msg)))
+		rc := C.ml_memberlist_send_reliable_to_address(c, ct, bytesPtr(msg), C.size_t(len(msg)))
 		runtime.KeepAlive(msg)
-		if rc == C.ML_ERR_NOT_FOUND {
-			return fmt.Errorf("memberlist: SendReliable: %q is not a known member", to.Name)
-		}
 		if rc == C.ML_ERR_IN_CALLBACK {
 			return fmt.Errorf("memberlist: SendReliable cannot be called from a delegate callback")
 		}
@@ -718,22 +720,9 @@ func (m *Memberlist) SendToAddress(a Address, msg []byte) error {
 	if a.Name == "" && m.config.RequireNodeNames {
 		return errNodeNamesAreRequired
 	}
-	host, port, err := net.SplitHostPort(a.Addr)
+	target, err := m.cTarget(a)
 	if err != nil {
-		m.logger.Printf("[ERR] memberlist: Failed to parse address %q: %v", a.Addr, err)
 		return err
-	}
-	if net.ParseIP(host) == nil {
-		// memberlist's NetTransport resolves the address when it writes the packet.
-		ua, err := net.ResolveUDPAddr("udp", a.Addr)
-		if err != nil {
-			return err
-		}
-		host = ua.IP.String()
-	}
-	target := net.JoinHostPort(host, port)
-	if a.Name != "" {
-		target = a.Name + "/" + target
 	}
 	ct := C.CString(target)
 	defer C.free(unsafe.Pointer(ct))
@@ -742,6 +731,28 @@ func (m *Memberlist) SendToAddress(a Address, msg []byte) error {
 		runtime.KeepAlive(msg)
 		return sendError("send to "+a.String(), rc)
 	})
+}
+
+// cTarget is the C library's form of an address, "name/ip:port" (or "ip:port" without a name),
+// with a host name resolved as memberlist's NetTransport resolves it when it writes or dials.
+func (m *Memberlist) cTarget(a Address) (string, error) {
+	host, port, err := net.SplitHostPort(a.Addr)
+	if err != nil {
+		m.logger.Printf("[ERR] memberlist: Failed to parse address %q: %v", a.Addr, err)
+		return "", err
+	}
+	if net.ParseIP(host) == nil {
+		ua, err := net.ResolveUDPAddr("udp", a.Addr)
+		if err != nil {
+			return "", err
+		}
+		host = ua.IP.String()
+	}
+	target := net.JoinHostPort(host, port)
+	if a.Name != "" {
+		target = a.Name + "/" + target
+	}
+	return target, nil
 }
 
 // SendToUDP sends a user message over UDP.

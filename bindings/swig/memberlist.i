@@ -233,6 +233,7 @@ ML_HANDLE(ml_memberlist_t)
 %rename("%s") ml_memberlist_send_best_effort;
 %rename("%s") ml_memberlist_send_reliable;
 %rename("%s") ml_memberlist_send_to_address;
+%rename("%s") ml_memberlist_send_reliable_to_address;
 %rename("%s") ml_memberlist_queue_broadcast;
 %rename("%s") ml_memberlist_ping;
 %rename("%s") ml_memberlist_keyring;

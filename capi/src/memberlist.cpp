@@ -275,6 +275,17 @@ ML_EXPORT ml_err_t ml_memberlist_send_to_address(ml_memberlist_t *ml, const char
   });
 }
 
+ML_EXPORT ml_err_t ml_memberlist_send_reliable_to_address(ml_memberlist_t *ml, const char *addr, const uint8_t *msg,
+                                                          size_t len) {
+  return guard(nullptr, 0, [&]() -> ml_err_t {
+    if (addr == nullptr || (msg == nullptr && len != 0)) return ML_ERR_INVALID_ARGUMENT;
+    if (auto rc = check_running(ml); rc != ML_OK) return rc;
+    auto to = net::parse_endpoint(addr, ml->default_port);
+    if (!to) return ML_ERR_INVALID_ARGUMENT;
+    return to_ml(ml->host->send_reliable(*to, wire::ByteView(msg, len)));
+  });
+}
+
 ML_EXPORT ml_err_t ml_memberlist_queue_broadcast(ml_memberlist_t *ml, const char *name, const uint8_t *msg,
                                                  size_t len) {
   return guard(nullptr, 0, [&]() -> ml_err_t {

@@ -104,6 +104,9 @@ static void test_two_nodes(void **state) {
   assert_int_equal(ml_memberlist_send_to_address(nodes[0].ml, nodes[1].addr, (const uint8_t *)"be:addr", 7),
                    ML_OK);
   wait_counter(&nodes[1], 1, 2);
+  assert_int_equal(
+      ml_memberlist_send_reliable_to_address(nodes[0].ml, nodes[1].addr, (const uint8_t *)"rl:addr", 7), ML_OK);
+  wait_counter(&nodes[1], 2, 2);
 
   /* Ping by name and address. */
   {

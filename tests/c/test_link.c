@@ -59,6 +59,7 @@ static const any_fn all_functions[] = {
     (any_fn)ml_memberlist_send_best_effort,
     (any_fn)ml_memberlist_send_reliable,
     (any_fn)ml_memberlist_send_to_address,
+    (any_fn)ml_memberlist_send_reliable_to_address,
     (any_fn)ml_memberlist_shutdown,
     (any_fn)ml_memberlist_stream_data,
     (any_fn)ml_memberlist_stream_end,

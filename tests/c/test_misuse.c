@@ -222,6 +222,9 @@ static void test_node_errors(void **state) {
   assert_int_equal(ml_memberlist_send_best_effort(a.ml, NULL, (const uint8_t *)"x", 1), ML_ERR_INVALID_ARGUMENT);
   assert_int_equal(ml_memberlist_send_best_effort(a.ml, "node-1", NULL, 1), ML_ERR_INVALID_ARGUMENT);
   assert_int_equal(ml_memberlist_send_to_address(a.ml, "garbage", (const uint8_t *)"x", 1), ML_ERR_INVALID_ARGUMENT);
+  assert_int_equal(ml_memberlist_send_reliable_to_address(a.ml, "garbage", (const uint8_t *)"x", 1),
+                   ML_ERR_INVALID_ARGUMENT);
+  assert_int_equal(ml_memberlist_send_reliable_to_address(a.ml, NULL, (const uint8_t *)"x", 1), ML_ERR_INVALID_ARGUMENT);
   assert_int_equal(ml_memberlist_metrics(a.ml, NULL, NULL), ML_ERR_INVALID_ARGUMENT);
   assert_int_equal(ml_memberlist_metric_samples(a.ml, NULL, NULL), ML_ERR_INVALID_ARGUMENT);
   assert_int_equal(ml_memberlist_metric_samples(NULL, NULL, NULL), ML_ERR_INVALID_ARGUMENT);

@@ -373,8 +373,12 @@ ml_err_t ml_memberlist_update_node(ml_memberlist_t *ml, int64_t timeout_ms);
 /* User messages to a member by name (looked up in the current membership). */
 ml_err_t ml_memberlist_send_best_effort(ml_memberlist_t *ml, const char *name, const uint8_t *msg, size_t len);
 ml_err_t ml_memberlist_send_reliable(ml_memberlist_t *ml, const char *name, const uint8_t *msg, size_t len);
-/* A best-effort message to an address ("host:port"). */
+/* A best-effort message to an address ("host:port", or "name/host:port"). */
 ml_err_t ml_memberlist_send_to_address(ml_memberlist_t *ml, const char *addr, const uint8_t *msg, size_t len);
+/* A reliable message (a stream) to an address ("name/host:port" or "host:port"), member or not,
+ * as memberlist's SendReliable dials the node's address; waits until it is written. */
+ml_err_t ml_memberlist_send_reliable_to_address(ml_memberlist_t *ml, const char *addr, const uint8_t *msg,
+                                                size_t len);
 /* Queues a user broadcast for gossip; `name` (may be NULL) replaces a queued one of that name. */
 ml_err_t ml_memberlist_queue_broadcast(ml_memberlist_t *ml, const char *name, const uint8_t *msg, size_t len);
 /* Pings `name` at `addr` ("host:port"); *rtt_ns_out gets the round trip. */
