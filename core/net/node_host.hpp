@@ -12,7 +12,8 @@
 // handoff_queue_depth. The rest (answering delegates, join_async's completion, the external
 // transport's callbacks) run on the loop thread, one at a time for a given host. From inside one
 // of those:
-//  * snapshots (members(), metrics(), …) and keyring operations run inline;
+//  * snapshots (members(), metrics(), …) and keyring operations run inline (local_member()
+//    reads a copy the loop keeps, from any thread, without a round trip);
 //  * non-blocking calls on the same host (send_best_effort, queue_broadcast, join_async)
 //    are queued and run right after the current input, in order (their result is Ok if queued);
 //  * blocking calls (join, leave, update_node, ping, send_reliable) return an error instead of
