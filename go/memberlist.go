@@ -685,24 +685,7 @@ func (m *Memberlist) SendReliable(to *Node, msg []byte) error {
 	if to == nil {
 		return fmt.Errorf("memberlist: SendReliable needs a node")
 	}
-	a := to.FullAddress()
-	if a.Name == "" && m.config.RequireNodeNames {
-		return errNodeNamesAreRequired
-	}
-	target, err := m.cTarget(a)
-	if err != nil {
-		return err
-	}
-	ct := C.CString(target)
-	defer C.free(unsafe.Pointer(ct))
-	return m.withC(func(c *C.ml_memberlist_t) error {
-		rc := C.ml_memberlist_send_reliable_to_address(c, ct, bytesPtr(msg), C.size_t(len(msg)))
-		runtime.KeepAlive(msg)
-		if rc == C.ML_ERR_IN_CALLBACK {
-			return fmt.Errorf("memberlist: SendReliable cannot be called from a delegate callback")
-		}
-		return sendError("send reliable to "+to.Name, rc)
-	})
+	return m.sendToAddress(to.FullAddress(), msg, true, "send reliable to "+to.Name)
 }
 
 // SendTo sends a user message over UDP to an address.
@@ -717,6 +700,12 @@ func (m *Memberlist) SendTo(to net.Addr, msg []byte) error {
 
 // SendToAddress sends a user message over UDP to an address.
 func (m *Memberlist) SendToAddress(a Address, msg []byte) error {
+	return m.sendToAddress(a, msg, false, "send to "+a.String())
+}
+
+// sendToAddress sends a user message to an address as given: a datagram, or a stream when
+// reliable. op names the call in its error.
+func (m *Memberlist) sendToAddress(a Address, msg []byte, reliable bool, op string) error {
 	if a.Name == "" && m.config.RequireNodeNames {
 		return errNodeNamesAreRequired
 	}
@@ -727,9 +716,17 @@ func (m *Memberlist) SendToAddress(a Address, msg []byte) error {
 	ct := C.CString(target)
 	defer C.free(unsafe.Pointer(ct))
 	return m.withC(func(c *C.ml_memberlist_t) error {
-		rc := C.ml_memberlist_send_to_address(c, ct, bytesPtr(msg), C.size_t(len(msg)))
+		var rc C.ml_err_t
+		if reliable {
+			rc = C.ml_memberlist_send_reliable_to_address(c, ct, bytesPtr(msg), C.size_t(len(msg)))
+		} else {
+			rc = C.ml_memberlist_send_to_address(c, ct, bytesPtr(msg), C.size_t(len(msg)))
+		}
 		runtime.KeepAlive(msg)
-		return sendError("send to "+a.String(), rc)
+		if rc == C.ML_ERR_IN_CALLBACK {
+			return fmt.Errorf("memberlist: SendReliable cannot be called from a delegate callback")
+		}
+		return sendError(op, rc)
 	})
 }
 

@@ -263,27 +263,28 @@ ML_EXPORT ml_err_t ml_memberlist_send_reliable(ml_memberlist_t *ml, const char *
   });
 }
 
-ML_EXPORT ml_err_t ml_memberlist_send_to_address(ml_memberlist_t *ml, const char *addr, const uint8_t *msg,
-                                                 size_t len) {
+namespace {
+// A user message to an address ("name/host:port" or "host:port"): a datagram or a stream.
+ml_err_t send_to_address(ml_memberlist_t *ml, const char *addr, const uint8_t *msg, size_t len, bool reliable) {
   return guard(nullptr, 0, [&]() -> ml_err_t {
     if (addr == nullptr || (msg == nullptr && len != 0)) return ML_ERR_INVALID_ARGUMENT;
     if (auto rc = check_running(ml); rc != ML_OK) return rc;
     auto to = net::parse_endpoint(addr, ml->default_port);
     if (!to) return ML_ERR_INVALID_ARGUMENT;
-    auto s = ml->host->send_best_effort(*to, wire::ByteView(msg, len));
-    return s ? ML_OK : to_ml(s.error());
+    const wire::ByteView m(msg, len);
+    return to_ml(reliable ? ml->host->send_reliable(*to, m) : ml->host->send_best_effort(*to, m));
   });
+}
+}  // namespace
+
+ML_EXPORT ml_err_t ml_memberlist_send_to_address(ml_memberlist_t *ml, const char *addr, const uint8_t *msg,
+                                                 size_t len) {
+  return send_to_address(ml, addr, msg, len, false);
 }
 
 ML_EXPORT ml_err_t ml_memberlist_send_reliable_to_address(ml_memberlist_t *ml, const char *addr, const uint8_t *msg,
                                                           size_t len) {
-  return guard(nullptr, 0, [&]() -> ml_err_t {
-    if (addr == nullptr || (msg == nullptr && len != 0)) return ML_ERR_INVALID_ARGUMENT;
-    if (auto rc = check_running(ml); rc != ML_OK) return rc;
-    auto to = net::parse_endpoint(addr, ml->default_port);
-    if (!to) return ML_ERR_INVALID_ARGUMENT;
-    return to_ml(ml->host->send_reliable(*to, wire::ByteView(msg, len)));
-  });
+  return send_to_address(ml, addr, msg, len, true);
 }
 
 ML_EXPORT ml_err_t ml_memberlist_queue_broadcast(ml_memberlist_t *ml, const char *name, const uint8_t *msg,
