@@ -561,6 +561,10 @@ class Memberlist {
     detail::check(ml_memberlist_send_to_address(h_, addr.c_str(), msg.data(), msg.size()),
                   "ml_memberlist_send_to_address");
   }
+  void send_reliable_to_address(const std::string &addr, const Bytes &msg) {
+    detail::check(ml_memberlist_send_reliable_to_address(h_, addr.c_str(), msg.data(), msg.size()),
+                  "ml_memberlist_send_reliable_to_address");
+  }
   void queue_broadcast(const Bytes &msg, const std::string &name = {}) {
     detail::check(ml_memberlist_queue_broadcast(h_, name.empty() ? nullptr : name.c_str(), msg.data(), msg.size()),
                   "ml_memberlist_queue_broadcast");

@@ -170,6 +170,9 @@ int main() {
     mb.send_best_effort("cpp-a", {'b', 'e', ':', '1'});
     CHECK(wait_for([&] { return a->msgs.load() >= 1 && b->msgs.load() >= 1; }));
     CHECK(error_of([&] { ma.send_reliable("nobody", {'x'}); }) == ML_ERR_NOT_FOUND);
+    mb.send_reliable_to_address(la.address, {'r', 'l', ':', '2'});
+    CHECK(wait_for([&] { return a->msgs.load() >= 2; }));
+    CHECK(error_of([&] { ma.send_reliable_to_address("not an address", {'x'}); }) == ML_ERR_INVALID_ARGUMENT);
     CHECK(ma.ping("cpp-b", mb.local().address).count() > 0);
 
     // Metadata update propagates.

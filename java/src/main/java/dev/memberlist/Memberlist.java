@@ -241,9 +241,18 @@ public final class Memberlist implements AutoCloseable {
     call("sendReliable to node " + quoted(node), h -> MemberlistNative.ml_memberlist_send_reliable(h, node, msg));
   }
 
-  /** A best-effort user message to "host:port". */
+  /** A best-effort user message to "host:port" (or "name/host:port"). */
   public void sendToAddress(String address, byte[] msg) {
     call("sendToAddress to " + quoted(address), h -> MemberlistNative.ml_memberlist_send_to_address(h, address, msg));
+  }
+
+  /**
+   * A user message over TCP to "host:port" (or "name/host:port"), member or not, as memberlist's
+   * SendReliable dials the node's address; waits until it is written.
+   */
+  public void sendReliableToAddress(String address, byte[] msg) {
+    call("sendReliableToAddress to " + quoted(address),
+        h -> MemberlistNative.ml_memberlist_send_reliable_to_address(h, address, msg));
   }
 
   /** Queues a user broadcast for gossip; {@code name} (may be null) replaces a queued one of that name. */

@@ -161,6 +161,8 @@ class ClusterTest {
     nodes.get(4).sendReliable("node-1", "rl:4->1".getBytes(StandardCharsets.UTF_8));
     waitUntil(WAIT, () -> rec.get(4).messages.contains("rl:1->4"), () -> "reliable 1->4");
     waitUntil(WAIT, () -> rec.get(1).messages.contains("rl:4->1"), () -> "reliable 4->1");
+    nodes.get(2).sendReliableToAddress(nodes.get(3).localNode().hostPort(), "rl:2->3".getBytes(StandardCharsets.UTF_8));
+    waitUntil(WAIT, () -> rec.get(3).messages.contains("rl:2->3"), () -> "reliable to an address 2->3");
     // best effort (UDP may drop): resend until it arrives
     waitUntil(WAIT, () -> {
       nodes.get(0).sendBestEffort("node-2", "be:0->2".getBytes(StandardCharsets.UTF_8));

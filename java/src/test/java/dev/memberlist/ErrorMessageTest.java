@@ -47,6 +47,13 @@ class ErrorMessageTest {
   }
 
   @Test
+  void sendReliableToAddressNamesTheAddress() {
+    MemberlistException e = assertThrows(MemberlistException.class,
+        () -> m.sendReliableToAddress("not an address", MSG));
+    assertTrue(e.getMessage().contains("sendReliableToAddress to \"not an address\""), e.getMessage());
+  }
+
+  @Test
   void joinNamesTheAddresses() {
     MemberlistException e = assertThrows(MemberlistException.class, () -> m.join("bad::address::x"));
     assertTrue(e.getMessage().contains("memberlist errors-a: join bad::address::x"), e.getMessage());
