@@ -27,11 +27,12 @@
  * it the remaining nodes do not join (and the status is noconverge).
  *
  * Workload rows: 64-byte messages carrying a CLOCK_MONOTONIC timestamp; latency is taken in the
- * receiver's notify_msg. best_effort/reliable: 4 senders, each at most 2,000 messages/s to random
- * other nodes. broadcast: 4 senders, each 10 queue_broadcast calls/s; delivered counts receptions.
- * memberlist does not relay user broadcasts (a receiver only gets NotifyMsg): the sender hands each
- * one to retransmit_mult * ceil(log10(N+1)) gossip targets in all (repeats possible), so delivered
- * is about sent * that limit, not sent * (N-1) (8 nodes, LAN: 4 per message).
+ * receiver's notify_msg. best_effort_paced/reliable_paced: 4 senders, each at most 2,000
+ * messages/s to random other nodes. broadcast: 4 senders, each 10 queue_broadcast calls/s;
+ * delivered counts receptions. memberlist does not relay user broadcasts (a receiver only gets
+ * NotifyMsg): the sender hands each one to retransmit_mult * ceil(log10(N+1)) gossip targets in
+ * all (repeats possible), so delivered is about sent * that limit, not sent * (N-1) (8 nodes,
+ * LAN: 4 per message).
  *
  * status: ok, noconverge (then every later measure is '-'), unstable (a suspicion or death while
  * nothing failed), nodetect, noleave. Exit code 0 for all of those; 1 for a harness error (a node
@@ -56,7 +57,7 @@
 #define MSG_LEN 64
 #define MSG_MAGIC 0x4d4c4342u /* "MLCB" */
 #define NSENDERS 4
-#define POINT_RATE 2000 /* best_effort/reliable: at most this many messages per second per sender */
+#define POINT_RATE 2000 /* the paced paths: at most this many messages per second per sender */
 #define BCAST_RATE 10   /* broadcasts per second per sender */
 #define MAX_LAT ((size_t)16 * 1024 * 1024) /* latency samples kept per path */
 
@@ -76,7 +77,8 @@ typedef struct node {
 } node_t;
 
 enum { PATH_BEST_EFFORT = 0, PATH_RELIABLE = 1, PATH_BROADCAST = 2, NPATHS = 3 };
-static const char *const path_names[NPATHS] = {"best_effort", "reliable", "broadcast"};
+/* Paced (POINT_RATE): the rows compare with the Go scenario's paced paths of the same names. */
+static const char *const path_names[NPATHS] = {"best_effort_paced", "reliable_paced", "broadcast"};
 
 /* Shared with callbacks (all accessed atomically). */
 static int g_observing;         /* 1 during window + hold */
