@@ -57,13 +57,16 @@ TEST_F(Transport, UnsendablePacketIsCountedAndLogged) {
     }
     std::mutex mu;
     std::vector<std::string> lines;
-  } logs;
-  Recorder rec;
+  };
+  // Shared with the host (keep_alive): a log line may still be on a pool thread at the end.
+  auto logs = std::make_shared<Lines>();
+  auto rec = std::make_shared<Recorder>();
   net::HostOptions o;
   o.config = fast_config("a", "127.0.0.22");
-  o.delegates = rec.delegates();
-  o.delegates.logger = &logs;
+  o.delegates = rec->delegates();
+  o.delegates.logger = logs.get();
   o.runtime = rt;
+  o.keep_alive = std::make_shared<std::pair<std::shared_ptr<Lines>, std::shared_ptr<Recorder>>>(logs, rec);
   auto h = net::NodeHost::create(std::move(o));
   ASSERT_TRUE(h.ok()) << h.error().to_string();
   auto &host = *h.value();
@@ -72,12 +75,12 @@ TEST_F(Transport, UnsendablePacketIsCountedAndLogged) {
   loop6[15] = 1;
   ASSERT_TRUE(host.send_best_effort(protocol::Endpoint{loop6, 9, ""}, wire::to_bytes("hello")).ok());
   EXPECT_TRUE(wait_until(
-      [&] { return logs.has("memberlist: Failed to send UDP packet to=[::1]:9: "); },  // then the kernel's reason
+      [&] { return logs->has("memberlist: Failed to send UDP packet to=[::1]:9: "); },  // then the kernel's reason
       2s))
       << [&] {
-           std::lock_guard<std::mutex> lk(logs.mu);
+           std::lock_guard<std::mutex> lk(logs->mu);
            std::string all;
-           for (const auto &l : logs.lines) all += l + "\n";
+           for (const auto &l : logs->lines) all += l + "\n";
            return all;
          }();
   auto stats = host.transport_stats();
@@ -307,19 +310,21 @@ TEST_F(Transport, NoCallbackAfterShutdown) {
       ++calls;
       return {};
     }
-  } counting;
+  };
+  auto counting = std::make_shared<Counting>();  // also the host's keep_alive
   net::HostOptions o;
   o.config = fast_config("a", "127.0.0.31");
   o.runtime = rt;
-  o.delegates.delegate = &counting;
-  o.delegates.events = &counting;
+  o.keep_alive = counting;
+  o.delegates.delegate = counting.get();
+  o.delegates.events = counting.get();
   auto a = net::NodeHost::create(o);
   ASSERT_TRUE(a.ok());
   auto &b = add(fast_config("b", "127.0.0.32"));
   ASSERT_TRUE((*a)->join({b.host->advertise()}).ok());
   ASSERT_TRUE(wait_until([&] { return members_of(*(*a)) == 2; }, 5000ms));
   ASSERT_TRUE((*a)->shutdown().ok());
-  const int frozen = counting.calls.load();
+  const int frozen = counting->calls.load();
   const auto a_ep = (*a)->advertise();
   for (int i = 0; i < 20; ++i) {
     (void)b.host->send_best_effort(a_ep, wire::to_bytes("late"));
@@ -329,7 +334,7 @@ TEST_F(Transport, NoCallbackAfterShutdown) {
   EXPECT_FALSE((*a)->join({b.host->advertise()}).ok());
   EXPECT_FALSE((*a)->send_best_effort(b.host->advertise(), wire::to_bytes("x")).ok());
   EXPECT_TRUE((*a)->members().ok());
-  EXPECT_EQ(counting.calls.load(), frozen);
+  EXPECT_EQ(counting->calls.load(), frozen);
   a.value().reset();
 }
 

@@ -480,7 +480,8 @@ TEST_F(Cluster, QueuedSendThatFailsIsLoggedAndCounted) {
       }
       return false;
     }
-  } logs;
+  };
+  auto logs = std::make_shared<Lines>();
   struct Oversend : protocol::Delegate {
     net::NodeHost *host = nullptr;
     protocol::Endpoint to;
@@ -492,33 +493,35 @@ TEST_F(Cluster, QueuedSendThatFailsIsLoggedAndCounted) {
       done = true;
       return {};
     }
-  } over;
+  };
+  auto over = std::make_shared<Oversend>();
   auto &b = add(fast_config("b", "127.0.0.193"));
   net::HostOptions o;
   o.config = fast_config("a", "127.0.0.192");
   o.runtime = rt;
-  o.delegates.delegate = &over;
-  o.delegates.logger = &logs;
+  o.keep_alive = std::make_shared<std::pair<std::shared_ptr<Lines>, std::shared_ptr<Oversend>>>(logs, over);
+  o.delegates.delegate = over.get();
+  o.delegates.logger = logs.get();
   auto a = net::NodeHost::create(o);
   ASSERT_TRUE(a.ok());
-  over.host = a->get();
-  over.to = b.host->advertise();
+  over->host = a->get();
+  over->to = b.host->advertise();
   uint32_t x = 2463534242u;
   for (int i = 0; i < 70000; ++i) {
     x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-    over.big.push_back(static_cast<uint8_t>(x));
+    over->big.push_back(static_cast<uint8_t>(x));
   }
   ASSERT_TRUE((*a)->join({b.host->advertise()}).ok());
   // From outside a callback the same message is refused at once.
-  auto direct = (*a)->send_best_effort(b.host->advertise(), over.big);
+  auto direct = (*a)->send_best_effort(b.host->advertise(), over->big);
   ASSERT_FALSE(direct.ok());
   EXPECT_EQ(direct.error().code, wire::Errc::LimitExceeded);
   const auto dropped_before = (*a)->metrics()->udp_send_dropped;
-  over.armed = true;
-  ASSERT_TRUE(wait_until([&] { return over.done.load(); }, 5000ms));
-  EXPECT_TRUE(over.queued_ok.load());
+  over->armed = true;
+  ASSERT_TRUE(wait_until([&] { return over->done.load(); }, 5000ms));
+  EXPECT_TRUE(over->queued_ok.load());
   EXPECT_TRUE(wait_until([&] { return (*a)->metrics()->udp_send_dropped == dropped_before + 1; }, 5000ms));
-  EXPECT_TRUE(wait_until([&] { return logs.has("Failed to send user message to"); }, 5000ms));
+  EXPECT_TRUE(wait_until([&] { return logs->has("Failed to send user message to"); }, 5000ms));
   a.value().reset();
 }
 
@@ -539,14 +542,16 @@ TEST_F(Cluster, LocalMemberCopyFollowsEveryChange) {
       std::lock_guard<std::mutex> lk(mu);
       seen.emplace_back(m.meta, me ? me->meta : wire::Bytes{});
     }
-  } watch;
+  };
+  auto watch = std::make_shared<SelfWatch>();  // also the host's keep_alive
   net::HostOptions o;
   o.config = fast_config("a", "127.0.0.194");
   o.runtime = rt;
-  o.delegates = watch.delegates();
+  o.keep_alive = watch;
+  o.delegates = watch->delegates();
   auto a = net::NodeHost::create(o);
   ASSERT_TRUE(a.ok());
-  watch.host = a->get();
+  watch->host = a->get();
   auto first = (*a)->local_member();
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->name, "a");
@@ -554,7 +559,7 @@ TEST_F(Cluster, LocalMemberCopyFollowsEveryChange) {
   uint32_t inc = first->incarnation;
   for (int i = 0; i < 20; ++i) {
     const auto meta = wire::to_bytes("meta-" + std::to_string(i));
-    watch.set_meta(meta);
+    watch->set_meta(meta);
     ASSERT_TRUE((*a)->update_node(scaled(2000ms)).ok());
     auto me = (*a)->local_member();
     ASSERT_TRUE(me.ok());
@@ -564,21 +569,21 @@ TEST_F(Cluster, LocalMemberCopyFollowsEveryChange) {
   }
   ASSERT_TRUE(wait_until(
       [&] {
-        std::lock_guard<std::mutex> lk(watch.mu);
-        return watch.seen.size() == 20;
+        std::lock_guard<std::mutex> lk(watch->mu);
+        return watch->seen.size() == 20;
       },
       5000ms));
   auto round_of = [](const wire::Bytes &m) {
     const std::string s(m.begin(), m.end());
     return s.rfind("meta-", 0) == 0 ? std::atoi(s.c_str() + 5) : -1;
   };
-  std::lock_guard<std::mutex> lk(watch.mu);
-  for (const auto &[announced, read] : watch.seen) {
+  std::lock_guard<std::mutex> lk(watch->mu);
+  for (const auto &[announced, read] : watch->seen) {
     EXPECT_GE(round_of(read), round_of(announced))
         << "told of " << std::string(announced.begin(), announced.end()) << ", read "
         << std::string(read.begin(), read.end());
   }
-  watch.host = nullptr;
+  watch->host = nullptr;
   a.value().reset();
 }
 
@@ -635,7 +640,7 @@ TEST_F(Cluster, PrivateRuntimesStopWithTheirNode) {
 class Loopback {
  public:
   struct Peer {
-    std::unique_ptr<Recorder> rec = std::make_unique<Recorder>();
+    std::shared_ptr<Recorder> rec = std::make_shared<Recorder>();  // also the host's keep_alive
     std::unique_ptr<net::NodeHost> host;
     protocol::Endpoint ep;
   };
@@ -696,6 +701,7 @@ class Loopback {
     o.config = cfg;
     o.runtime = rt;
     o.delegates = p.rec->delegates();
+    o.keep_alive = p.rec;
     o.external = callbacks(&p);
     p.ep = protocol::Endpoint{{127, 0, 0, 1}, fake_port, name};
     auto h = net::NodeHost::create(o);

@@ -44,6 +44,7 @@ class Hostile : public RuntimeTest {
     net::HostOptions o;
     o.config = std::move(cfg);
     o.delegates = n->rec->delegates();
+    o.keep_alive = n->rec;
     o.delegates.logger = log;
     o.runtime = rt;
     auto h = net::NodeHost::create(std::move(o));

@@ -51,6 +51,7 @@ class TcpOnly : public RuntimeTest {
     net::HostOptions o;
     o.config = std::move(cfg);
     o.delegates = n->rec->delegates();
+    o.keep_alive = n->rec;
     o.delegates.logger = &lines;
     o.runtime = rt;
     auto h = net::NodeHost::create(std::move(o));

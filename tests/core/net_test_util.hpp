@@ -183,9 +183,11 @@ class Recorder : public protocol::Delegate, public protocol::EventDelegate {
   std::map<std::string, wire::Bytes> updates_;
 };
 
-// A node plus its recorder.
+// A node plus its recorder. The host holds the recorder too (HostOptions::keep_alive): a
+// notification still running on a pool thread after shutdown() returned (shutdown never waits for
+// one) keeps it alive until it returns, so tearing a test down cannot free it under that callback.
 struct TestNode {
-  std::unique_ptr<Recorder> rec = std::make_unique<Recorder>();
+  std::shared_ptr<Recorder> rec = std::make_shared<Recorder>();
   std::unique_ptr<net::NodeHost> host;
 };
 
@@ -216,6 +218,7 @@ inline TestNode start_node(protocol::Config cfg, std::shared_ptr<net::Runtime> r
   net::HostOptions o;
   o.config = std::move(cfg);
   o.delegates = n.rec->delegates();
+  o.keep_alive = n.rec;
   o.runtime = std::move(rt);
   o.bind_addrs = std::move(bind_addrs);
   auto h = net::NodeHost::create(std::move(o));
