@@ -228,13 +228,13 @@ ML_EXPORT ml_err_t ml_memberlist_update_node(ml_memberlist_t *ml, int64_t timeou
 }
 
 namespace {
-// The member's endpoint by name, from the current membership.
+// The member's endpoint by name, from the current membership (a live member's without a round
+// trip to the loop: NodeHost::endpoint_of).
 ml_err_t lookup(ml_memberlist_t *ml, const char *name, protocol::Endpoint &out) {
-  auto r = ml->host->member(name);
+  auto r = ml->host->endpoint_of(name);
   if (!r) return to_ml(r.error());
   if (!r->has_value()) return ML_ERR_NOT_FOUND;
-  const auto &m = **r;
-  out = protocol::Endpoint{m.addr, m.port, m.name};
+  out = std::move(**r);
   return ML_OK;
 }
 }  // namespace

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 #include "net/address.hpp"
 #include "net/net_transport.hpp"
@@ -141,6 +142,11 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource, SharedKeyring:
   uint64_t local_stamp = 0;  // loop thread
   std::mutex local_mu;
   std::shared_ptr<const protocol::Member> local_copy;  // guarded by local_mu
+  // Live members' endpoints by name, for endpoint_of(); written on the loop only, cleared there
+  // when node->address_epoch() moves (every time before a caller can be woken, as local_copy).
+  uint64_t address_epoch = 0;  // loop thread
+  std::mutex endpoints_mu;
+  std::unordered_map<std::string, Endpoint> endpoints;  // guarded by endpoints_mu
   state::Fifo<std::function<void(Time)>> deferred;
   std::map<OpId, DoneFn> waiting;
   Endpoint advertise;
@@ -213,6 +219,11 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource, SharedKeyring:
   }
 
   void refresh_local() {
+    if (const uint64_t epoch = node->address_epoch(); epoch != address_epoch) {
+      address_epoch = epoch;
+      std::lock_guard<std::mutex> lk(endpoints_mu);
+      endpoints.clear();
+    }
     const uint64_t stamp = node->local_stamp();
     if (stamp == local_stamp) return;
     local_stamp = stamp;
@@ -658,6 +669,26 @@ wire::Result<protocol::Member> NodeHost::local_member() {
 wire::Result<std::optional<protocol::Member>> NodeHost::member(const std::string &name) {
   auto impl = impl_;
   return rt_->call([impl, &name] { return impl->node->member(name); });
+}
+
+wire::Result<std::optional<protocol::Endpoint>> NodeHost::endpoint_of(const std::string &name) {
+  auto impl = impl_;
+  {
+    std::lock_guard<std::mutex> lk(impl->endpoints_mu);
+    if (auto it = impl->endpoints.find(name); it != impl->endpoints.end()) return std::optional<Endpoint>(it->second);
+  }
+  return rt_->call([impl, &name]() -> std::optional<Endpoint> {
+    auto m = impl->node->member(name);
+    if (!m) return std::nullopt;
+    Endpoint ep{m->addr, m->port, m->name};
+    if (m->state == protocol::NodeState::Alive || m->state == protocol::NodeState::Suspect) {
+      // Cleared by refresh_local() on the loop, so no entry outlives a change it depends on.
+      std::lock_guard<std::mutex> lk(impl->endpoints_mu);
+      if (impl->endpoints.size() >= kMaxCachedEndpoints) impl->endpoints.clear();
+      impl->endpoints.emplace(name, ep);
+    }
+    return ep;
+  });
 }
 
 wire::Result<int> NodeHost::health_score() {

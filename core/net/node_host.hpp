@@ -121,6 +121,12 @@ class NodeHost {
   wire::Result<int> num_members();
   wire::Result<protocol::Member> local_member();
   wire::Result<std::optional<protocol::Member>> member(const std::string &name);
+  // The member's endpoint (address, port, name), in any state; nullopt if it is not in the
+  // membership. Live members' endpoints are kept in a cache the loop clears whenever a member
+  // joins or becomes dead or left (Node::address_epoch), so a by-name send to a live member needs
+  // no round trip to the loop; a miss, or a dead member, asks the loop.
+  static constexpr size_t kMaxCachedEndpoints = 4096;
+  wire::Result<std::optional<protocol::Endpoint>> endpoint_of(const std::string &name);
   wire::Result<int> health_score();
   // The node's counters; push_pull_refused also counts inbound streams the transport refused.
   wire::Result<protocol::Metrics> metrics();

@@ -174,6 +174,7 @@ void Node::Impl::alive_node(Time now, wire::Alive a, bool bootstrap, std::functi
     }
     if (by_reference) broadcast_alive(*r, a, std::move(msg));
   }
+  if (dead_or_left(old_state)) ++address_epoch;
   if (dg.events) {
     if (dead_or_left(old_state)) {
       dg.events->notify_join(to_member(*r));
@@ -311,6 +312,7 @@ void Node::Impl::dead_node(Time now, const wire::Dead &d, std::function<void()> 
   r->incarnation = d.incarnation;
   r->state = d.node == d.from ? NodeState::Left : NodeState::Dead;
   r->state_change = now;
+  ++address_epoch;
   if (dg.events) dg.events->notify_leave(to_member(*r));
 }
 
@@ -402,6 +404,7 @@ void Node::Impl::name_check_expired(Time now, NameCheck c) {
     system_queue.forget_member(*r);
     r->state = NodeState::Dead;
     r->state_change = now;
+    ++address_epoch;
     if (dg.events) dg.events->notify_leave(to_member(*r));
   }
   // Whatever happened meanwhile, the claim goes through the ordinary rules now.

@@ -613,6 +613,8 @@ uint64_t Node::local_stamp() const {
   return uint64_t{1} << 40 | uint64_t{static_cast<uint8_t>(r->state)} << 32 | r->incarnation;
 }
 
+uint64_t Node::address_epoch() const { return impl_->address_epoch; }
+
 std::optional<Member> Node::member(const std::string &name) const {
   const auto *r = impl_->members.find(name);
   if (!r) return std::nullopt;

@@ -272,6 +272,9 @@ class Node {
   // Changes whenever local_member() would (our incarnation or state; our metadata and address
   // change only with a new incarnation): a host refreshes a copy only when this moved. O(1).
   uint64_t local_stamp() const;
+  // Moves whenever a member joins or becomes dead or left (so whenever a live member's address
+  // may have changed or a member stopped being live). O(1).
+  uint64_t address_epoch() const;
   std::optional<Member> member(const std::string &name) const;
   int health_score() const;
   Metrics metrics() const;

@@ -130,6 +130,9 @@ struct Node::Impl {
   bool started = false;
   bool stopped = false;
   bool leaving = false;
+  // Moves whenever a member joins (perhaps at a new address) or becomes dead or left: what a
+  // host's name -> endpoint cache of live members must be cleared on (Node::address_epoch).
+  uint64_t address_epoch = 0;
 
   // ---- state
   state::MemberTable members;

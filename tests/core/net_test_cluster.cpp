@@ -587,6 +587,66 @@ TEST_F(Cluster, LocalMemberCopyFollowsEveryChange) {
   a.value().reset();
 }
 
+// endpoint_of (the C and Java by-name sends): a live member's endpoint comes from a cache, with
+// no round trip to the loop; a member that leaves and comes back at another address is found
+// there, not at the cached one; an unknown name is nullopt.
+TEST_F(Cluster, EndpointOfIsCachedAndFollowsAMove) {
+  auto &a = add(fast_config("a", "127.0.0.230"));
+  auto &b = add(fast_config("b", "127.0.0.231"));
+  ASSERT_TRUE(b.host->join({a.host->advertise()}).ok());
+  ASSERT_TRUE(wait_until([&] { return converged(all(), 2); }, 5000ms));
+  auto first = a.host->endpoint_of("b");
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ(**first, b.host->advertise());
+  auto nobody = a.host->endpoint_of("nobody");
+  ASSERT_TRUE(nobody.ok());
+  EXPECT_FALSE(nobody->has_value());
+
+  // With the loop held, the cached answer still comes back.
+  std::mutex hold_mu;
+  std::condition_variable hold_cv;
+  bool held = false, release = false;
+  ASSERT_TRUE(rt->post([&] {
+    std::unique_lock<std::mutex> lk(hold_mu);
+    held = true;
+    hold_cv.notify_all();
+    hold_cv.wait(lk, [&] { return release; });
+  }));
+  {
+    std::unique_lock<std::mutex> lk(hold_mu);
+    ASSERT_TRUE(hold_cv.wait_for(lk, scaled(5000ms), [&] { return held; }));
+  }
+  std::atomic<bool> answered{false};
+  std::optional<protocol::Endpoint> while_held;
+  std::thread asker([&] {
+    auto r = a.host->endpoint_of("b");
+    if (r.ok()) while_held = *r;
+    answered = true;
+  });
+  const bool without_loop = wait_until([&] { return answered.load(); }, 2000ms);
+  {
+    std::lock_guard<std::mutex> lk(hold_mu);
+    release = true;
+    hold_cv.notify_all();
+  }
+  asker.join();
+  EXPECT_TRUE(without_loop) << "endpoint_of waited for the loop";
+  EXPECT_EQ(while_held, std::optional<protocol::Endpoint>(b.host->advertise()));
+
+  // b leaves; a new "b" joins from another address (a left node's name may come back elsewhere).
+  ASSERT_TRUE(b.host->leave(scaled(3000ms)).ok());
+  ASSERT_TRUE(b.host->shutdown().ok());
+  ASSERT_TRUE(wait_until([&] { return state_of(*a.host, "b") == wire::NodeState::Left; }, 5000ms));
+  auto left = a.host->endpoint_of("b");  // still a member, in state Left
+  ASSERT_TRUE(left.ok() && left->has_value());
+  auto &b2 = add(fast_config("b", "127.0.0.232"));
+  ASSERT_TRUE(b2.host->join({a.host->advertise()}).ok());
+  ASSERT_TRUE(wait_until([&] { return state_of(*a.host, "b") == wire::NodeState::Alive; }, 5000ms));
+  auto moved = a.host->endpoint_of("b");
+  ASSERT_TRUE(moved.ok() && moved->has_value());
+  EXPECT_EQ(**moved, b2.host->advertise()) << protocol::to_string(**moved) << " cached from before the move?";
+}
+
 // A misuse that must not crash: a delegate destroys its own host (on a private runtime) from
 // inside a callback. The shutdown completes after the callback, the runtime's thread ends, and
 // the port is released.
