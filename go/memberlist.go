@@ -716,12 +716,13 @@ func (m *Memberlist) sendToAddress(a Address, msg []byte, reliable bool, op stri
 	ct := C.CString(target)
 	defer C.free(unsafe.Pointer(ct))
 	return m.withC(func(c *C.ml_memberlist_t) error {
-		var rc C.ml_err_t
-		if reliable {
-			rc = C.ml_memberlist_send_reliable_to_address(c, ct, bytesPtr(msg), C.size_t(len(msg)))
-		} else {
-			rc = C.ml_memberlist_send_to_address(c, ct, bytesPtr(msg), C.size_t(len(msg)))
+		if !reliable {
+			// Never ML_ERR_IN_CALLBACK: from a callback the datagram is queued.
+			rc := C.ml_memberlist_send_to_address(c, ct, bytesPtr(msg), C.size_t(len(msg)))
+			runtime.KeepAlive(msg)
+			return sendError(op, rc)
 		}
+		rc := C.ml_memberlist_send_reliable_to_address(c, ct, bytesPtr(msg), C.size_t(len(msg)))
 		runtime.KeepAlive(msg)
 		if rc == C.ML_ERR_IN_CALLBACK {
 			return fmt.Errorf("memberlist: SendReliable cannot be called from a delegate callback")
