@@ -141,7 +141,7 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource, SharedKeyring:
   // local_member() (memberlist's LocalNode, which consumers call per message) needs no round trip.
   uint64_t local_stamp = 0;  // loop thread
   std::mutex local_mu;
-  std::shared_ptr<const protocol::Member> local_copy;  // guarded by local_mu
+  std::optional<protocol::Member> local_copy;  // guarded by local_mu
   // Live members' endpoints by name, for endpoint_of(); written on the loop only, cleared there
   // when node->address_epoch() moves (every time before a caller can be woken, as local_copy).
   uint64_t address_epoch = 0;  // loop thread
@@ -227,7 +227,7 @@ struct NodeHost::Impl final : Transport::Sink, Runtime::Resource, SharedKeyring:
     const uint64_t stamp = node->local_stamp();
     if (stamp == local_stamp) return;
     local_stamp = stamp;
-    auto copy = std::make_shared<const protocol::Member>(node->local_member());
+    protocol::Member copy = node->local_member();  // built outside the lock
     std::lock_guard<std::mutex> lk(local_mu);
     local_copy = std::move(copy);
   }
