@@ -75,8 +75,13 @@ type harness struct {
 	inWindow atomic.Bool
 	deaths   atomic.Int64 // NotifyLeave during the window
 	suspects atomic.Int64 // "Suspect ... has failed" / "Marking ... as failed" log lines in the window
-	lat      latencies
-	queue    queueDepths
+	// Where messages are lost, from the log (both implementations log these drops): datagrams
+	// a node's handoff queue refused ("handler queue full"), and datagrams our transport's send
+	// queue refused ("send queue full, N datagrams dropped", logged at most once a second).
+	handoffFull   atomic.Int64
+	sendQueueDrop atomic.Int64
+	lat           latencies
+	queue         queueDepths
 }
 
 func (n *node) NotifyJoin(*memberlist.Node) { n.alive.Add(1) }
@@ -125,6 +130,17 @@ func (b userBroadcast) Finished()                             {}
 type logCounter struct{ h *harness }
 
 func (l logCounter) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("handler queue full")) {
+		l.h.handoffFull.Add(1)
+	}
+	if i := bytes.Index(p, []byte("send queue full, ")); i >= 0 {
+		f := strings.Fields(string(p[i+len("send queue full, "):]))
+		if len(f) > 0 {
+			if n, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+				l.h.sendQueueDrop.Add(n)
+			}
+		}
+	}
 	if l.h.inWindow.Load() {
 		if (bytes.Contains(p, []byte("Suspect ")) && bytes.Contains(p, []byte("has failed"))) ||
 			(bytes.Contains(p, []byte("Marking ")) && bytes.Contains(p, []byte("as failed"))) {
@@ -474,6 +490,7 @@ func main() {
 // messages per second per sender (the C harness's rate), far below either side's capacity, so
 // their latency compares the paths themselves.
 const pacedRate = 2000
+
 func workload(h *harness, rng *rand.Rand) {
 	N := len(h.nodes)
 	if *flagHeader {
@@ -489,6 +506,7 @@ func workload(h *harness, rng *rand.Rand) {
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		c0, w0 := cpuSeconds(), time.Now()
+		k0, hf0, sq0 := udpKernelDrops(), h.handoffFull.Load(), h.sendQueueDrop.Load()
 		for s := 0; s < senders; s++ {
 			wg.Add(1)
 			seed := rng.Int63()
@@ -576,5 +594,46 @@ func workload(h *harness, rng *rand.Rand) {
 		fmt.Printf("%s\t%d\t%d\t%s\t%d\t%d\t%d\t%.3f\t%.1f\t%s\t%s\t%.4f\n", *flagImpl, N, *flagRep, path, sent.Load(), len(got),
 			expected, secs, float64(len(got))/secs, pct(got, 0.5), pct(got, 0.99), (c1-c0)/float64(N)/(secs/60))
 		progress("workload %s: %d sent, %d delivered", path, sent.Load(), len(got))
+		// Where the rest went (the kernel's counters are the whole host's: keep it quiet).
+		k1 := udpKernelDrops()
+		progress("workload %s: lost in the kernel (UDP RcvbufErrors %d, SndbufErrors %d, InErrors %d), handoff queue full %d, our send queue full %d",
+			path, k1[0]-k0[0], k1[1]-k0[1], k1[2]-k0[2], h.handoffFull.Load()-hf0, h.sendQueueDrop.Load()-sq0)
 	}
+}
+
+// udpKernelDrops reads the host's UDP RcvbufErrors, SndbufErrors and InErrors (/proc/net/snmp);
+// zeros where it cannot.
+func udpKernelDrops() [3]int64 {
+	var out [3]int64
+	b, err := os.ReadFile("/proc/net/snmp")
+	if err != nil {
+		return out
+	}
+	var names []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "Udp:" {
+			continue
+		}
+		if names == nil {
+			names = f
+			continue
+		}
+		for i, v := range f {
+			if i >= len(names) {
+				break
+			}
+			n, _ := strconv.ParseInt(v, 10, 64)
+			switch names[i] {
+			case "RcvbufErrors":
+				out[0] = n
+			case "SndbufErrors":
+				out[1] = n
+			case "InErrors":
+				out[2] = n
+			}
+		}
+		break
+	}
+	return out
 }
