@@ -411,25 +411,9 @@ TEST_F(Cluster, BestEffortSendsQueueInOrderWithBackPressure) {
     for (int k = 0; k < 4; ++k) m[static_cast<size_t>(k)] = static_cast<uint8_t>(i >> (24 - 8 * k));
     return m;
   };
-  // Hold the loop: nothing queued can run until `release`.
-  std::mutex hold_mu;
-  std::condition_variable hold_cv;
-  bool held = false, release = false;
-  ASSERT_TRUE(rt->post([&] {
-    std::unique_lock<std::mutex> lk(hold_mu);
-    held = true;
-    hold_cv.notify_all();
-    hold_cv.wait(lk, [&] { return release; });
-  }));
-  auto unhold = [&] {
-    std::lock_guard<std::mutex> lk(hold_mu);
-    release = true;
-    hold_cv.notify_all();
-  };
-  {
-    std::unique_lock<std::mutex> lk(hold_mu);
-    ASSERT_TRUE(hold_cv.wait_for(lk, scaled(5000ms), [&] { return held; }));
-  }
+  // Hold the loop: nothing queued can run until release().
+  LoopHold hold(*rt);
+  ASSERT_TRUE(hold.held());
   std::atomic<int> returned{0}, errors{0};
   std::thread sender([&] {
     for (int i = 0; i < kMsgs; ++i) {
@@ -441,7 +425,7 @@ TEST_F(Cluster, BestEffortSendsQueueInOrderWithBackPressure) {
   const bool reached = wait_until([&] { return returned.load() >= room; }, 5000ms);
   // The next call waits for the held loop: the count must not pass the room.
   const bool ran_past = wait_until([&] { return returned.load() > room; }, 300ms);
-  unhold();
+  hold.release();
   sender.join();
   EXPECT_TRUE(reached) << returned.load() << " calls returned with the loop held";
   EXPECT_FALSE(ran_past) << returned.load() << " calls returned with the loop held, room for " << room;
@@ -603,19 +587,8 @@ TEST_F(Cluster, EndpointOfIsCachedAndFollowsAMove) {
   EXPECT_FALSE(nobody->has_value());
 
   // With the loop held, the cached answer still comes back.
-  std::mutex hold_mu;
-  std::condition_variable hold_cv;
-  bool held = false, release = false;
-  ASSERT_TRUE(rt->post([&] {
-    std::unique_lock<std::mutex> lk(hold_mu);
-    held = true;
-    hold_cv.notify_all();
-    hold_cv.wait(lk, [&] { return release; });
-  }));
-  {
-    std::unique_lock<std::mutex> lk(hold_mu);
-    ASSERT_TRUE(hold_cv.wait_for(lk, scaled(5000ms), [&] { return held; }));
-  }
+  LoopHold hold(*rt);
+  ASSERT_TRUE(hold.held());
   std::atomic<bool> answered{false};
   std::optional<protocol::Endpoint> while_held;
   std::thread asker([&] {
@@ -624,11 +597,7 @@ TEST_F(Cluster, EndpointOfIsCachedAndFollowsAMove) {
     answered = true;
   });
   const bool without_loop = wait_until([&] { return answered.load(); }, 2000ms);
-  {
-    std::lock_guard<std::mutex> lk(hold_mu);
-    release = true;
-    hold_cv.notify_all();
-  }
+  hold.release();
   asker.join();
   EXPECT_TRUE(without_loop) << "endpoint_of waited for the loop";
   EXPECT_EQ(while_held, std::optional<protocol::Endpoint>(b.host->advertise()));

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -181,6 +182,43 @@ class Recorder : public protocol::Delegate, public protocol::EventDelegate {
   std::map<std::string, int> joins_;
   std::map<std::string, wire::NodeState> left_;
   std::map<std::string, wire::Bytes> updates_;
+};
+
+// Holds a runtime's loop thread: nothing posted to it runs until release() (or the destructor).
+// held() says whether the hold began within the (scaled) deadline.
+class LoopHold {
+ public:
+  explicit LoopHold(net::Runtime &rt) {
+    posted_ = rt.post([this] {
+      std::unique_lock<std::mutex> lk(mu_);
+      held_ = true;
+      cv_.notify_all();
+      cv_.wait(lk, [this] { return released_; });
+      done_ = true;
+      cv_.notify_all();
+    });
+  }
+  ~LoopHold() {
+    release();
+    // The loop runs the task (perhaps not yet started) until it sees the release: wait, so it
+    // never touches *this after it is gone.
+    std::unique_lock<std::mutex> lk(mu_);
+    if (posted_) cv_.wait_for(lk, scaled(10000ms), [this] { return done_; });
+  }
+  bool held(std::chrono::milliseconds limit = 5000ms) {
+    std::unique_lock<std::mutex> lk(mu_);
+    return posted_ && cv_.wait_for(lk, scaled(limit), [this] { return held_; });
+  }
+  void release() {
+    std::lock_guard<std::mutex> lk(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool posted_ = false, held_ = false, released_ = false, done_ = false;
 };
 
 // A node plus its recorder. The host holds the recorder too (HostOptions::keep_alive): a
