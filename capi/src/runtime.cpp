@@ -48,6 +48,34 @@ ML_EXPORT ml_err_t ml_runtime_create(ml_runtime_t **out, char *errstr, size_t er
   });
 }
 
+ML_EXPORT ml_err_t ml_runtime_create_driven(ml_runtime_t **out, int *fd, char *errstr, size_t errstr_size) {
+  return guard(errstr, errstr_size, [&]() -> ml_err_t {
+    if (out == nullptr || fd == nullptr) return ML_ERR_INVALID_ARGUMENT;
+    *out = nullptr;
+    net::Runtime::Options o;
+    o.driven = true;
+    auto rt = net::Runtime::create(o);
+    if (!rt) return fail(rt.error(), ML_ERR_INTERNAL, errstr, errstr_size);
+    auto h = std::make_unique<ml_runtime>();
+    h->rt = std::move(rt.value());
+    *fd = h->rt->backend_fd();
+    *out = h.release();
+    return ML_OK;
+  });
+}
+
+ML_EXPORT ml_err_t ml_runtime_drive(ml_runtime_t *rt, int *next_ms) {
+  return guard(nullptr, 0, [&]() -> ml_err_t {
+    if (rt == nullptr || next_ms == nullptr) return ML_ERR_INVALID_ARGUMENT;
+    if (!rt->rt->driven()) return ML_ERR_NOT_SUPPORTED;
+    if (rt->rt->in_loop_thread()) return ML_ERR_IN_CALLBACK;
+    const auto next = rt->rt->drive();
+    if (!next) return ML_ERR_CLOSED;
+    *next_ms = *next;
+    return ML_OK;
+  });
+}
+
 ML_EXPORT ml_err_t ml_runtime_set_timer_coalescing(ml_runtime_t *rt, uint32_t ms) {
   return guard(nullptr, 0, [&]() -> ml_err_t {
     if (rt == nullptr || ms > net::Runtime::kMaxTimerGridMs) return ML_ERR_INVALID_ARGUMENT;

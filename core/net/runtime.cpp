@@ -1,5 +1,6 @@
 #include "net/runtime.hpp"
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -32,10 +33,10 @@ wire::Error exception_error(const std::exception_ptr &e) {
 }
 }  // namespace detail
 
-Runtime::Runtime() : read_buffer_(new char[kReadBufferSize]) {}
+Runtime::Runtime(bool driven) : read_buffer_(new char[kReadBufferSize]), driven_(driven) {}
 
 wire::Result<std::shared_ptr<Runtime>> Runtime::create(Options options) {
-  std::shared_ptr<Runtime> rt(new (std::nothrow) Runtime());
+  std::shared_ptr<Runtime> rt(new (std::nothrow) Runtime(options.driven));
   if (!rt) return wire::make_error(wire::Errc::Internal, "out of memory");
   if (int rc = uv_loop_init(&rt->loop_); rc != 0) return uv_error(rc, "uv_loop_init");
   rt->loop_initialised_ = true;
@@ -47,6 +48,7 @@ wire::Result<std::shared_ptr<Runtime>> Runtime::create(Options options) {
   }
   rt->async_initialised_ = true;
   rt->async_.data = rt.get();
+  if (options.driven) return rt;
   try {
     rt->thread_ = std::thread([r = rt.get()] { r->thread_main(); });
     // Named from here, so the name is there when create() returns.
@@ -150,6 +152,31 @@ void Runtime::thread_main() {
   tls_current = nullptr;
 }
 
+std::optional<int> Runtime::drive() {
+  std::lock_guard<std::mutex> lk(drive_mu_);
+  if (ended_) return std::nullopt;
+  const Runtime *outer = tls_current;
+  tls_current = this;
+  bool alive = true;
+  for (;;) {
+    alive = uv_run(&loop_, UV_RUN_NOWAIT) != 0;
+    if (!alive) break;
+    // The embedder's poller may watch the fd edge-triggered (Go's netpoller does): return only
+    // once nothing is left ready in it, or the next event would not wake the driver.
+    if (uv_backend_timeout(&loop_) == 0) continue;
+    pollfd p{uv_backend_fd(&loop_), POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) break;
+  }
+  tls_current = outer;
+  if (!alive) {
+    // Every handle is closed (close_everything): the loop has ended. shutdown() waits for this.
+    ended_ = true;
+    ended_cv_.notify_all();
+    return std::nullopt;
+  }
+  return uv_backend_timeout(&loop_);
+}
+
 wire::Status Runtime::shutdown() {
   if (in_loop_thread()) {
     return wire::make_error(wire::Errc::InCallback, "a runtime cannot be shut down from its own loop thread");
@@ -163,6 +190,10 @@ wire::Status Runtime::shutdown() {
       (void)uv_async_send(&async_);  // not closed yet: stopping_ was false until now
     }
     if (thread_.joinable()) thread_.join();
+    if (driven_) {
+      std::unique_lock<std::mutex> lk(drive_mu_);
+      ended_cv_.wait(lk, [&] { return ended_; });
+    }
     pool_.close();
     if (loop_initialised_) {
       const int rc = uv_loop_close(&loop_);

@@ -1,5 +1,5 @@
 // The libuv runtime: one event loop on one dedicated thread (ARCHITECTURE.md "Threading and
-// lifetime"). Every socket, timer and protocol::Node of the memberlists that share a runtime
+// lifetime"), or, driven (Options::driven), on whichever thread calls drive(). Every socket, timer and protocol::Node of the memberlists that share a runtime
 // lives on that thread; other threads reach it only through post() and call(), which queue work
 // behind a uv_async_t doorbell.
 //
@@ -47,6 +47,12 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
 
   struct Options {
     std::string thread_name = "ml-loop";  // at most 15 characters are kept (pthread limit)
+    // Driven: no loop thread is started; the embedder runs the loop by calling drive() whenever
+    // backend_fd() is readable or the timeout drive() returned has passed, from any one thread at
+    // a time (the Go package does it from a goroutine parked in Go's netpoller, so a hundred idle
+    // nodes cost no OS threads and their callbacks into Go enter from a Go thread). Everything
+    // else is as with a thread: the thread inside drive() is the loop thread for that call.
+    bool driven = false;
   };
 
   // Something on the loop that must be closed when the runtime stops (a NodeHost). Attach and
@@ -80,6 +86,17 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
   auto call(F &&fn);
 
   bool in_loop_thread() const noexcept;
+
+  // ---- driven runtimes (Options::driven) only
+  // A file descriptor that becomes readable when the loop has work (libuv's backend fd, an
+  // epoll fd on Linux). Owned by the runtime: poll it, never close it.
+  bool driven() const noexcept { return driven_; }
+  int backend_fd() noexcept { return uv_backend_fd(&loop_); }
+  // Runs whatever is ready (due timers, readable sockets, posted tasks) without blocking, from
+  // one thread at a time. Returns the milliseconds until drive() must run again even if the fd
+  // stays quiet (-1: only when it becomes readable; 0: at once), or nullopt once the loop has
+  // ended (after shutdown() began; the driver stops then, and shutdown() returns after that).
+  std::optional<int> drive();
   bool running() const noexcept { return !stopping_.load(std::memory_order_acquire); }
 
   // Stops the loop as described above; idempotent, thread-safe (a second caller waits for the
@@ -111,7 +128,7 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
   uint32_t timer_grid_ms() const noexcept { return timer_grid_ms_.load(std::memory_order_relaxed); }
 
  private:
-  Runtime();
+  explicit Runtime(bool driven);
   static void on_async(uv_async_t *h);
   void run_tasks();
   void close_everything();
@@ -122,6 +139,10 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
   std::unique_ptr<char[]> read_buffer_;
   std::thread thread_;
   NotifyPool pool_;
+  const bool driven_ = false;
+  std::mutex drive_mu_;  // serialises drive(); guards ended_
+  std::condition_variable ended_cv_;
+  bool ended_ = false;  // a driven loop has run out of handles
 
   std::mutex mu_;  // guards queue_ and the doorbell against closing
   std::deque<Task> queue_;

@@ -3,6 +3,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "helpers.h"
 
+#include <poll.h>
+#include <pthread.h>
+
 typedef struct {
   node_t *n;
   int value;
@@ -197,10 +200,66 @@ static void test_five_nodes_shared_runtime(void **state) {
   assert_int_equal(ml_runtime_destroy(rt), ML_OK);
 }
 
+/* A driven runtime: no loop thread of its own; this test's thread runs the loop whenever its fd
+ * is readable or a timer is due, as the Go package does from a goroutine. */
+typedef struct {
+  ml_runtime_t *rt;
+  int fd;
+  int drives;
+} driver_t;
+
+static void *drive_loop(void *arg) {
+  driver_t *d = (driver_t *)arg;
+  for (;;) {
+    int next = -1;
+    struct pollfd p;
+    ml_err_t rc = ml_runtime_drive(d->rt, &next);
+    d->drives++;
+    if (rc != ML_OK) {
+      assert_int_equal(rc, ML_ERR_CLOSED); /* the loop ended: rt is not touched again */
+      return NULL;
+    }
+    p.fd = d->fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    (void)poll(&p, 1, next);
+  }
+}
+
+static void test_three_nodes_driven_runtime(void **state) {
+  enum { N = 3 };
+  node_t nodes[N];
+  driver_t d;
+  pthread_t driver;
+  members_cond_t all;
+  char err[256];
+  int i;
+  (void)state;
+
+  memset(&d, 0, sizeof d);
+  assert_int_equal(ml_runtime_create_driven(&d.rt, &d.fd, err, sizeof err), ML_OK);
+  assert_true(d.fd >= 0);
+  assert_int_equal(pthread_create(&driver, NULL, drive_loop, &d), 0);
+  for (i = 0; i < N; ++i) start_node(&nodes[i], d.rt, fast_config(&nodes[i], i, NULL));
+  for (i = 1; i < N; ++i) join_node(&nodes[i], &nodes[0]);
+  all.nodes = nodes;
+  all.count = N;
+  all.expected = N;
+  assert_true(wait_until(all_see, &all, 15000));
+  assert_int_equal(ml_memberlist_send_reliable(nodes[2].ml, "node-1", (const uint8_t *)"rl:x", 4), ML_OK);
+  wait_counter(&nodes[1], 2, 1);
+  for (i = N - 1; i >= 0; --i) stop_node(&nodes[i]);
+  /* Returns once the driver has seen the loop end. */
+  assert_int_equal(ml_runtime_destroy(d.rt), ML_OK);
+  assert_int_equal(pthread_join(driver, NULL), 0);
+  assert_true(d.drives > 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_two_nodes),
       cmocka_unit_test(test_five_nodes_shared_runtime),
+      cmocka_unit_test(test_three_nodes_driven_runtime),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

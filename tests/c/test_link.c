@@ -68,6 +68,8 @@ static const any_fn all_functions[] = {
     (any_fn)ml_members_destroy,
     (any_fn)ml_members_get,
     (any_fn)ml_runtime_create,
+    (any_fn)ml_runtime_create_driven,
+    (any_fn)ml_runtime_drive,
     (any_fn)ml_runtime_destroy,
     (any_fn)ml_runtime_set_timer_coalescing,
     (any_fn)ml_version,

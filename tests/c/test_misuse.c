@@ -131,6 +131,19 @@ static void test_handles_null(void **state) {
   assert_int_equal(ml_runtime_create(NULL, NULL, 0), ML_ERR_INVALID_ARGUMENT);
   assert_int_equal(ml_runtime_set_timer_coalescing(NULL, 10), ML_ERR_INVALID_ARGUMENT);
   {
+    int fd = -1, next = 0;
+    ml_runtime_t *rt = NULL;
+    assert_int_equal(ml_runtime_create_driven(NULL, &fd, NULL, 0), ML_ERR_INVALID_ARGUMENT);
+    assert_int_equal(ml_runtime_create_driven(&rt, NULL, NULL, 0), ML_ERR_INVALID_ARGUMENT);
+    assert_null(rt);
+    assert_int_equal(ml_runtime_drive(NULL, &next), ML_ERR_INVALID_ARGUMENT);
+    /* A runtime with its own thread is not driven. */
+    assert_int_equal(ml_runtime_create(&rt, NULL, 0), ML_OK);
+    assert_int_equal(ml_runtime_drive(rt, &next), ML_ERR_NOT_SUPPORTED);
+    assert_int_equal(ml_runtime_drive(rt, NULL), ML_ERR_INVALID_ARGUMENT);
+    assert_int_equal(ml_runtime_destroy(rt), ML_OK);
+  }
+  {
     ml_runtime_t *rt = NULL;
     assert_int_equal(ml_runtime_create(&rt, NULL, 0), ML_OK);
     assert_int_equal(ml_runtime_set_timer_coalescing(rt, 101), ML_ERR_INVALID_ARGUMENT);

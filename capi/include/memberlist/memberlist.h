@@ -97,7 +97,22 @@ typedef struct ml_runtime ml_runtime_t;
 
 /* Starts a runtime. *out is owned by the caller: ml_runtime_destroy. */
 ml_err_t ml_runtime_create(ml_runtime_t **out, char *errstr, size_t errstr_size);
-/* Stops the loop and joins its thread. Every memberlist on it must be destroyed first
+/* A driven runtime: no thread of its own; the caller runs its loop, for an embedder with its own
+ * poller (the Go package parks a goroutine in Go's netpoller). *fd becomes readable when the loop
+ * has work; poll it (edge- or level-triggered), never close it (the runtime owns it). Call
+ * ml_runtime_drive whenever it is readable or the time the last drive returned has passed, from
+ * one thread at a time; that thread is the loop thread for the call (callbacks that answer run on
+ * it). ml_runtime_destroy on a driven runtime returns only after a drive has seen the loop end,
+ * so the driver must go on until ml_runtime_drive returns ML_ERR_CLOSED, and must not touch rt
+ * after that. */
+ml_err_t ml_runtime_create_driven(ml_runtime_t **out, int *fd, char *errstr, size_t errstr_size);
+/* Runs whatever is ready (due timers, readable sockets, queued work) without blocking. *next_ms:
+ * run again within this many milliseconds even if the fd stays quiet (-1: only when it becomes
+ * readable; 0: at once). ML_ERR_CLOSED: the loop has ended (ml_runtime_destroy began): stop.
+ * Errors: rt or next_ms NULL (ML_ERR_INVALID_ARGUMENT), rt not driven (ML_ERR_NOT_SUPPORTED),
+ * called from a callback of this runtime (ML_ERR_IN_CALLBACK). */
+ml_err_t ml_runtime_drive(ml_runtime_t *rt, int *next_ms);
+/* Stops the loop and joins its thread (a driven runtime: waits until a drive saw it end). Every memberlist on it must be destroyed first
  * (ML_ERR_BUSY otherwise, and nothing is stopped). From a callback on its own loop thread:
  * ML_ERR_IN_CALLBACK. NULL is a no-op. */
 ml_err_t ml_runtime_destroy(ml_runtime_t *rt);
