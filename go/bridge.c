@@ -1,5 +1,10 @@
 // The C half of the cgo bridge (see bridge.h). The Go trampolines it calls are in callbacks.go.
 #include <stdio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
 #include "bridge.h"
 
 #include "_cgo_export.h"
@@ -119,6 +124,22 @@ ml_err_t mlgo_metric_samples(ml_memberlist_t *ml, mlgo_metric_t *out, size_t cap
   ml_err_t rc = ml_memberlist_metric_samples(ml, tr_metric, &s);
   *n = s.n;
   return rc;
+}
+
+int mlgo_dup_nonblock(int fd) {
+  int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (d >= 0 && fcntl(d, F_SETFL, fcntl(d, F_GETFL) | O_NONBLOCK) != 0) {
+    int e = errno;
+    close(d);
+    errno = e;
+    return -1;
+  }
+  return d;
+}
+
+int mlgo_fd_readable(int fd) {
+  struct pollfd p = {fd, POLLIN, 0};
+  return poll(&p, 1, 0) > 0;
 }
 
 void mlgo_call_emit(mlgo_emit_fn emit, void *ctx, const uint8_t *buf, size_t len) { emit(ctx, buf, len); }

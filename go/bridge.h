@@ -30,6 +30,10 @@ ml_err_t mlgo_metrics(ml_memberlist_t *ml, mlgo_metric_t *out, size_t cap, size_
 ml_err_t mlgo_metric_samples(ml_memberlist_t *ml, mlgo_metric_t *out, size_t cap, size_t *n);
 
 typedef void (*mlgo_emit_fn)(void *ctx, const uint8_t *buf, size_t len);
+/* A close-on-exec, non-blocking duplicate of fd, or -1 with errno set. */
+int mlgo_dup_nonblock(int fd);
+/* 1 if fd is readable now (poll with timeout 0), else 0. */
+int mlgo_fd_readable(int fd);
 void mlgo_call_emit(mlgo_emit_fn emit, void *ctx, const uint8_t *buf, size_t len);
 
 #endif

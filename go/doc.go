@@ -20,8 +20,12 @@
 //
 // # Threading
 //
-// Each Memberlist runs on its own libmemberlist event-loop thread (or shares one with other
-// memberlists of the process: see "Many nodes in one process"). Every method may be called
+// Each Memberlist runs on its own libmemberlist event loop (or shares one with other
+// memberlists of the process: see "Many nodes in one process"). The loop is driven from a
+// goroutine that waits in Go's netpoller and runs it when it has work or a timer is due, so an
+// idle Memberlist holds no OS thread of its own; LIBMEMBERLIST_LOOP=thread gives each loop a
+// thread instead (any other value than "goroutine", the default, or "thread" makes Create fail).
+// "The loop thread" below is whichever thread runs the loop at that moment. Every method may be called
 // from any goroutine, also with a lock held that delegates take: as in memberlist, no call
 // waits for a delegate in flight. Delegates run in two places:
 //
@@ -58,9 +62,9 @@
 //
 // # Many nodes in one process: shared runtimes
 //
-// By default each Memberlist gets a private libmemberlist runtime: one event-loop thread of its
-// own. A process that runs many nodes (tests and benchmarks with hundreds of them) can let them
-// share a few runtimes instead, which saves the threads and most of their idle wake-ups:
+// By default each Memberlist gets a private libmemberlist runtime: one event loop of its own.
+// A process that runs many nodes (tests and benchmarks with hundreds of them) can let them
+// share a few runtimes instead, which saves most of their idle wake-ups:
 //
 //   - LIBMEMBERLIST_RUNTIMES=k (an integer from 1 to 1024) in the environment: the memberlists
 //     created by the process share at most k runtimes. Each new Memberlist goes to the runtime

@@ -12,12 +12,112 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
+	"time"
 )
 
 // runtimesEnv names the environment variable that turns on shared runtimes: at most that many
 // libmemberlist runtimes (event-loop threads) for all the memberlists this process creates.
 // Unset, empty or 0: a private runtime per memberlist (the default). See SetSharedRuntimes.
 const runtimesEnv = "LIBMEMBERLIST_RUNTIMES"
+
+// loopEnv names the environment variable that chooses who runs a runtime's event loop:
+// "goroutine" (the default) or "thread". See driveLoops.
+const loopEnv = "LIBMEMBERLIST_LOOP"
+
+// driveLoops reports whether the runtimes this package starts are driven from goroutines: no
+// event-loop thread; a goroutine parks in Go's netpoller on the loop's file descriptor and runs
+// the loop (ml_runtime_drive) when it has work or a timer is due. Callbacks that answer (GetBroadcasts
+// on every gossip round and probe, NodeMeta, LocalState, ...) then enter Go from a Go thread, and
+// an idle node costs a parked goroutine instead of an OS thread that wakes for every timer. A C
+// thread calling into Go costs about 30 µs more per call (it leaves Go's scheduler a P in a
+// system call, which keeps sysmon from sleeping; docs/bench/cluster.md). LIBMEMBERLIST_LOOP=thread
+// gives every runtime its own loop thread instead. Read at every runtime start.
+func driveLoops() (bool, error) {
+	switch v := os.Getenv(loopEnv); v {
+	case "", "goroutine":
+		return true, nil
+	case "thread":
+		return false, nil
+	default:
+		return false, fmt.Errorf("memberlist: invalid %s=%q: want goroutine (the default) or thread", loopEnv, v)
+	}
+}
+
+// startRuntime starts one runtime: driven from a new goroutine, or with its own loop thread.
+func startRuntime(driven bool) (*C.ml_runtime_t, error) {
+	var c *C.ml_runtime_t
+	errbuf := make([]C.char, errBufSize)
+	if !driven {
+		if rc := C.ml_runtime_create(&c, &errbuf[0], C.size_t(len(errbuf))); rc != C.ML_OK {
+			return nil, cError("memberlist: starting a runtime", rc, errbuf)
+		}
+		return c, nil
+	}
+	var fd C.int
+	if rc := C.ml_runtime_create_driven(&c, &fd, &errbuf[0], C.size_t(len(errbuf))); rc != C.ML_OK {
+		return nil, cError("memberlist: starting a runtime", rc, errbuf)
+	}
+	// A duplicate for Go's poller: os.File closes what it holds, and the runtime owns its fd.
+	dup, err := C.mlgo_dup_nonblock(fd)
+	if dup < 0 {
+		// Nothing drives it yet: a thread-less runtime that never ran can still be destroyed
+		// only by driving it to its end, so drive it here.
+		go driveRuntime(c, nil)
+		C.ml_runtime_destroy(c)
+		return nil, fmt.Errorf("memberlist: starting a runtime: watching its file descriptor: %v", err)
+	}
+	go driveRuntime(c, os.NewFile(uintptr(dup), "libmemberlist-loop")) // pollable: non-blocking
+	return c, nil
+}
+
+// liveDrivers counts the goroutines driving a runtime (tests check they end with it).
+var liveDrivers atomic.Int64
+
+// driveRuntime runs a driven runtime's loop until it ends (ml_runtime_destroy), parked in Go's
+// netpoller on f (a duplicate of the loop's fd) between runs. With f nil it only polls every
+// millisecond (used only to finish a runtime whose fd could not be watched).
+func driveRuntime(c *C.ml_runtime_t, f *os.File) {
+	liveDrivers.Add(1)
+	defer liveDrivers.Add(-1)
+	var rc syscall.RawConn
+	if f != nil {
+		defer f.Close()
+		var err error
+		if rc, err = f.SyscallConn(); err != nil {
+			rc = nil
+		}
+	}
+	for {
+		var next C.int
+		if C.ml_runtime_drive(c, &next) != C.ML_OK {
+			return // ended: c may be freed from now on
+		}
+		if next == 0 {
+			continue
+		}
+		if rc == nil {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		if next > 0 {
+			f.SetReadDeadline(time.Now().Add(time.Duration(next) * time.Millisecond))
+		} else {
+			f.SetReadDeadline(time.Time{})
+		}
+		// Wait until the fd is readable or the deadline passes. RawRead forgets a readiness the
+		// poller saw before it started, so the first call looks for itself (the loop may have
+		// been woken since drive returned); later calls follow a wake-up.
+		waited := false
+		_ = rc.Read(func(fd uintptr) bool {
+			if waited {
+				return true
+			}
+			waited = true
+			return C.mlgo_fd_readable(C.int(fd)) != 0
+		})
+	}
+}
 
 // maxSharedRuntimes is the largest k SetSharedRuntimes and LIBMEMBERLIST_RUNTIMES accept.
 const maxSharedRuntimes = 1024
@@ -29,12 +129,17 @@ const maxSharedRuntimes = 1024
 // (docs/bench/cluster.md). Private runtimes keep exact timers.
 const sharedTimerGridMs = 10
 
-// sharedRuntime is one runtime of the pool. users counts the memberlists created on it and not
-// yet destroyed; the last one to go destroys the runtime.
+// sharedRuntime is one runtime of the pool, or a memberlist's private driven runtime (users 1).
+// users counts the memberlists created on it and not yet destroyed; the last one to go destroys
+// the runtime.
 type sharedRuntime struct {
-	c     *C.ml_runtime_t
-	users int // guarded by pool.mu
+	c       *C.ml_runtime_t
+	users   int  // guarded by pool.mu
+	private bool // one memberlist's own driven runtime, never in pool.rts
 }
+
+// shared reports whether a memberlist's runtime is one of the pool's.
+func (rt *sharedRuntime) shared() bool { return rt != nil && !rt.private }
 
 // pool holds the shared runtimes in use. A runtime leaves rts when its last memberlist is
 // destroyed, before it is destroyed itself, so a Create that races with that destroy starts a
@@ -78,7 +183,8 @@ func parseRuntimes(v string) (int, error) {
 	return k, nil
 }
 
-// acquireRuntime picks the runtime for a new memberlist: nil for a private one, else the pooled
+// acquireRuntime picks the runtime for a new memberlist: a private driven one (users 1, not in
+// the pool), nil for a private one with its own thread (LIBMEMBERLIST_LOOP=thread), else the pooled
 // runtime with the fewest memberlists, starting a new one while fewer than k run. The
 // environment is read at every call (SetSharedRuntimes aside), so a bad value fails each
 // Create. The caller gives the runtime back with release once ml_memberlist_destroy has
@@ -93,14 +199,24 @@ func acquireRuntime() (*sharedRuntime, error) {
 			return nil, err
 		}
 	}
+	driven, err := driveLoops()
+	if err != nil {
+		return nil, err
+	}
 	if k == 0 {
-		return nil, nil
+		if !driven {
+			return nil, nil // ml_memberlist_create starts a private runtime with its own thread
+		}
+		c, err := startRuntime(true)
+		if err != nil {
+			return nil, err
+		}
+		return &sharedRuntime{c: c, users: 1, private: true}, nil
 	}
 	if len(pool.rts) < k {
-		var c *C.ml_runtime_t
-		errbuf := make([]C.char, errBufSize)
-		if rc := C.ml_runtime_create(&c, &errbuf[0], C.size_t(len(errbuf))); rc != C.ML_OK {
-			return nil, cError("memberlist: starting a shared runtime", rc, errbuf)
+		c, err := startRuntime(driven)
+		if err != nil {
+			return nil, err
 		}
 		if rc := C.ml_runtime_set_timer_coalescing(c, sharedTimerGridMs); rc != C.ML_OK {
 			C.ml_runtime_destroy(c)

@@ -154,7 +154,7 @@ func TestSharedRuntimesEnv(t *testing.T) {
 	for _, v := range []string{"", "0"} {
 		t.Setenv(runtimesEnv, v)
 		m := create(t, testConfig(t))
-		if m.rt != nil {
+		if m.rt.shared() {
 			t.Errorf("%s=%q: the node is on a shared runtime", runtimesEnv, v)
 		}
 		if users, _, _ := sharedRuntimeUsers(); len(users) != 0 {
@@ -163,7 +163,7 @@ func TestSharedRuntimesEnv(t *testing.T) {
 	}
 	t.Setenv(runtimesEnv, "1")
 	a, b := create(t, testConfig(t)), create(t, testConfig(t))
-	if a.rt == nil || a.rt != b.rt {
+	if !a.rt.shared() || a.rt != b.rt {
 		t.Errorf("%s=1: the nodes are not on one shared runtime (%p, %p)", runtimesEnv, a.rt, b.rt)
 	}
 }
@@ -181,14 +181,14 @@ func TestSetSharedRuntimesOverridesEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := create(t, testConfig(t))
-	if users, _, _ := sharedRuntimeUsers(); a.rt == nil || len(users) != 1 || users[0] != 1 {
+	if users, _, _ := sharedRuntimeUsers(); !a.rt.shared() || len(users) != 1 || users[0] != 1 {
 		t.Errorf("SetSharedRuntimes(1) over a bad %s: shared runtime %p, users %v", runtimesEnv, a.rt, users)
 	}
 	t.Setenv(runtimesEnv, "2")
 	if err := SetSharedRuntimes(0); err != nil {
 		t.Fatal(err)
 	}
-	if b := create(t, testConfig(t)); b.rt != nil {
+	if b := create(t, testConfig(t)); b.rt.shared() {
 		t.Errorf("SetSharedRuntimes(0) over %s=2: the node is on a shared runtime", runtimesEnv)
 	}
 }
@@ -196,6 +196,7 @@ func TestSetSharedRuntimesOverridesEnv(t *testing.T) {
 // TestSharedRuntimesBalanced: six nodes on k=2 use exactly two runtimes (two loop threads),
 // three nodes each; when they are gone, so are the runtimes and their threads.
 func TestSharedRuntimesBalanced(t *testing.T) {
+	t.Setenv(loopEnv, "thread") // counts loop threads
 	useSharedRuntimes(t, 2)
 	waitPoolEmpty(t)
 	base := waitNoLibThreads(t)
@@ -527,7 +528,7 @@ func privateAndShared(t *testing.T, set func(*Config)) (other, m *Memberlist) {
 	c := testConfig(t)
 	set(c)
 	m = createPeer(t, other, c)
-	if m.rt == nil {
+	if !m.rt.shared() {
 		t.Fatal("not on a shared runtime")
 	}
 	return other, m
@@ -553,6 +554,7 @@ func TestSharedRuntimesShutdownOnLoopThread(t *testing.T) {
 // TestSharedRuntimesShutdownLastFromNotifyMsg: the last node of a shared runtime shuts itself
 // down from NotifyMsg, so the runtime is destroyed on one of its own notification threads.
 func TestSharedRuntimesShutdownLastFromNotifyMsg(t *testing.T) {
+	t.Setenv(loopEnv, "thread") // counts loop threads
 	d := &msgDelegate{}
 	other, m := privateAndShared(t, func(c *Config) { c.Delegate = d })
 	d.self.Store(m)
@@ -570,4 +572,51 @@ func TestSharedRuntimesShutdownLastFromNotifyMsg(t *testing.T) {
 		_, loops, _ := threads(t)
 		return loops == 1, libThreads()
 	})
+}
+
+// TestLoopEnv: by default a memberlist's runtime is driven from a goroutine (no loop thread),
+// and the goroutine ends with it; LIBMEMBERLIST_LOOP=thread gives it a loop thread instead; any
+// other value fails Create with an error that names the variable.
+func TestLoopEnv(t *testing.T) {
+	useSharedRuntimes(t, 0)
+	t.Setenv(loopEnv, "threads")
+	if m, err := Create(testConfig(t)); err == nil {
+		m.Shutdown()
+		t.Fatal("Create succeeded with LIBMEMBERLIST_LOOP=threads")
+	} else if want := `memberlist: invalid LIBMEMBERLIST_LOOP="threads": want goroutine (the default) or thread`; err.Error() != want {
+		t.Errorf("Create: %q; want %q", err, want)
+	}
+
+	for _, v := range []string{"", "goroutine"} {
+		t.Setenv(loopEnv, v)
+		waitNoLibThreads(t)
+		drivers := liveDrivers.Load()
+		m := create(t, testConfig(t))
+		if m.rt == nil || !m.rt.private || m.rt.shared() {
+			t.Fatalf("%s=%q: not on a private driven runtime", loopEnv, v)
+		}
+		if _, loops, _ := threads(t); loops != 0 {
+			t.Errorf("%s=%q: %d loop threads; want none", loopEnv, v, loops)
+		}
+		if n := liveDrivers.Load() - drivers; n != 1 {
+			t.Errorf("%s=%q: %d goroutines drive runtimes for one memberlist", loopEnv, v, n)
+		}
+		if err := m.Shutdown(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the driving goroutine to end", func() (bool, string) {
+			n := liveDrivers.Load()
+			return n == drivers, fmt.Sprintf("%d drivers, %d before", n, drivers)
+		})
+	}
+
+	t.Setenv(loopEnv, "thread")
+	waitNoLibThreads(t)
+	m := create(t, testConfig(t))
+	if m.rt != nil {
+		t.Errorf("%s=thread: the runtime is not the memberlist's own threaded one", loopEnv)
+	}
+	if _, loops, _ := threads(t); loops != 1 {
+		t.Errorf("%s=thread: %d loop threads; want 1", loopEnv, loops)
+	}
 }
