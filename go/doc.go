@@ -21,11 +21,11 @@
 // # Threading
 //
 // Each Memberlist runs on its own libmemberlist event loop (or shares one with other
-// memberlists of the process: see "Many nodes in one process"). The loop is driven from a
-// goroutine that waits in Go's netpoller and runs it when it has work or a timer is due, so an
-// idle Memberlist holds no OS thread of its own; LIBMEMBERLIST_LOOP=thread gives each loop a
-// thread instead (any other value than "goroutine", the default, or "thread" makes Create fail).
-// "The loop thread" below is whichever thread runs the loop at that moment. Every method may be called
+// memberlists of the process: see "Many nodes in one process"), which has a thread of its own.
+// With LIBMEMBERLIST_LOOP=goroutine the loop has none: a goroutine waits in Go's netpoller and
+// runs it when it has work or a timer is due (less idle CPU and memory, more latency under load:
+// go/README.md); "thread" or unset is the default, and any other value makes Create fail. "The
+// loop thread" below is whichever thread runs the loop at that moment. Every method may be called
 // from any goroutine, also with a lock held that delegates take: as in memberlist, no call
 // waits for a delegate in flight. Delegates run in two places:
 //

@@ -22,25 +22,27 @@ import (
 const runtimesEnv = "LIBMEMBERLIST_RUNTIMES"
 
 // loopEnv names the environment variable that chooses who runs a runtime's event loop:
-// "goroutine" (the default) or "thread". See driveLoops.
+// "thread" (the default) or "goroutine". See driveLoops.
 const loopEnv = "LIBMEMBERLIST_LOOP"
 
-// driveLoops reports whether the runtimes this package starts are driven from goroutines: no
-// event-loop thread; a goroutine parks in Go's netpoller on the loop's file descriptor and runs
-// the loop (ml_runtime_drive) when it has work or a timer is due. Callbacks that answer (GetBroadcasts
-// on every gossip round and probe, NodeMeta, LocalState, ...) then enter Go from a Go thread, and
-// an idle node costs a parked goroutine instead of an OS thread that wakes for every timer. A C
-// thread calling into Go costs about 30 µs more per call (it leaves Go's scheduler a P in a
-// system call, which keeps sysmon from sleeping; docs/bench/cluster.md). LIBMEMBERLIST_LOOP=thread
-// gives every runtime its own loop thread instead. Read at every runtime start.
+// driveLoops reports whether the runtimes this package starts are driven from goroutines
+// (LIBMEMBERLIST_LOOP=goroutine): no event-loop thread; a goroutine parks in Go's netpoller on
+// the loop's file descriptor and runs the loop (ml_runtime_drive) when it has work or a timer is
+// due. Callbacks that answer (GetBroadcasts on every gossip round and probe, NodeMeta,
+// LocalState, ...) then enter Go from a Go thread, and an idle node costs a parked goroutine
+// instead of an OS thread: a C thread calling into Go costs about 30 µs more per call (it leaves
+// Go's scheduler a P in a system call, which keeps sysmon from sleeping). Not the default yet:
+// under a message load the loop waits for Go's scheduler to notice its fd, and reliable sends
+// and paced latency get worse than with a thread (docs/bench/cluster.md, "What a call from C
+// into Go costs"). Read at every runtime start; unset, empty or "thread": a loop thread each.
 func driveLoops() (bool, error) {
 	switch v := os.Getenv(loopEnv); v {
-	case "", "goroutine":
-		return true, nil
-	case "thread":
+	case "", "thread":
 		return false, nil
+	case "goroutine":
+		return true, nil
 	default:
-		return false, fmt.Errorf("memberlist: invalid %s=%q: want goroutine (the default) or thread", loopEnv, v)
+		return false, fmt.Errorf("memberlist: invalid %s=%q: want thread (the default) or goroutine", loopEnv, v)
 	}
 }
 

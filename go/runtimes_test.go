@@ -574,49 +574,52 @@ func TestSharedRuntimesShutdownLastFromNotifyMsg(t *testing.T) {
 	})
 }
 
-// TestLoopEnv: by default a memberlist's runtime is driven from a goroutine (no loop thread),
-// and the goroutine ends with it; LIBMEMBERLIST_LOOP=thread gives it a loop thread instead; any
-// other value fails Create with an error that names the variable.
+// TestLoopEnv: LIBMEMBERLIST_LOOP=goroutine drives a memberlist's runtime from a goroutine (no
+// loop thread), and the goroutine ends with it; unset, empty or "thread" gives the runtime its own
+// loop thread; any other value fails Create with an error that names the variable.
 func TestLoopEnv(t *testing.T) {
 	useSharedRuntimes(t, 0)
 	t.Setenv(loopEnv, "threads")
 	if m, err := Create(testConfig(t)); err == nil {
 		m.Shutdown()
 		t.Fatal("Create succeeded with LIBMEMBERLIST_LOOP=threads")
-	} else if want := `memberlist: invalid LIBMEMBERLIST_LOOP="threads": want goroutine (the default) or thread`; err.Error() != want {
+	} else if want := `memberlist: invalid LIBMEMBERLIST_LOOP="threads": want thread (the default) or goroutine`; err.Error() != want {
 		t.Errorf("Create: %q; want %q", err, want)
 	}
 
-	for _, v := range []string{"", "goroutine"} {
+	t.Setenv(loopEnv, "goroutine")
+	waitNoLibThreads(t)
+	drivers := liveDrivers.Load()
+	m := create(t, testConfig(t))
+	if m.rt == nil || !m.rt.private || m.rt.shared() {
+		t.Fatal("LIBMEMBERLIST_LOOP=goroutine: not on a private driven runtime")
+	}
+	if _, loops, _ := threads(t); loops != 0 {
+		t.Errorf("LIBMEMBERLIST_LOOP=goroutine: %d loop threads; want none", loops)
+	}
+	if n := liveDrivers.Load() - drivers; n != 1 {
+		t.Errorf("LIBMEMBERLIST_LOOP=goroutine: %d goroutines drive runtimes for one memberlist", n)
+	}
+	if err := m.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the driving goroutine to end", func() (bool, string) {
+		n := liveDrivers.Load()
+		return n == drivers, fmt.Sprintf("%d drivers, %d before", n, drivers)
+	})
+
+	for _, v := range []string{"", "thread"} {
 		t.Setenv(loopEnv, v)
 		waitNoLibThreads(t)
-		drivers := liveDrivers.Load()
 		m := create(t, testConfig(t))
-		if m.rt == nil || !m.rt.private || m.rt.shared() {
-			t.Fatalf("%s=%q: not on a private driven runtime", loopEnv, v)
+		if m.rt != nil {
+			t.Errorf("%s=%q: the runtime is not the memberlist's own threaded one", loopEnv, v)
 		}
-		if _, loops, _ := threads(t); loops != 0 {
-			t.Errorf("%s=%q: %d loop threads; want none", loopEnv, v, loops)
-		}
-		if n := liveDrivers.Load() - drivers; n != 1 {
-			t.Errorf("%s=%q: %d goroutines drive runtimes for one memberlist", loopEnv, v, n)
+		if _, loops, _ := threads(t); loops != 1 {
+			t.Errorf("%s=%q: %d loop threads; want 1", loopEnv, v, loops)
 		}
 		if err := m.Shutdown(); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the driving goroutine to end", func() (bool, string) {
-			n := liveDrivers.Load()
-			return n == drivers, fmt.Sprintf("%d drivers, %d before", n, drivers)
-		})
-	}
-
-	t.Setenv(loopEnv, "thread")
-	waitNoLibThreads(t)
-	m := create(t, testConfig(t))
-	if m.rt != nil {
-		t.Errorf("%s=thread: the runtime is not the memberlist's own threaded one", loopEnv)
-	}
-	if _, loops, _ := threads(t); loops != 1 {
-		t.Errorf("%s=thread: %d loop threads; want 1", loopEnv, loops)
 	}
 }
