@@ -14,6 +14,11 @@ struct ml_runtime {
   std::atomic<int> users{0};  // memberlists on it: ml_runtime_destroy refuses while any remain
 };
 
+// The embedder's side of a runtime whose notifications it runs (ml_runtime_notify_external).
+struct ml_notify {
+  std::unique_ptr<memberlist::net::NotifyRunners> runners;
+};
+
 // A reference to a keyring. ml_keyring_create's is owned by the caller; ml_memberlist_keyring's
 // lives inside its memberlist.
 struct ml_keyring {

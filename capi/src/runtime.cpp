@@ -76,6 +76,41 @@ ML_EXPORT ml_err_t ml_runtime_drive(ml_runtime_t *rt, int *next_ms) {
   });
 }
 
+ML_EXPORT ml_err_t ml_runtime_notify_external(ml_runtime_t *rt, ml_notify_t **out) {
+  return guard(nullptr, 0, [&]() -> ml_err_t {
+    if (rt == nullptr || out == nullptr) return ML_ERR_INVALID_ARGUMENT;
+    *out = nullptr;
+    if (!rt->rt->driven()) return ML_ERR_NOT_SUPPORTED;
+    if (rt->users.load() != 0) return ML_ERR_BUSY;
+    auto runners = rt->rt->external_notifications();
+    if (!runners) return ML_ERR_BUSY;  // a memberlist was created on it, or done before
+    auto h = std::make_unique<ml_notify>();
+    h->runners = std::move(runners);
+    *out = h.release();
+    return ML_OK;
+  });
+}
+
+ML_EXPORT ml_err_t ml_notify_wanted(ml_notify_t *n, size_t *count) {
+  return guard(nullptr, 0, [&]() -> ml_err_t {
+    if (n == nullptr || count == nullptr) return ML_ERR_INVALID_ARGUMENT;
+    *count = n->runners->take_wanted();
+    return ML_OK;
+  });
+}
+
+ML_EXPORT ml_err_t ml_notify_run(ml_notify_t *n) {
+  return guard(nullptr, 0, [&]() -> ml_err_t {
+    if (n == nullptr) return ML_ERR_INVALID_ARGUMENT;
+    // Inside a notification or on a loop thread: running others there would break the order of
+    // this memberlist's notifications, or run them on a loop.
+    if (net::NotifyRunners::in_run() || net::Runtime::in_any_loop_thread()) return ML_ERR_IN_CALLBACK;
+    return n->runners->run() ? ML_OK : ML_ERR_CLOSED;
+  });
+}
+
+ML_EXPORT void ml_notify_release(ml_notify_t *n) { delete n; }
+
 ML_EXPORT ml_err_t ml_runtime_set_timer_coalescing(ml_runtime_t *rt, uint32_t ms) {
   return guard(nullptr, 0, [&]() -> ml_err_t {
     if (rt == nullptr || ms > net::Runtime::kMaxTimerGridMs) return ML_ERR_INVALID_ARGUMENT;

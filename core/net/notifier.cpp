@@ -45,6 +45,10 @@ struct NotifyPool::Impl : std::enable_shared_from_this<NotifyPool::Impl> {
   size_t idle = 0;      // guarded by mu
   size_t running = 0;   // guarded by mu: threads inside a callback
   bool closing = false;  // guarded by mu
+  bool used = false;     // guarded by mu: a Notifier was made on the pool
+  bool external = false;  // guarded by mu: the embedder's runners run the notifications
+  std::function<void()> wake;      // guarded by mu: external only, until close()
+  std::atomic<size_t> wanted{0};   // external: runners asked for, not yet taken (changed under mu)
   std::unordered_map<std::thread::id, std::thread> workers;  // guarded by mu: not yet joined
   std::vector<std::thread::id> finished;                       // guarded by mu: ended, to join
 
@@ -74,6 +78,15 @@ struct NotifyPool::Impl : std::enable_shared_from_this<NotifyPool::Impl> {
     {
       std::lock_guard lk(mu);
       ready.push_back(std::move(st));
+      if (external) {
+        // A runner that put its notifier back goes on running (it loops until nothing is ready);
+        // otherwise ask for one, as a thread would be woken or started.
+        if (!from_pool && !closing) {
+          wanted.fetch_add(1, std::memory_order_release);
+          if (wake) wake();
+        }
+        return;
+      }
       if (from_pool) {
         // The calling pool thread takes the next ready notifier itself: wake another only when
         // there is more than that one and a thread is idle.
@@ -170,11 +183,35 @@ struct NotifyPool::Impl : std::enable_shared_from_this<NotifyPool::Impl> {
     if (again) schedule(st, true);
   }
 
+  // An external pool's runner: what serve() does, until nothing is ready.
+  bool run_ready() {
+    std::unique_lock lk(mu);
+    ++threads;
+    while (!ready.empty()) {
+      std::shared_ptr<Notifier::State> st = std::move(ready.front());
+      ready.pop_front();
+      ++running;
+      lk.unlock();
+      run_one(st);
+      st.reset();
+      lk.lock();
+      --running;
+    }
+    --threads;
+    gone_cv.notify_all();
+    return !closing;
+  }
+
   void close() {
     std::vector<std::thread> ended;
+    std::deque<std::shared_ptr<Notifier::State>> unrun;
     {
       std::unique_lock lk(mu);
       closing = true;
+      wake = nullptr;
+      // A runner asked for may never come (the driver stops at the loop's end), and a ready
+      // notifier holds the pool: drop them (every notifier is stopped by now; nothing is lost).
+      if (external) std::swap(unrun, ready);
       work_cv.notify_all();
       // Idle threads end at once; a thread inside a callback is not waited for: it is detached
       // and ends when its callback returns.
@@ -195,8 +232,37 @@ size_t NotifyPool::threads() const {
   return impl_->threads;
 }
 
+std::unique_ptr<NotifyRunners> NotifyPool::external(std::function<void()> wake) {
+  std::lock_guard lk(impl_->mu);
+  if (impl_->used || impl_->external || impl_->closing || impl_->threads > 0) return nullptr;
+  impl_->external = true;
+  impl_->wake = std::move(wake);
+  return std::make_unique<NotifyRunners>(impl_);
+}
+
+size_t NotifyPool::wanted() const noexcept { return impl_->wanted.load(std::memory_order_acquire); }
+
+namespace {
+thread_local int tls_runs = 0;  // NotifyRunners::run() calls on this thread's stack
+}
+
+size_t NotifyRunners::take_wanted() { return impl_->wanted.exchange(0, std::memory_order_acq_rel); }
+
+bool NotifyRunners::run() {
+  ++tls_runs;
+  const bool open = impl_->run_ready();
+  --tls_runs;
+  return open;
+}
+
+bool NotifyRunners::in_run() noexcept { return tls_runs > 0; }
+
 Notifier::Notifier(NotifyPool &pool, size_t depth, std::shared_ptr<void> keep) : st_(std::make_shared<State>()) {
   st_->pool = pool.impl_;
+  {
+    std::lock_guard lk(pool.impl_->mu);
+    pool.impl_->used = true;
+  }
   st_->depth = depth == 0 ? 1 : depth;
   st_->keep = std::move(keep);
 }

@@ -38,6 +38,16 @@ namespace memberlist::net {
 // one is busy (a node whose callback blocks holds one thread, never the others' work) and end
 // after a second idle. close() (the runtime's shutdown) ends the idle ones at once and waits for
 // them, never for one inside a callback: that one ends when its callback returns.
+//
+// Or the embedder runs them (external()): no thread is ever started. Each time a notifier gets
+// work while none of its callbacks is queued or running (where a pool thread would be woken or
+// started), the pool asks for one more runner (NotifyRunners::take_wanted); a runner is any
+// thread of the embedder's that calls NotifyRunners::run() once: it runs ready notifications
+// until none is left and returns. A runner inside a callback that blocks holds up only that
+// node's notifications: the next node with work asks for a runner of its own. The Go package
+// uses goroutines (a call into Go from a thread Go started is cheap; from a C thread it is not).
+class NotifyRunners;
+
 class NotifyPool {
  public:
   NotifyPool();
@@ -45,13 +55,39 @@ class NotifyPool {
   NotifyPool(const NotifyPool &) = delete;
   NotifyPool &operator=(const NotifyPool &) = delete;
   void close();
-  size_t threads() const;  // pool threads alive now
+  size_t threads() const;  // pool threads alive now (external: runners inside run())
+
+  // Hands the running of this pool's notifications to the embedder, before any Notifier uses the
+  // pool (nullptr otherwise, or when it already is external). `wake` is called, with the pool's
+  // lock held, whenever a runner is asked for; it must not block (the runtime wakes its loop when
+  // the work came from another thread, so the driver sees take_wanted() > 0). close() forgets it.
+  std::unique_ptr<NotifyRunners> external(std::function<void()> wake);
+  // Runners asked for and not yet taken (external pools; 0 otherwise). Any thread, lock-free.
+  size_t wanted() const noexcept;
 
   struct Impl;
 
  private:
   friend class Notifier;
+  friend class NotifyRunners;
   std::shared_ptr<Impl> impl_;
+};
+
+// The embedder's side of an external pool. Holds the pool: valid after the runtime is gone (run()
+// then finds nothing to do and reports the pool closed).
+class NotifyRunners {
+ public:
+  explicit NotifyRunners(std::shared_ptr<NotifyPool::Impl> impl) : impl_(std::move(impl)) {}
+  // How many runners the pool asked for since the last call; the caller starts that many.
+  size_t take_wanted();
+  // Runs ready notifications on the calling thread until none is ready. Returns false once the
+  // pool is closed (its runtime shut down) and nothing was left to run.
+  bool run();
+  // Whether the calling thread is inside run() (of any pool): a callback must not run others.
+  static bool in_run() noexcept;
+
+ private:
+  std::shared_ptr<NotifyPool::Impl> impl_;
 };
 
 class Notifier {

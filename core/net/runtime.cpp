@@ -79,6 +79,7 @@ Runtime::~Runtime() {
 }
 
 bool Runtime::in_loop_thread() const noexcept { return tls_current == this; }
+bool Runtime::in_any_loop_thread() noexcept { return tls_current != nullptr; }
 
 bool Runtime::post(Task fn) {
   std::lock_guard<std::mutex> lk(mu_);
@@ -161,6 +162,9 @@ std::optional<int> Runtime::drive() {
   for (;;) {
     alive = uv_run(&loop_, UV_RUN_NOWAIT) != 0;
     if (!alive) break;
+    // Notifications asked for runners: hand back at once (0: drive again) so the embedder starts
+    // them now rather than after the loop has run out of work.
+    if (pool_.wanted() > 0) break;
     // The embedder's poller may watch the fd edge-triggered (Go's netpoller does): return only
     // once nothing is left ready in it, or the next event would not wake the driver.
     if (uv_backend_timeout(&loop_) == 0) continue;
@@ -174,7 +178,19 @@ std::optional<int> Runtime::drive() {
     ended_cv_.notify_all();
     return std::nullopt;
   }
+  if (pool_.wanted() > 0) return 0;
   return uv_backend_timeout(&loop_);
+}
+
+std::unique_ptr<NotifyRunners> Runtime::external_notifications() {
+  if (!driven_) return nullptr;
+  // Work posted by a thread other than the driver's (a log line from an API call) wakes the loop,
+  // so the driver returns from its poll and takes the runner.
+  return pool_.external([this] {
+    if (in_loop_thread()) return;
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!stopping_.load(std::memory_order_relaxed)) (void)uv_async_send(&async_);
+  });
 }
 
 wire::Status Runtime::shutdown() {

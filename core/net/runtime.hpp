@@ -86,6 +86,8 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
   auto call(F &&fn);
 
   bool in_loop_thread() const noexcept;
+  // Whether the calling thread is the loop thread of any runtime (inside a loop callback).
+  static bool in_any_loop_thread() noexcept;
 
   // ---- driven runtimes (Options::driven) only
   // A file descriptor that becomes readable when the loop has work (libuv's backend fd, an
@@ -98,6 +100,10 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
   // ended (after shutdown() began; the driver stops then, and shutdown() returns after that).
   std::optional<int> drive();
   bool running() const noexcept { return !stopping_.load(std::memory_order_acquire); }
+  // Makes the embedder run this runtime's notifications (NotifyPool::external): before any node
+  // is created on it; nullptr otherwise, or on a runtime with a thread. drive() returns 0 ("drive
+  // again at once") as soon as a runner is wanted, so the driver can start it first.
+  std::unique_ptr<NotifyRunners> external_notifications();
 
   // Stops the loop as described above; idempotent, thread-safe (a second caller waits for the
   // first). Errors: called on the loop thread; uv_loop_close() failed (a handle leaked).
@@ -112,8 +118,9 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
   void attach(Resource *r);
   void detach(Resource *r);
 
-  // The threads that run the notifications of this runtime's nodes (notifier.hpp). Closed by
-  // shutdown(), after the loop: idle pool threads end; one inside a callback is not waited for.
+  // The threads that run the notifications of this runtime's nodes (notifier.hpp), or the
+  // embedder's runners (external_notifications). Closed by shutdown(), after the loop: idle pool
+  // threads end; one inside a callback is not waited for.
   NotifyPool &notify_pool() noexcept { return pool_; }
 
   // Tasks whose exception was swallowed (a bug in the caller's code; counted so tests see it).

@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "helpers.h"
 
+#include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
 
@@ -206,7 +207,18 @@ typedef struct {
   ml_runtime_t *rt;
   int fd;
   int drives;
+  ml_notify_t *notify; /* notifications on runners this test starts (NULL: the runtime's threads) */
+  int runners_started, runners_done, runner_errors; /* atomics */
 } driver_t;
+
+/* One runner: runs the ready notifications on this (detached) thread, then ends. */
+static void *notify_runner(void *arg) {
+  driver_t *d = (driver_t *)arg;
+  ml_err_t rc = ml_notify_run(d->notify);
+  if (rc != ML_OK && rc != ML_ERR_CLOSED) ADD(d->runner_errors, 1);
+  ADD(d->runners_done, 1);
+  return NULL;
+}
 
 static void *drive_loop(void *arg) {
   driver_t *d = (driver_t *)arg;
@@ -219,6 +231,20 @@ static void *drive_loop(void *arg) {
       assert_int_equal(rc, ML_ERR_CLOSED); /* the loop ended: rt is not touched again */
       return NULL;
     }
+    if (d->notify != NULL) {
+      size_t wanted = 0, k;
+      assert_int_equal(ml_notify_wanted(d->notify, &wanted), ML_OK);
+      for (k = 0; k < wanted; ++k) {
+        pthread_t t;
+        ADD(d->runners_started, 1);
+        if (pthread_create(&t, NULL, notify_runner, d) != 0) {
+          ADD(d->runner_errors, 1);
+          ADD(d->runners_done, 1);
+          continue;
+        }
+        (void)pthread_detach(t);
+      }
+    }
     p.fd = d->fd;
     p.events = POLLIN;
     p.revents = 0;
@@ -226,7 +252,39 @@ static void *drive_loop(void *arg) {
   }
 }
 
-static void test_three_nodes_driven_runtime(void **state) {
+/* Threads of this process named `name` (from /proc/self/task/<tid>/comm). */
+static int threads_named(const char *name) {
+  char path[320], comm[32];
+  int n = 0;
+  DIR *dir = opendir("/proc/self/task");
+  struct dirent *e;
+  assert_non_null(dir);
+  while ((e = readdir(dir)) != NULL) {
+    FILE *f;
+    if (e->d_name[0] == '.') continue;
+    snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+    f = fopen(path, "r");
+    if (f == NULL) continue;
+    if (fgets(comm, sizeof comm, f) != NULL) {
+      comm[strcspn(comm, "\n")] = 0;
+      if (strcmp(comm, name) == 0) ++n;
+    }
+    fclose(f);
+  }
+  closedir(dir);
+  return n;
+}
+
+typedef struct {
+  driver_t *d;
+} runners_cond_t;
+
+static int runners_finished(void *arg) {
+  driver_t *d = ((runners_cond_t *)arg)->d;
+  return LOAD(d->runners_done) == LOAD(d->runners_started);
+}
+
+static void run_three_nodes_driven(int external) {
   enum { N = 3 };
   node_t nodes[N];
   driver_t d;
@@ -234,25 +292,65 @@ static void test_three_nodes_driven_runtime(void **state) {
   members_cond_t all;
   char err[256];
   int i;
-  (void)state;
 
   memset(&d, 0, sizeof d);
   assert_int_equal(ml_runtime_create_driven(&d.rt, &d.fd, err, sizeof err), ML_OK);
   assert_true(d.fd >= 0);
+  if (external) {
+    ml_notify_t *again = NULL;
+    assert_int_equal(ml_runtime_notify_external(d.rt, &d.notify), ML_OK);
+    assert_int_equal(ml_runtime_notify_external(d.rt, &again), ML_ERR_BUSY); /* once only */
+    assert_null(again);
+  }
   assert_int_equal(pthread_create(&driver, NULL, drive_loop, &d), 0);
   for (i = 0; i < N; ++i) start_node(&nodes[i], d.rt, fast_config(&nodes[i], i, NULL));
   for (i = 1; i < N; ++i) join_node(&nodes[i], &nodes[0]);
+  if (!external) {
+    ml_notify_t *late = NULL;
+    /* Too late once a memberlist lives on it: its notifications already have their threads. */
+    assert_int_equal(ml_runtime_notify_external(d.rt, &late), ML_ERR_BUSY);
+    assert_null(late);
+  }
   all.nodes = nodes;
   all.count = N;
   all.expected = N;
   assert_true(wait_until(all_see, &all, 15000));
+  for (i = 0; i < N; ++i) wait_counter(&nodes[i], 0, N); /* NotifyJoin: notifications ran */
   assert_int_equal(ml_memberlist_send_reliable(nodes[2].ml, "node-1", (const uint8_t *)"rl:x", 4), ML_OK);
   wait_counter(&nodes[1], 2, 1);
+  assert_int_equal(ml_memberlist_send_best_effort(nodes[0].ml, "node-2", (const uint8_t *)"be:x", 4), ML_OK);
+  wait_counter(&nodes[2], 1, 1);
+  if (external) {
+    /* Every notification ran on a runner this test started: the runtime started no thread. */
+    assert_int_equal(threads_named("ml-notify"), 0);
+    assert_true(LOAD(d.runners_started) > 0);
+  }
   for (i = N - 1; i >= 0; --i) stop_node(&nodes[i]);
   /* Returns once the driver has seen the loop end. */
   assert_int_equal(ml_runtime_destroy(d.rt), ML_OK);
   assert_int_equal(pthread_join(driver, NULL), 0);
   assert_true(d.drives > 1);
+  if (external) {
+    runners_cond_t rc;
+    rc.d = &d;
+    assert_true(wait_until(runners_finished, &rc, 10000));
+    assert_int_equal(LOAD(d.runner_errors), 0);
+    /* The handle outlives the runtime: a late runner finds the pool closed. */
+    assert_int_equal(ml_notify_run(d.notify), ML_ERR_CLOSED);
+    ml_notify_release(d.notify);
+  }
+}
+
+static void test_three_nodes_driven_runtime(void **state) {
+  (void)state;
+  run_three_nodes_driven(0);
+}
+
+/* The same, with the notifications (NotifyJoin, NotifyMsg) run by runners the driver starts
+ * (ml_runtime_notify_external), as the Go package does with goroutines. */
+static void test_three_nodes_driven_external_notifications(void **state) {
+  (void)state;
+  run_three_nodes_driven(1);
 }
 
 int main(void) {
@@ -260,6 +358,7 @@ int main(void) {
       cmocka_unit_test(test_two_nodes),
       cmocka_unit_test(test_five_nodes_shared_runtime),
       cmocka_unit_test(test_three_nodes_driven_runtime),
+      cmocka_unit_test(test_three_nodes_driven_external_notifications),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -141,6 +141,18 @@ static void test_handles_null(void **state) {
     assert_int_equal(ml_runtime_create(&rt, NULL, 0), ML_OK);
     assert_int_equal(ml_runtime_drive(rt, &next), ML_ERR_NOT_SUPPORTED);
     assert_int_equal(ml_runtime_drive(rt, NULL), ML_ERR_INVALID_ARGUMENT);
+    {
+      ml_notify_t *n = (ml_notify_t *)&fd; /* must be overwritten with NULL */
+      size_t wanted = 7;
+      assert_int_equal(ml_runtime_notify_external(NULL, &n), ML_ERR_INVALID_ARGUMENT);
+      assert_int_equal(ml_runtime_notify_external(rt, NULL), ML_ERR_INVALID_ARGUMENT);
+      /* Only a driven runtime hands its notifications out (a threaded one has its own threads). */
+      assert_int_equal(ml_runtime_notify_external(rt, &n), ML_ERR_NOT_SUPPORTED);
+      assert_null(n);
+      assert_int_equal(ml_notify_wanted(NULL, &wanted), ML_ERR_INVALID_ARGUMENT);
+      assert_int_equal(ml_notify_run(NULL), ML_ERR_INVALID_ARGUMENT);
+      ml_notify_release(NULL);
+    }
     assert_int_equal(ml_runtime_destroy(rt), ML_OK);
   }
   {

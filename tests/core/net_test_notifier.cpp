@@ -13,6 +13,7 @@ namespace {
 using namespace nettest;
 using memberlist::net::Notifier;
 using memberlist::net::NotifyPool;
+using memberlist::net::NotifyRunners;
 
 // A gate a callback can block on until the test opens it.
 struct Gate {
@@ -192,6 +193,126 @@ TEST(Notifier, ClosingThePoolDoesNotWaitForABlockedCallback) {
   EXPECT_FALSE(released->load());
   gate.release();
   ASSERT_TRUE(wait_until([&] { return released->load(); }, 5s));
+}
+
+// ---- external pools: the embedder's runners run the notifications (NotifyPool::external)
+
+TEST(NotifyExternal, OnlyBeforeANotifierAndOnlyOnce) {
+  NotifyPool pool;
+  auto runners = pool.external(nullptr);
+  ASSERT_NE(runners, nullptr);
+  EXPECT_EQ(pool.external(nullptr), nullptr);  // once
+  NotifyPool used;
+  Notifier n(used, 4, nullptr);
+  EXPECT_EQ(used.external(nullptr), nullptr);  // a notifier may already have started a thread
+}
+
+TEST(NotifyExternal, RunsOnlyOnTheRunnersItAsksForInOrder) {
+  NotifyPool pool;
+  std::atomic<int> wakes{0};
+  auto runners = pool.external([&] { ++wakes; });
+  ASSERT_NE(runners, nullptr);
+  Notifier n(pool, 4, nullptr);
+  std::vector<int> seen;  // written by the runner only, read after it returned
+  std::atomic<bool> off_runner{false};
+  std::thread::id runner_id;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(n.post([&, i] {
+      if (std::this_thread::get_id() != runner_id) off_runner = true;
+      seen.push_back(i);
+    }));
+  }
+  // The first post asked for one runner; the rest queued behind it. Nothing ran, no thread.
+  EXPECT_EQ(pool.wanted(), 1u);
+  EXPECT_EQ(wakes.load(), 1);
+  EXPECT_EQ(runners->take_wanted(), 1u);
+  EXPECT_EQ(runners->take_wanted(), 0u);
+  EXPECT_EQ(pool.threads(), 0u);
+  EXPECT_TRUE(seen.empty());
+  bool open = false;
+  std::thread r([&] {
+    runner_id = std::this_thread::get_id();
+    open = runners->run();  // 200 callbacks: more than one turn (64) of one notifier
+  });
+  r.join();
+  EXPECT_TRUE(open);
+  ASSERT_EQ(seen.size(), 200u);
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(seen[i], i);
+  EXPECT_FALSE(off_runner.load());
+  EXPECT_EQ(runners->take_wanted(), 0u);  // a runner putting its notifier back asks for no other
+  // With nothing queued the next post asks again.
+  ASSERT_TRUE(n.post([] {}));
+  EXPECT_EQ(runners->take_wanted(), 1u);
+  EXPECT_TRUE(runners->run());
+}
+
+TEST(NotifyExternal, ABlockedRunnerHoldsUpOnlyItsNode) {
+  NotifyPool pool;
+  auto runners = pool.external(nullptr);
+  Notifier blocked(pool, 4, nullptr), other(pool, 4, nullptr);
+  Gate gate;
+  std::atomic<int> after{0}, ran{0};
+  ASSERT_TRUE(blocked.post([&] { gate.wait(); }));
+  ASSERT_EQ(runners->take_wanted(), 1u);
+  std::thread r1([&] { EXPECT_TRUE(runners->run()); });
+  ASSERT_TRUE(wait_until([&] { return gate.entered.load(); }, 5s));
+  // More for the blocked node waits behind its callback in flight: no runner asked for.
+  ASSERT_TRUE(blocked.post([&] { ++after; }));
+  EXPECT_EQ(runners->take_wanted(), 0u);
+  // Another node's work asks for a runner of its own, which runs it while r1 is still blocked.
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(other.post([&] { ++ran; }));
+  ASSERT_EQ(runners->take_wanted(), 1u);
+  std::thread r2([&] { EXPECT_TRUE(runners->run()); });
+  r2.join();
+  EXPECT_EQ(ran.load(), 10);
+  EXPECT_EQ(after.load(), 0);
+  EXPECT_EQ(pool.threads(), 1u);  // r1, inside run()
+  gate.release();
+  r1.join();
+  EXPECT_EQ(after.load(), 1);
+  EXPECT_EQ(pool.threads(), 0u);
+}
+
+TEST(NotifyExternal, ARunnerCannotRunOthersFromACallback) {
+  NotifyPool pool;
+  auto runners = pool.external(nullptr);
+  Notifier n(pool, 4, nullptr);
+  bool inside = false;
+  ASSERT_TRUE(n.post([&] { inside = NotifyRunners::in_run(); }));
+  EXPECT_FALSE(NotifyRunners::in_run());
+  EXPECT_TRUE(runners->run());
+  EXPECT_TRUE(inside);  // the C API refuses ml_notify_run there (ML_ERR_IN_CALLBACK)
+  EXPECT_FALSE(NotifyRunners::in_run());
+}
+
+TEST(NotifyExternal, CloseWaitsForNoRunnerAndTheHandleOutlivesThePool) {
+  auto released = std::make_shared<std::atomic<bool>>(false);
+  Gate gate;
+  auto pool = std::make_unique<NotifyPool>();
+  std::shared_ptr<NotifyRunners> runners = pool->external(nullptr);
+  auto n = std::make_unique<Notifier>(*pool, 4, observed_keep(released));
+  auto unrun = std::make_unique<Notifier>(*pool, 4, nullptr);
+  ASSERT_TRUE(n->post([&] { gate.wait(); }));
+  ASSERT_EQ(runners->take_wanted(), 1u);
+  bool open = true;
+  std::thread r([&, runners] { open = runners->run(); });
+  ASSERT_TRUE(wait_until([&] { return gate.entered.load(); }, 5s));
+  // A runner asked for and never started: close() drops its ready notifier (no cycle, no leak).
+  ASSERT_TRUE(unrun->post([] { ADD_FAILURE() << "ran after close"; }));
+  EXPECT_EQ(runners->take_wanted(), 1u);
+  n->stop();
+  unrun->stop();
+  pool->close();  // returns with r inside the callback
+  pool.reset();
+  n.reset();
+  unrun.reset();
+  EXPECT_FALSE(released->load());  // the delegates go after the callback in flight
+  EXPECT_EQ(runners->take_wanted(), 0u);  // closed: nobody asked for
+  gate.release();
+  r.join();
+  EXPECT_FALSE(open);  // the pool closed while it ran
+  EXPECT_TRUE(released->load());
+  EXPECT_FALSE(runners->run());  // a late runner finds it closed
 }
 
 }  // namespace

@@ -112,6 +112,34 @@ ml_err_t ml_runtime_create_driven(ml_runtime_t **out, int *fd, char *errstr, siz
  * Errors: rt or next_ms NULL (ML_ERR_INVALID_ARGUMENT), rt not driven (ML_ERR_NOT_SUPPORTED),
  * called from a callback of this runtime (ML_ERR_IN_CALLBACK). */
 ml_err_t ml_runtime_drive(ml_runtime_t *rt, int *next_ms);
+
+/* Notifications on the embedder's threads (driven runtimes). Notifications are the callbacks that
+ * answer nothing: notify_msg, the events, conflicts, ping completions, log lines. By default a
+ * runtime runs them on threads of its own (never on the loop thread: a user's lock held around a
+ * call into the library must not deadlock against them). ml_runtime_notify_external hands them to
+ * the caller instead, for an embedder whose threads are cheaper to call back on (Go: a call into
+ * Go from a thread Go did not start costs tens of microseconds). The contract:
+ * - After every ml_runtime_drive, ml_notify_wanted says how many runners the runtime asks for;
+ *   start that many. (ml_runtime_drive returns *next_ms 0 as soon as one is wanted.)
+ * - A runner is one call of ml_notify_run, on any thread but the driver's: it runs ready
+ *   notifications, each memberlist's in order and one at a time, until none is left, and returns.
+ *   A callback that blocks holds up that memberlist's notifications only; other memberlists'
+ *   work asks for runners of its own. Never wait inside the driver for a runner to finish.
+ * - *out is the caller's, valid after ml_runtime_destroy; free it with ml_notify_release once no
+ *   runner uses it (a runner still inside a callback when the runtime is destroyed returns later).
+ * Only before any memberlist is created on rt. Errors: NULL arguments (ML_ERR_INVALID_ARGUMENT),
+ * rt not driven (ML_ERR_NOT_SUPPORTED), a memberlist exists or was created on rt, or this was
+ * done before (ML_ERR_BUSY). */
+typedef struct ml_notify ml_notify_t;
+ml_err_t ml_runtime_notify_external(ml_runtime_t *rt, ml_notify_t **out);
+/* How many runners were asked for since the last call (0: none). Any thread. */
+ml_err_t ml_notify_wanted(ml_notify_t *n, size_t *count);
+/* Runs ready notifications on the calling thread until none is ready. ML_ERR_CLOSED: the runtime
+ * has shut down and nothing was left to run. From a callback (a notification's or a loop's):
+ * ML_ERR_IN_CALLBACK, nothing run. */
+ml_err_t ml_notify_run(ml_notify_t *n);
+/* Frees the handle. NULL is a no-op. */
+void ml_notify_release(ml_notify_t *n);
 /* Stops the loop and joins its thread (a driven runtime: waits until a drive saw it end). Every memberlist on it must be destroyed first
  * (ML_ERR_BUSY otherwise, and nothing is stopped). From a callback on its own loop thread:
  * ML_ERR_IN_CALLBACK. NULL is a no-op. */
