@@ -60,28 +60,76 @@ func startRuntime(driven bool) (*C.ml_runtime_t, error) {
 	if rc := C.ml_runtime_create_driven(&c, &fd, &errbuf[0], C.size_t(len(errbuf))); rc != C.ML_OK {
 		return nil, cError("memberlist: starting a runtime", rc, errbuf)
 	}
+	// Notifications (NotifyMsg, the events, ...) run on goroutines too: no C thread calls into Go.
+	runners := &notifyRunners{}
+	if rc := C.ml_runtime_notify_external(c, &runners.c); rc != C.ML_OK {
+		go driveRuntime(c, nil, nil)
+		C.ml_runtime_destroy(c)
+		return nil, cError("memberlist: starting a runtime: its notifications", rc, nil)
+	}
+	runners.refs.Store(1) // the driver's
 	// A duplicate for Go's poller: os.File closes what it holds, and the runtime owns its fd.
 	dup, err := C.mlgo_dup_nonblock(fd)
 	if dup < 0 {
 		// Nothing drives it yet: a thread-less runtime that never ran can still be destroyed
 		// only by driving it to its end, so drive it here.
-		go driveRuntime(c, nil)
+		go driveRuntime(c, nil, runners)
 		C.ml_runtime_destroy(c)
 		return nil, fmt.Errorf("memberlist: starting a runtime: watching its file descriptor: %v", err)
 	}
-	go driveRuntime(c, os.NewFile(uintptr(dup), "libmemberlist-loop")) // pollable: non-blocking
+	go driveRuntime(c, os.NewFile(uintptr(dup), "libmemberlist-loop"), runners) // pollable: non-blocking
 	return c, nil
+}
+
+// notifyRunners runs a driven runtime's notifications on goroutines (ml_runtime_notify_external):
+// after each drive, the driver starts as many runners as the runtime asked for; a runner runs
+// ready notifications (each memberlist's in order) and ends. A delegate that blocks holds one
+// runner, and so only its own memberlist's notifications: the next memberlist with work asks for
+// another runner. refs counts the driver and the runners still running; the last one out frees
+// the handle (a runner may outlive the runtime, inside a blocked delegate).
+type notifyRunners struct {
+	c    *C.ml_notify_t
+	refs atomic.Int64
+}
+
+// liveRunners counts notification runners in flight (tests).
+var liveRunners atomic.Int64
+
+func (r *notifyRunners) start() {
+	var n C.size_t
+	if r == nil || C.ml_notify_wanted(r.c, &n) != C.ML_OK {
+		return
+	}
+	for ; n > 0; n-- {
+		r.refs.Add(1)
+		liveRunners.Add(1)
+		go r.run()
+	}
+}
+
+func (r *notifyRunners) run() {
+	defer liveRunners.Add(-1)
+	C.ml_notify_run(r.c) // ML_ERR_CLOSED: the runtime shut down, nothing to do
+	r.unref()
+}
+
+func (r *notifyRunners) unref() {
+	if r != nil && r.refs.Add(-1) == 0 {
+		C.ml_notify_release(r.c)
+	}
 }
 
 // liveDrivers counts the goroutines driving a runtime (tests check they end with it).
 var liveDrivers atomic.Int64
 
 // driveRuntime runs a driven runtime's loop until it ends (ml_runtime_destroy), parked in Go's
-// netpoller on f (a duplicate of the loop's fd) between runs. With f nil it only polls every
-// millisecond (used only to finish a runtime whose fd could not be watched).
-func driveRuntime(c *C.ml_runtime_t, f *os.File) {
+// netpoller on f (a duplicate of the loop's fd) between runs, and starts the notification runners
+// it asks for. With f nil it only polls every millisecond (used only to finish a runtime whose fd
+// could not be watched).
+func driveRuntime(c *C.ml_runtime_t, f *os.File, runners *notifyRunners) {
 	liveDrivers.Add(1)
 	defer liveDrivers.Add(-1)
+	defer runners.unref()
 	var rc syscall.RawConn
 	if f != nil {
 		defer f.Close()
@@ -95,6 +143,7 @@ func driveRuntime(c *C.ml_runtime_t, f *os.File) {
 		if C.ml_runtime_drive(c, &next) != C.ML_OK {
 			return // ended: c may be freed from now on
 		}
+		runners.start()
 		if next == 0 {
 			continue
 		}

@@ -600,12 +600,42 @@ func TestLoopEnv(t *testing.T) {
 	if n := liveDrivers.Load() - drivers; n != 1 {
 		t.Errorf("LIBMEMBERLIST_LOOP=goroutine: %d goroutines drive runtimes for one memberlist", n)
 	}
+	// Notifications run on goroutines too: a join event and a message arrive, and no
+	// notification thread ever starts.
+	events := make(chan NodeEvent, 16)
+	d := &mockDelegate{}
+	c2 := testConfig(t)
+	c2.Events = &ChannelEventDelegate{Ch: events}
+	c2.Delegate = d
+	m2 := joinPeer(t, m, c2)
+	waitFor(t, "NotifyJoin for the peer", func() (bool, string) {
+		for {
+			select {
+			case e := <-events:
+				if e.Event == NodeJoin && e.Node.Name == m.config.Name {
+					return true, ""
+				}
+			default:
+				return false, "no join event yet"
+			}
+		}
+	})
+	if err := m.SendReliable(m2.LocalNode(), []byte("to a goroutine")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "NotifyMsg", func() (bool, string) { return len(d.messages()) == 1, fmt.Sprint(d.messages()) })
+	if _, _, notify := threads(t); notify != 0 {
+		t.Errorf("LIBMEMBERLIST_LOOP=goroutine: %d notification threads; want none: %s", notify, libThreads())
+	}
+	if err := m2.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
 	if err := m.Shutdown(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the driving goroutine to end", func() (bool, string) {
-		n := liveDrivers.Load()
-		return n == drivers, fmt.Sprintf("%d drivers, %d before", n, drivers)
+	waitFor(t, "the driving goroutines and notification runners to end", func() (bool, string) {
+		n, r := liveDrivers.Load(), liveRunners.Load()
+		return n == drivers && r == 0, fmt.Sprintf("%d drivers, %d before; %d runners", n, drivers, r)
 	})
 
 	for _, v := range []string{"", "thread"} {
