@@ -21,20 +21,22 @@
 // # Threading
 //
 // Each Memberlist runs on its own libmemberlist event loop (or shares one with other
-// memberlists of the process: see "Many nodes in one process"), which has a thread of its own.
-// With LIBMEMBERLIST_LOOP=goroutine the loop has none: a goroutine waits in Go's netpoller and
-// runs it when it has work or a timer is due (less idle CPU and memory, more latency under load:
-// go/README.md); "thread" or unset is the default, and any other value makes Create fail. "The
-// loop thread" below is whichever thread runs the loop at that moment. Every method may be called
-// from any goroutine, also with a lock held that delegates take: as in memberlist, no call
-// waits for a delegate in flight. Delegates run in two places:
+// memberlists of the process: see "Many nodes in one process"). The loop has no thread of its
+// own: a goroutine waits in Go's netpoller and runs it when it has work or a timer is due, and
+// notifications run on goroutines it starts, so no C thread calls into Go (go/README.md).
+// LIBMEMBERLIST_LOOP=thread gives each loop a thread and its notifications threads of their own
+// instead; unset, empty or "goroutine" is the default, and any other value makes Create fail.
+// "The loop thread" below is whichever thread runs the loop at that moment. Every method may
+// be called from any goroutine, also with a lock held that delegates take: as in memberlist,
+// no call waits for a delegate in flight. Delegates run in two places:
 //
 //   - Notifications — Delegate.NotifyMsg, EventDelegate, ConflictDelegate,
 //     PingDelegate.NotifyPingComplete and log lines — are queued by the loop and run in order,
-//     one at a time for one Memberlist, on a libmemberlist notification thread (memberlist's
-//     handler goroutine). They may block, and may call any method, Shutdown included. User
-//     messages received over UDP wait in a queue of at most HandoffQueueDepth (the newest of a
-//     packet first, as in memberlist); beyond that they are dropped with memberlist's warning.
+//     one at a time for one Memberlist, on goroutines off the loop (memberlist's handler
+//     goroutine; libmemberlist notification threads with LIBMEMBERLIST_LOOP=thread). They may
+//     block, and may call any method, Shutdown included. User messages received over UDP wait
+//     in a queue of at most HandoffQueueDepth (the newest of a packet first, as in
+//     memberlist); beyond that they are dropped with memberlist's warning.
 //     Shutdown drops what is still queued; a notification already running may finish after it.
 //   - Delegates that answer — NodeMeta, GetBroadcasts, LocalState, MergeRemoteState,
 //     MergeDelegate, AliveDelegate, AckPayload, DisableTcpPingsForNode, NodeSelectionDelegate
@@ -85,7 +87,8 @@
 // Memberlist on that runtime stands still, not just its own. memberlist has the same rule in
 // spirit: its gossip goroutine stalls while GetBroadcasts blocks. Notifications (NotifyMsg,
 // EventDelegate, ConflictDelegate, NotifyPingComplete, log lines) are unaffected: they run on
-// the runtime's notification threads, and one that blocks holds up no other Memberlist's.
+// goroutines (or notification threads) of their own, and one that blocks holds up no other
+// Memberlist's.
 //
 // # Differences from hashicorp/memberlist
 //

@@ -22,27 +22,26 @@ import (
 const runtimesEnv = "LIBMEMBERLIST_RUNTIMES"
 
 // loopEnv names the environment variable that chooses who runs a runtime's event loop:
-// "thread" (the default) or "goroutine". See driveLoops.
+// "goroutine" (the default) or "thread". See driveLoops.
 const loopEnv = "LIBMEMBERLIST_LOOP"
 
 // driveLoops reports whether the runtimes this package starts are driven from goroutines
-// (LIBMEMBERLIST_LOOP=goroutine): no event-loop thread; a goroutine parks in Go's netpoller on
-// the loop's file descriptor and runs the loop (ml_runtime_drive) when it has work or a timer is
-// due. Callbacks that answer (GetBroadcasts on every gossip round and probe, NodeMeta,
-// LocalState, ...) then enter Go from a Go thread, and an idle node costs a parked goroutine
-// instead of an OS thread: a C thread calling into Go costs about 30 µs more per call (it leaves
-// Go's scheduler a P in a system call, which keeps sysmon from sleeping). Not the default yet:
-// under a message load the loop waits for Go's scheduler to notice its fd, and reliable sends
-// and paced latency get worse than with a thread (docs/bench/cluster.md, "What a call from C
-// into Go costs"). Read at every runtime start; unset, empty or "thread": a loop thread each.
+// (unset, empty or LIBMEMBERLIST_LOOP=goroutine, the default): no event-loop thread; a
+// goroutine parks in Go's netpoller on the loop's file descriptor and runs the loop
+// (ml_runtime_drive) when it has work or a timer is due, and the notifications (NotifyMsg, the
+// events, ...) run on goroutines it starts (notifyRunners). No C thread then calls into Go: from
+// a C thread each call costs about 30 µs more (it leaves Go's scheduler a P in a system call,
+// which keeps sysmon from sleeping), and an idle node costs a parked goroutine instead of OS
+// threads. "thread": a loop thread per runtime and notification threads, as before 2026-12-08
+// (docs/bench/cluster.md, "What a call from C into Go costs"). Read at every runtime start.
 func driveLoops() (bool, error) {
 	switch v := os.Getenv(loopEnv); v {
-	case "", "thread":
-		return false, nil
-	case "goroutine":
+	case "", "goroutine":
 		return true, nil
+	case "thread":
+		return false, nil
 	default:
-		return false, fmt.Errorf("memberlist: invalid %s=%q: want thread (the default) or goroutine", loopEnv, v)
+		return false, fmt.Errorf("memberlist: invalid %s=%q: want goroutine (the default) or thread", loopEnv, v)
 	}
 }
 
@@ -235,8 +234,8 @@ func parseRuntimes(v string) (int, error) {
 }
 
 // acquireRuntime picks the runtime for a new memberlist: a private driven one (users 1, not in
-// the pool), nil for a private one with its own thread (LIBMEMBERLIST_LOOP=thread), else the pooled
-// runtime with the fewest memberlists, starting a new one while fewer than k run. The
+// the pool; the default), nil for a private one with its own thread (LIBMEMBERLIST_LOOP=thread),
+// else the pooled runtime with the fewest memberlists, starting a new one while fewer than k run. The
 // environment is read at every call (SetSharedRuntimes aside), so a bad value fails each
 // Create. The caller gives the runtime back with release once ml_memberlist_destroy has
 // returned (or when ml_memberlist_create failed).

@@ -574,34 +574,57 @@ func TestSharedRuntimesShutdownLastFromNotifyMsg(t *testing.T) {
 	})
 }
 
-// TestLoopEnv: LIBMEMBERLIST_LOOP=goroutine drives a memberlist's runtime from a goroutine (no
-// loop thread), and the goroutine ends with it; unset, empty or "thread" gives the runtime its own
-// loop thread; any other value fails Create with an error that names the variable.
+// TestLoopEnv: unset, empty or LIBMEMBERLIST_LOOP=goroutine drives a memberlist's runtime from a
+// goroutine (no loop thread) and runs its notifications on goroutines (no notification thread),
+// which end with it; "thread" gives the runtime its own loop thread; any other value fails Create
+// with an error that names the variable.
 func TestLoopEnv(t *testing.T) {
 	useSharedRuntimes(t, 0)
 	t.Setenv(loopEnv, "threads")
 	if m, err := Create(testConfig(t)); err == nil {
 		m.Shutdown()
 		t.Fatal("Create succeeded with LIBMEMBERLIST_LOOP=threads")
-	} else if want := `memberlist: invalid LIBMEMBERLIST_LOOP="threads": want thread (the default) or goroutine`; err.Error() != want {
+	} else if want := `memberlist: invalid LIBMEMBERLIST_LOOP="threads": want goroutine (the default) or thread`; err.Error() != want {
 		t.Errorf("Create: %q; want %q", err, want)
 	}
 
-	t.Setenv(loopEnv, "goroutine")
+	for _, v := range []string{"goroutine", ""} {
+		t.Run(fmt.Sprintf("%s=%q", loopEnv, v), func(t *testing.T) {
+			t.Setenv(loopEnv, v)
+			checkDrivenLoop(t)
+		})
+	}
+
+	t.Setenv(loopEnv, "thread")
+	waitNoLibThreads(t)
+	m := create(t, testConfig(t))
+	if m.rt != nil {
+		t.Errorf("%s=thread: the runtime is not the memberlist's own threaded one", loopEnv)
+	}
+	if _, loops, _ := threads(t); loops != 1 {
+		t.Errorf("%s=thread: %d loop threads; want 1", loopEnv, loops)
+	}
+	if err := m.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkDrivenLoop checks that memberlists created now run on private driven runtimes: no loop
+// thread, one driving goroutine each, notifications (a join event, a message) on goroutines with
+// no notification thread, and the goroutines gone after Shutdown.
+func checkDrivenLoop(t *testing.T) {
 	waitNoLibThreads(t)
 	drivers := liveDrivers.Load()
 	m := create(t, testConfig(t))
 	if m.rt == nil || !m.rt.private || m.rt.shared() {
-		t.Fatal("LIBMEMBERLIST_LOOP=goroutine: not on a private driven runtime")
+		t.Fatal("not on a private driven runtime")
 	}
 	if _, loops, _ := threads(t); loops != 0 {
-		t.Errorf("LIBMEMBERLIST_LOOP=goroutine: %d loop threads; want none", loops)
+		t.Errorf("%d loop threads; want none", loops)
 	}
 	if n := liveDrivers.Load() - drivers; n != 1 {
-		t.Errorf("LIBMEMBERLIST_LOOP=goroutine: %d goroutines drive runtimes for one memberlist", n)
+		t.Errorf("%d goroutines drive runtimes for one memberlist", n)
 	}
-	// Notifications run on goroutines too: a join event and a message arrive, and no
-	// notification thread ever starts.
 	events := make(chan NodeEvent, 16)
 	d := &mockDelegate{}
 	c2 := testConfig(t)
@@ -625,7 +648,7 @@ func TestLoopEnv(t *testing.T) {
 	}
 	waitFor(t, "NotifyMsg", func() (bool, string) { return len(d.messages()) == 1, fmt.Sprint(d.messages()) })
 	if _, _, notify := threads(t); notify != 0 {
-		t.Errorf("LIBMEMBERLIST_LOOP=goroutine: %d notification threads; want none: %s", notify, libThreads())
+		t.Errorf("%d notification threads; want none: %s", notify, libThreads())
 	}
 	if err := m2.Shutdown(); err != nil {
 		t.Fatal(err)
@@ -637,19 +660,4 @@ func TestLoopEnv(t *testing.T) {
 		n, r := liveDrivers.Load(), liveRunners.Load()
 		return n == drivers && r == 0, fmt.Sprintf("%d drivers, %d before; %d runners", n, drivers, r)
 	})
-
-	for _, v := range []string{"", "thread"} {
-		t.Setenv(loopEnv, v)
-		waitNoLibThreads(t)
-		m := create(t, testConfig(t))
-		if m.rt != nil {
-			t.Errorf("%s=%q: the runtime is not the memberlist's own threaded one", loopEnv, v)
-		}
-		if _, loops, _ := threads(t); loops != 1 {
-			t.Errorf("%s=%q: %d loop threads; want 1", loopEnv, v, loops)
-		}
-		if err := m.Shutdown(); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
