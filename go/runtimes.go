@@ -32,8 +32,9 @@ const loopEnv = "LIBMEMBERLIST_LOOP"
 // events, ...) run on goroutines it starts (notifyRunners). No C thread then calls into Go: from
 // a C thread each call costs about 30 µs more (it leaves Go's scheduler a P in a system call,
 // which keeps sysmon from sleeping), and an idle node costs a parked goroutine instead of OS
-// threads. "thread": a loop thread per runtime and notification threads, as before 2026-12-08
-// (docs/bench/cluster.md, "What a call from C into Go costs"). Read at every runtime start.
+// threads. "thread": a loop thread per runtime and notification threads (the default before
+// a928ac4; docs/bench/cluster.md, "What a call from C into Go costs"). Read at every runtime
+// start.
 func driveLoops() (bool, error) {
 	switch v := os.Getenv(loopEnv); v {
 	case "", "goroutine":
