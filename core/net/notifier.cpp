@@ -126,18 +126,24 @@ struct NotifyPool::Impl : std::enable_shared_from_this<NotifyPool::Impl> {
         if (!woke && ready.empty()) break;  // idle for a second: end
         continue;
       }
-      std::shared_ptr<Notifier::State> st = std::move(ready.front());
-      ready.pop_front();
-      ++running;
-      lk.unlock();
-      run_one(st);
-      st.reset();
-      lk.lock();
-      --running;
+      run_front(lk);
     }
     --threads;
     finished.push_back(std::this_thread::get_id());
     gone_cv.notify_all();
+  }
+
+  // Takes the first ready notifier and runs a turn of it without the lock (lk is held on entry
+  // and on return; the caller has checked that something is ready).
+  void run_front(std::unique_lock<std::mutex> &lk) {
+    std::shared_ptr<Notifier::State> st = std::move(ready.front());
+    ready.pop_front();
+    ++running;
+    lk.unlock();
+    run_one(st);
+    st.reset();
+    lk.lock();
+    --running;
   }
 
   // Runs up to kBatch callbacks of one notifier, in order, then puts it back on the ready list if
@@ -187,16 +193,7 @@ struct NotifyPool::Impl : std::enable_shared_from_this<NotifyPool::Impl> {
   bool run_ready() {
     std::unique_lock lk(mu);
     ++threads;
-    while (!ready.empty()) {
-      std::shared_ptr<Notifier::State> st = std::move(ready.front());
-      ready.pop_front();
-      ++running;
-      lk.unlock();
-      run_one(st);
-      st.reset();
-      lk.lock();
-      --running;
-    }
+    while (!ready.empty()) run_front(lk);
     --threads;
     gone_cv.notify_all();
     return !closing;

@@ -112,6 +112,16 @@ ml_err_t ml_runtime_create_driven(ml_runtime_t **out, int *fd, char *errstr, siz
  * Errors: rt or next_ms NULL (ML_ERR_INVALID_ARGUMENT), rt not driven (ML_ERR_NOT_SUPPORTED),
  * called from a callback of this runtime (ML_ERR_IN_CALLBACK). */
 ml_err_t ml_runtime_drive(ml_runtime_t *rt, int *next_ms);
+/* Stops the loop and joins its thread (a driven runtime: waits until a drive saw it end). Every memberlist on it must be destroyed first
+ * (ML_ERR_BUSY otherwise, and nothing is stopped). From a callback on its own loop thread:
+ * ML_ERR_IN_CALLBACK. NULL is a no-op. */
+ml_err_t ml_runtime_destroy(ml_runtime_t *rt);
+/* Timer coalescing for many memberlists on one runtime: their protocol timers (probe, gossip,
+ * push/pull, suspicion, ...) fire on a shared grid of `ms` milliseconds of CLOCK_MONOTONIC, at
+ * most `ms` late and never early, so the loop wakes once for many nodes' timers instead of once
+ * each. 0 (the default) fires every timer at its own millisecond. Takes effect as each timer is
+ * next armed. Any thread. Errors: rt NULL or ms over 100 (ML_ERR_INVALID_ARGUMENT). */
+ml_err_t ml_runtime_set_timer_coalescing(ml_runtime_t *rt, uint32_t ms);
 
 /* Notifications on the embedder's threads (driven runtimes). Notifications are the callbacks that
  * answer nothing: notify_msg, the events, conflicts, ping completions, log lines. By default a
@@ -140,16 +150,6 @@ ml_err_t ml_notify_wanted(ml_notify_t *n, size_t *count);
 ml_err_t ml_notify_run(ml_notify_t *n);
 /* Frees the handle. NULL is a no-op. */
 void ml_notify_release(ml_notify_t *n);
-/* Stops the loop and joins its thread (a driven runtime: waits until a drive saw it end). Every memberlist on it must be destroyed first
- * (ML_ERR_BUSY otherwise, and nothing is stopped). From a callback on its own loop thread:
- * ML_ERR_IN_CALLBACK. NULL is a no-op. */
-ml_err_t ml_runtime_destroy(ml_runtime_t *rt);
-/* Timer coalescing for many memberlists on one runtime: their protocol timers (probe, gossip,
- * push/pull, suspicion, ...) fire on a shared grid of `ms` milliseconds of CLOCK_MONOTONIC, at
- * most `ms` late and never early, so the loop wakes once for many nodes' timers instead of once
- * each. 0 (the default) fires every timer at its own millisecond. Takes effect as each timer is
- * next armed. Any thread. Errors: rt NULL or ms over 100 (ML_ERR_INVALID_ARGUMENT). */
-ml_err_t ml_runtime_set_timer_coalescing(ml_runtime_t *rt, uint32_t ms);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Configuration: string keys and values, backed by one property table                      */
