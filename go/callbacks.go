@@ -1,9 +1,10 @@
 package memberlist
 
 // The //export trampolines: the only Go functions C calls. Notifications (NotifyMsg, events,
-// conflicts, ping completions, log lines) run on a libmemberlist notification thread, one at a
-// time and in order for one memberlist; callbacks that answer run on its event-loop thread
-// (doc.go, Threading). Each finds its state through the cgo.Handle passed as `user`, recovers
+// conflicts, ping completions, log lines) run on a runner goroutine (a libmemberlist
+// notification thread with LIBMEMBERLIST_LOOP=thread), one at a time and in order for one
+// memberlist; callbacks that answer run on whichever thread runs its event loop (doc.go,
+// Threading). Each finds its state through the cgo.Handle passed as `user`, recovers
 // any panic from user code (logging it; the node keeps running), and copies whatever C memory
 // it hands to user code, so no Go code keeps a pointer into C and C keeps no Go pointer.
 

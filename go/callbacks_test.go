@@ -89,8 +89,9 @@ func TestChannelEventDelegate_UnreadChannelDoesNotDeadlock(t *testing.T) {
 }
 
 // eventOrder checks that EventDelegate calls never overlap: none starts while another is
-// running. They run on libmemberlist's notification threads, one call of a node at a time (not
-// always on the same OS thread); each call yields for a while, so an overlap would show.
+// running. They run on libmemberlist's notification runners (goroutines, or threads with
+// LIBMEMBERLIST_LOOP=thread), one call of a node at a time (not always on the same OS thread);
+// each call yields for a while, so an overlap would show.
 type eventOrder struct {
 	busy       atomic.Int32
 	overlapped atomic.Bool

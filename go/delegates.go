@@ -5,8 +5,9 @@ package memberlist
 import "time"
 
 // Delegate is the interface a client implements to hook into the gossip layer. NotifyMsg runs
-// on a notification thread and may block; the other methods answer the node and run on its
-// event-loop thread, so they must not block (see the package documentation, Threading).
+// off the event loop (a notification goroutine or thread) and may block; the other methods
+// answer the node and run on its event loop, so they must not block (see the package
+// documentation, Threading).
 type Delegate interface {
 	// NodeMeta returns this node's metadata, at most limit bytes (MetaMaxSize). It is called at
 	// Create and at every UpdateNode. A longer result makes Create / UpdateNode fail.
@@ -29,8 +30,9 @@ type Delegate interface {
 }
 
 // EventDelegate receives notifications of membership changes. Its methods are never called
-// concurrently and run in order on a notification thread, off the event loop: they may block
-// and may call back into the Memberlist (see the package documentation, Threading).
+// concurrently and run in order on a notification goroutine (or thread), off the event loop:
+// they may block and may call back into the Memberlist (see the package documentation,
+// Threading).
 type EventDelegate interface {
 	// NotifyJoin is called when a node joins (including this node, at Create).
 	NotifyJoin(*Node)

@@ -290,7 +290,8 @@ func acquireRuntime() (*sharedRuntime, error) {
 // release gives back one memberlist's use of the runtime (nil: a private runtime, nothing to
 // do). The last use destroys the runtime, on this thread unless this is the runtime's own loop
 // thread (Shutdown from a delegate that answers): then from a new goroutine. From a notification
-// thread of the runtime the destroy is safe: it does not wait for a notification in flight.
+// (runner goroutine or thread) of the runtime the destroy is safe: it does not wait for a
+// notification in flight.
 func (rt *sharedRuntime) release() {
 	if rt == nil {
 		return
