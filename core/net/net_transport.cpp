@@ -258,7 +258,8 @@ void NetTransport::on_alloc(uv_handle_t *h, size_t, uv_buf_t *buf) {
     *buf = uv_buf_init(nullptr, 0);  // libuv reports UV_ENOBUFS to the read callback
     return;
   }
-  *buf = uv_buf_init(t->rt_->read_buffer(), static_cast<unsigned>(Runtime::kReadBufferSize));
+  char *b = t->rt_->read_buffer();  // null: out of memory, the read fails with UV_ENOBUFS
+  *buf = uv_buf_init(b, b ? static_cast<unsigned>(Runtime::kReadBufferSize) : 0);
 }
 
 void NetTransport::on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const sockaddr *addr,

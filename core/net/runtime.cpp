@@ -4,9 +4,13 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <system_error>
+#include <vector>
 
 namespace memberlist::net {
 
@@ -33,7 +37,52 @@ wire::Error exception_error(const std::exception_ptr &e) {
 }
 }  // namespace detail
 
-Runtime::Runtime(bool driven) : read_buffer_(new char[kReadBufferSize]), driven_(driven) {}
+Runtime::Runtime(bool driven) : driven_(driven) {}
+
+namespace {
+// The read buffers not lent to a running loop. Never freed: there are at most as many as loops
+// ever ran at one time (the pointer keeps them reachable for leak checkers).
+struct FreeReadBuffers {
+  std::mutex mu;
+  std::vector<std::unique_ptr<char[]>> free;
+  std::atomic<uint64_t> made{0};
+};
+FreeReadBuffers &free_read_buffers() {
+  static auto *buffers = new FreeReadBuffers;
+  return *buffers;
+}
+}  // namespace
+
+char *Runtime::read_buffer() noexcept {
+  if (read_buffer_) return read_buffer_;
+  auto &b = free_read_buffers();
+  {
+    std::lock_guard<std::mutex> lk(b.mu);
+    if (!b.free.empty()) {
+      read_buffer_ = b.free.back().release();
+      b.free.pop_back();
+      return read_buffer_;
+    }
+  }
+  read_buffer_ = new (std::nothrow) char[kReadBufferSize];
+  if (read_buffer_) b.made.fetch_add(1, std::memory_order_relaxed);
+  return read_buffer_;
+}
+
+uint64_t Runtime::read_buffers_made() noexcept { return free_read_buffers().made.load(std::memory_order_relaxed); }
+
+void Runtime::give_back_read_buffer() noexcept {
+  if (!read_buffer_) return;
+  std::unique_ptr<char[]> buffer(read_buffer_);
+  read_buffer_ = nullptr;
+  auto &b = free_read_buffers();
+  std::lock_guard<std::mutex> lk(b.mu);
+  try {
+    b.free.push_back(std::move(buffer));
+  } catch (...) {
+    // out of memory for the list itself: the buffer is freed instead
+  }
+}
 
 wire::Result<std::shared_ptr<Runtime>> Runtime::create(Options options) {
   std::shared_ptr<Runtime> rt(new (std::nothrow) Runtime(options.driven));
@@ -76,6 +125,7 @@ Runtime::~Runtime() {
     (void)uv_loop_close(&loop_);
     loop_initialised_ = false;
   }
+  give_back_read_buffer();  // none is held once the loop stopped; this only makes sure
 }
 
 bool Runtime::in_loop_thread() const noexcept { return tls_current == this; }
@@ -150,6 +200,7 @@ void Runtime::thread_main() {
   tls_current = this;
   // Returns once every handle is closed (close_everything); nothing calls uv_stop.
   (void)uv_run(&loop_, UV_RUN_DEFAULT);
+  give_back_read_buffer();
   tls_current = nullptr;
 }
 
@@ -171,6 +222,7 @@ std::optional<int> Runtime::drive() {
     pollfd p{uv_backend_fd(&loop_), POLLIN, 0};
     if (::poll(&p, 1, 0) <= 0) break;
   }
+  give_back_read_buffer();
   tls_current = outer;
   if (!alive) {
     // Every handle is closed (close_everything): the loop has ended. shutdown() waits for this.

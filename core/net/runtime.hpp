@@ -112,9 +112,14 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
   // ---- loop thread only
   uv_loop_t *loop() noexcept { return &loop_; }
   // A 65,536-byte buffer every socket read on this loop uses (a read is consumed before the next
-  // one starts, and everything runs on one thread).
+  // one starts, and everything runs on one thread), or null when memory ran out (the read then
+  // fails with UV_ENOBUFS). Buffers are borrowed from a process-wide free list for as long as the
+  // loop runs (a drive() call, or the loop thread's life), so there are as many as loops running
+  // at one time, not one per runtime: a thousand driven runtimes share a handful.
   static constexpr size_t kReadBufferSize = 65536;
-  char *read_buffer() noexcept { return read_buffer_.get(); }
+  char *read_buffer() noexcept;
+  // Read buffers this process has allocated so far (tests check they are shared).
+  static uint64_t read_buffers_made() noexcept;
   void attach(Resource *r);
   void detach(Resource *r);
 
@@ -143,7 +148,8 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
 
   uv_loop_t loop_{};
   uv_async_t async_{};
-  std::unique_ptr<char[]> read_buffer_;
+  char *read_buffer_ = nullptr;  // borrowed while the loop runs (read_buffer())
+  void give_back_read_buffer() noexcept;
   std::thread thread_;
   NotifyPool pool_;
   const bool driven_ = false;

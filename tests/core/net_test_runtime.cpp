@@ -4,6 +4,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "net_test_util.hpp"
@@ -290,6 +291,61 @@ TEST(Runtime, DrivenLoopRunsWhereItIsDriven) {
   EXPECT_FALSE(rt->drive().has_value());
   driver.join();
   EXPECT_FALSE(rt->post([] {}));
+  close(ep);
+}
+
+// Driven runtimes borrow a read buffer only while they run: eight nodes, each on its own driven
+// runtime, driven one after another by one thread, join and gossip over UDP and TCP with one
+// 64 KB buffer between them (one per runtime before).
+TEST(Runtime, DrivenRuntimesShareReadBuffers) {
+  constexpr int kNodes = 8;
+  std::vector<std::shared_ptr<Runtime>> rts;
+  const int ep = epoll_create1(EPOLL_CLOEXEC);
+  ASSERT_GE(ep, 0);
+  for (int i = 0; i < kNodes; ++i) {
+    net::Runtime::Options o;
+    o.driven = true;
+    auto created = Runtime::create(o);
+    ASSERT_TRUE(created.ok()) << created.error().to_string();
+    rts.push_back(created.value());
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ASSERT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, rts.back()->backend_fd(), &ev), 0);
+  }
+  const uint64_t made_before = Runtime::read_buffers_made();
+  std::atomic<int> ended{0};
+  std::thread driver([&] {
+    std::vector<bool> done(kNodes, false);
+    while (ended.load() < kNodes) {
+      int wait_ms = 50;
+      for (int i = 0; i < kNodes; ++i) {
+        if (done[i]) continue;
+        const auto next = rts[i]->drive();
+        if (!next) {
+          done[i] = true;
+          ++ended;
+        } else if (*next >= 0) {
+          wait_ms = std::min(wait_ms, *next);
+        }
+      }
+      epoll_event got{};
+      (void)epoll_wait(ep, &got, 1, wait_ms);
+    }
+  });
+  std::vector<TestNode> nodes;
+  for (int i = 0; i < kNodes; ++i) {
+    nodes.push_back(start_node(fast_config("n" + std::to_string(i), "127.0.0.1"), rts[i]));
+    ASSERT_TRUE(nodes.back().host);
+  }
+  for (int i = 1; i < kNodes; ++i) ASSERT_TRUE(nodes[i].host->join({nodes[0].host->advertise()}).ok());
+  EXPECT_TRUE(wait_until(
+      [&] { return std::all_of(nodes.begin(), nodes.end(), [](TestNode &n) { return members_of(*n.host) == kNodes; }); },
+      10000ms));
+  EXPECT_LE(Runtime::read_buffers_made() - made_before, 1u);
+  for (auto &n : nodes) EXPECT_TRUE(n.host->shutdown().ok());
+  nodes.clear();
+  for (auto &r : rts) EXPECT_TRUE(r->shutdown().ok());
+  driver.join();
   close(ep);
 }
 
