@@ -239,13 +239,16 @@ func cpuSeconds() float64 {
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
-func rssKB() float64 {
+func rssKB() float64 { return statusKB("VmRSS:") }
+
+// statusKB reads one "Name:  N kB" line of /proc/self/status.
+func statusKB(field string) float64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
+		if strings.HasPrefix(line, field) {
 			f := strings.Fields(line)
 			if len(f) >= 2 {
 				v, _ := strconv.ParseFloat(f[1], 64)
@@ -311,6 +314,9 @@ func main() {
 
 	runtime.GC()
 	rss0 := rssKB()
+	anon0, file0 := statusKB("RssAnon:"), statusKB("RssFile:")
+	var ms0 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	N := *flagN
 	rng := rand.New(rand.NewSource(int64(*flagRep)))
 	t0 := time.Now()
@@ -425,6 +431,17 @@ func main() {
 	r.cpu = strconv.FormatFloat((c1-c0)/float64(N)/(win/60), 'f', 4, 64)
 	r.rss = strconv.FormatFloat((rssKB()-rss0)/float64(N), 'f', 0, 64)
 	progress("idle window: %s CPU s/node/min, %s KB/node", r.cpu, r.rss)
+	var ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms1)
+	perNode := func(a, b uint64) float64 { return (float64(b) - float64(a)) / 1024 / float64(N) }
+	// Where the growth is: the Go heap's spans in use, its free spans not yet returned to the OS
+	// (resident slack), goroutine stacks and the runtime's own structures; the rest of the
+	// anonymous memory is C's (libmemberlist and libuv through malloc), files are code pages.
+	progress("RSS growth per node: anonymous %.0f KB, files %.0f KB; of it Go: heap in use %.0f KB, heap kept free %.0f KB, stacks %.0f KB, runtime %.0f KB",
+		(statusKB("RssAnon:")-anon0)/float64(N), (statusKB("RssFile:")-file0)/float64(N),
+		perNode(ms0.HeapInuse, ms1.HeapInuse), perNode(ms0.HeapIdle-ms0.HeapReleased, ms1.HeapIdle-ms1.HeapReleased),
+		perNode(ms0.StackInuse, ms1.StackInuse),
+		perNode(ms0.MSpanInuse+ms0.MCacheInuse+ms0.BuckHashSys+ms0.GCSys+ms0.OtherSys, ms1.MSpanInuse+ms1.MCacheInuse+ms1.BuckHashSys+ms1.GCSys+ms1.OtherSys))
 	if rest := *flagHold - w1.Sub(w0); rest > 0 {
 		progress("holding %s more", rest.Round(time.Second))
 		time.Sleep(rest)
